@@ -1,0 +1,68 @@
+/**
+ * The full lockstep matrix: every preset × {sgd, adam} × {cpu, wasm}, scratch against tfjs
+ * (`compare` for each cell), one line per cell, and the rows as JSON on the last line.
+ *
+ * A cell whose relative loss difference exceeds the bound (1e-4) at some step gets its null
+ * model measured (tfjs against itself, each batch summed in 2, 3 and 5 chunks: see
+ * src-main/services/null-model.ts); the cell's bound then becomes the largest null divergence,
+ * and the cell passes if scratch vs tfjs stays within it — float32 rounding alone moves two
+ * runs that far apart, so nothing beyond rounding separates the engines.
+ *
+ *   npx tsx scripts/lockstep-matrix.ts [--data PATH] [--steps 200] [--seed 1] [--batch 50]
+ *                                      [--backends cpu,wasm] [--optimizers sgd,adam] [--presets tdnn,...]
+ *
+ * Exits non-zero if any cell fails.
+ */
+import { parseArgs } from 'node:util';
+import type { OptimizerName } from '../shared/engine/optimizers';
+import { PRESET_NAMES } from '../shared/presets';
+import type { TfjsBackend } from '../shared/tfjs/backend';
+import { DEFAULT_LOSS_BOUND } from '../shared/train/lockstep';
+import { compareRun, type CompareRequest } from '../src-main/services/compare-run';
+import { nullDivergence } from '../src-main/services/null-model';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    steps: { type: 'string', default: '200' },
+    seed: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '50' },
+    backends: { type: 'string', default: 'cpu,wasm' },
+    optimizers: { type: 'string', default: 'sgd,adam' },
+    presets: { type: 'string', default: PRESET_NAMES.join(',') },
+  },
+});
+
+const e = (x: number): string => x.toExponential(2);
+const rows = [];
+for (const backend of values.backends.split(',') as TfjsBackend[]) {
+  for (const model of values.presets.split(',')) {
+    for (const optimizer of values.optimizers.split(',') as OptimizerName[]) {
+      const request: CompareRequest = {
+        data: values.data,
+        model,
+        backend,
+        steps: Number(values.steps),
+        settings: { optimizer, seed: Number(values.seed), batch: Number(values.batch) },
+      };
+      const r = await compareRun(request);
+      const nullRuns = r.ok ? null : await nullDivergence(request);
+      const bound = nullRuns ? Math.max(DEFAULT_LOSS_BOUND, ...nullRuns.map((n) => n.maxRelLossDiff)) : DEFAULT_LOSS_BOUND;
+      const row = {
+        backend, model, optimizer, lr: r.lr, steps: r.steps, bound, ok: r.maxRelLossDiff <= bound, firstStepOver1e4: r.firstFailingStep,
+        maxRelLossDiff: r.maxRelLossDiff, maxAbsLossDiff: r.maxAbsLossDiff, maxAbsWeightDiff: r.maxAbsWeightDiff, maxAbsGradDiff: r.maxAbsGradDiff,
+        scratchMsPerStep: r.scratchMsPerStep, tfjsMsPerStep: r.tfjsMsPerStep, finalScratchLoss: r.perStep.scratchLoss[r.steps - 1], nullRuns,
+      };
+      rows.push(row);
+      process.stdout.write(
+        `${backend.padEnd(5)} ${model.padEnd(15)} ${optimizer.padEnd(5)} rel ${e(row.maxRelLossDiff)} abs ${e(row.maxAbsLossDiff)} ` +
+          `|Δw| ${e(row.maxAbsWeightDiff)} |Δg| ${e(row.maxAbsGradDiff)} ms/step scratch ${row.scratchMsPerStep.toFixed(1)} tfjs ${row.tfjsMsPerStep.toFixed(1)} ` +
+          `final loss ${row.finalScratchLoss.toFixed(4)} ${row.ok ? 'ok' : 'FAILED'}` +
+          (nullRuns ? ` (bound ${e(bound)} from the null model: ${nullRuns.map((n) => `${n.chunks} chunks ${e(n.maxRelLossDiff)}`).join(', ')})` : '') +
+          '\n',
+      );
+    }
+  }
+}
+process.stdout.write(JSON.stringify(rows) + '\n');
+process.exitCode = rows.every((r) => r.ok) ? 0 : 1;

@@ -1,0 +1,47 @@
+import { ActivationStage } from '../activations';
+import type { ActivationConfig } from '../spec';
+import type { FloatArray, FloatArrayCtor, Layer } from '../types';
+
+/** An activation as a layer of its own: y = act(x), elementwise. */
+export class Activation implements Layer {
+  readonly className = 'Activation';
+  readonly name: string;
+  readonly params = [];
+  needInputGrad = true;
+  private readonly size: number;
+  private readonly act: ActivationStage;
+  private readonly y: FloatArray;
+  private readonly dx: FloatArray;
+
+  constructor(
+    config: ActivationConfig,
+    readonly inputShape: readonly number[],
+    readonly outputShape: readonly number[],
+    maxBatch: number,
+    ctor: FloatArrayCtor,
+  ) {
+    this.name = config.name;
+    this.size = inputShape.reduce((a, b) => a * b, 1);
+    this.act = new ActivationStage(config.activation === 'softmax' ? 'linear' : config.activation);
+    this.y = new ctor(maxBatch * this.size);
+    this.dx = new ctor(maxBatch * this.size);
+  }
+
+  forward(x: FloatArray, batch: number): FloatArray {
+    const n = batch * this.size;
+    for (let i = 0; i < n; i++) this.y[i] = x[i];
+    this.act.forward(this.y, n);
+    return this.y;
+  }
+
+  /** dx = dy · act'(x), act' written in terms of y (see ActivationStage). */
+  backward(dy: FloatArray, batch: number): FloatArray | null {
+    if (!this.needInputGrad) return null;
+    this.act.backward(this.y, dy, this.dx, batch * this.size);
+    return this.dx;
+  }
+
+  kinkSignature(batch: number): number {
+    return this.act.kinkSignature(this.y, batch * this.size);
+  }
+}

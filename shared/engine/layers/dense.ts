@@ -1,0 +1,96 @@
+import { ActivationStage } from '../activations';
+import type { DenseConfig } from '../spec';
+import type { FloatArray, FloatArrayCtor, Layer, Param } from '../types';
+
+/**
+ * Fully connected: z[b,u] = bias[u] + Σ_i x[b,i] · W[i,u],  y = act(z).
+ * A final softmax Dense outputs logits z; the loss applies the softmax.
+ */
+export class Dense implements Layer {
+  readonly className = 'Dense';
+  readonly name: string;
+  readonly params: Param[];
+  needInputGrad = true;
+  private readonly kernel: Param;
+  private readonly bias: Param | null;
+  private readonly act: ActivationStage;
+  private readonly inSize: number;
+  private readonly units: number;
+  private readonly y: FloatArray;
+  private readonly dz: FloatArray;
+  private readonly dx: FloatArray;
+  private x: FloatArray | null = null;
+
+  constructor(
+    config: DenseConfig,
+    readonly inputShape: readonly number[],
+    readonly outputShape: readonly number[],
+    maxBatch: number,
+    ctor: FloatArrayCtor,
+  ) {
+    this.name = config.name;
+    this.inSize = inputShape[0];
+    this.units = config.units;
+    const n = this.inSize * this.units;
+    this.kernel = { name: `${config.name}/kernel`, shape: [this.inSize, this.units], value: new ctor(n), grad: new ctor(n), decay: true };
+    this.bias = config.useBias ? { name: `${config.name}/bias`, shape: [this.units], value: new ctor(this.units), grad: new ctor(this.units), decay: false } : null;
+    this.params = this.bias ? [this.kernel, this.bias] : [this.kernel];
+    this.act = new ActivationStage(config.activation === 'softmax' ? 'linear' : config.activation);
+    this.y = new ctor(maxBatch * this.units);
+    this.dz = new ctor(maxBatch * this.units);
+    this.dx = new ctor(maxBatch * this.inSize);
+  }
+
+  forward(x: FloatArray, batch: number): FloatArray {
+    this.x = x;
+    const I = this.inSize, U = this.units, W = this.kernel.value, y = this.y;
+    const bias = this.bias?.value;
+    for (let b = 0; b < batch; b++) {
+      const yo = b * U, xo = b * I;
+      for (let u = 0; u < U; u++) y[yo + u] = bias ? bias[u] : 0;
+      for (let i = 0; i < I; i++) {
+        const xv = x[xo + i];
+        const wo = i * U;
+        for (let u = 0; u < U; u++) y[yo + u] += xv * W[wo + u];
+      }
+    }
+    this.act.forward(y, batch * U);
+    return y;
+  }
+
+  /** dz = dy · act'(z);  dW[i,u] = Σ_b x[b,i] · dz[b,u];  dbias[u] = Σ_b dz[b,u];  dx[b,i] = Σ_u W[i,u] · dz[b,u]. */
+  backward(dy: FloatArray, batch: number): FloatArray | null {
+    const x = this.x!;
+    const I = this.inSize, U = this.units, W = this.kernel.value, dW = this.kernel.grad, dz = this.dz, dx = this.dx;
+    this.act.backward(this.y, dy, dz, batch * U);
+    dW.fill(0);
+    if (this.bias) {
+      const db = this.bias.grad;
+      db.fill(0);
+      for (let b = 0; b < batch; b++) for (let u = 0; u < U; u++) db[u] += dz[b * U + u];
+    }
+    for (let b = 0; b < batch; b++) {
+      const zo = b * U, xo = b * I;
+      for (let i = 0; i < I; i++) {
+        const xv = x[xo + i];
+        const wo = i * U;
+        for (let u = 0; u < U; u++) dW[wo + u] += xv * dz[zo + u];
+      }
+    }
+    if (!this.needInputGrad) return null;
+    for (let b = 0; b < batch; b++) {
+      const zo = b * U, xo = b * I;
+      for (let i = 0; i < I; i++) {
+        const wo = i * U;
+        let acc = 0;
+        for (let u = 0; u < U; u++) acc += W[wo + u] * dz[zo + u];
+        dx[xo + i] = acc;
+      }
+    }
+    return dx;
+  }
+
+  kinkSignature(batch: number): number {
+    return this.act.kinkSignature(this.y, batch * this.units);
+  }
+}

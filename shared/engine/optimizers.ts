@@ -1,0 +1,141 @@
+import { LockstepError } from '../errors';
+import type { FloatArray, Param } from './types';
+
+/**
+ * The optimizers of tfjs, with its update rules and defaults, so a lockstep run can hold
+ * both engines to the same arithmetic. Weight decay is L2 on kernels: g ← g + λ·w
+ * (the gradient of (λ/2)·Σw², i.e. a Keras l2 regularizer of λ/2).
+ */
+export type OptimizerName = 'sgd' | 'momentum' | 'adam';
+export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
+
+export interface OptimizerSettings {
+  optimizer: OptimizerName;
+  lr: number;
+  /** momentum: the momentum coefficient (default 0.9); nesterov for Nesterov's variant. */
+  momentum?: number;
+  nesterov?: boolean;
+  /** adam: tfjs defaults beta1 0.9, beta2 0.999, epsilon 1e-7. */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+}
+
+export interface Optimizer {
+  /** Applies one update from each param's current grad. */
+  step(): void;
+  /** The learning rate can change between steps (schedules). */
+  lr: number;
+}
+
+/** Effective gradient g + λ·w for one element. */
+function decayed(p: Param, i: number, decay: number): number {
+  return p.decay && decay !== 0 ? p.grad[i] + decay * p.value[i] : p.grad[i];
+}
+
+/** w ← w − lr·g */
+class Sgd implements Optimizer {
+  constructor(
+    private readonly params: Param[],
+    public lr: number,
+    private readonly decay: number,
+  ) {}
+
+  step(): void {
+    for (const p of this.params) {
+      const w = p.value;
+      for (let i = 0; i < w.length; i++) w[i] -= this.lr * decayed(p, i, this.decay);
+    }
+  }
+}
+
+/** a ← μ·a + g;  w ← w − lr·a  (Nesterov: w ← w − lr·(g + μ·a)), as tfjs's MomentumOptimizer. */
+class Momentum implements Optimizer {
+  private readonly accumulators: FloatArray[];
+
+  constructor(
+    private readonly params: Param[],
+    public lr: number,
+    private readonly momentum: number,
+    private readonly nesterov: boolean,
+    private readonly decay: number,
+  ) {
+    this.accumulators = params.map((p) => new (p.value.constructor as Float32ArrayConstructor)(p.value.length));
+  }
+
+  step(): void {
+    const mu = this.momentum;
+    for (let j = 0; j < this.params.length; j++) {
+      const p = this.params[j], a = this.accumulators[j], w = p.value;
+      for (let i = 0; i < w.length; i++) {
+        const g = decayed(p, i, this.decay);
+        a[i] = mu * a[i] + g;
+        w[i] -= this.lr * (this.nesterov ? g + mu * a[i] : a[i]);
+      }
+    }
+  }
+}
+
+/**
+ * Adam as tfjs computes it: m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
+ * w ← w − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
+ */
+class Adam implements Optimizer {
+  private readonly m: FloatArray[];
+  private readonly v: FloatArray[];
+  private beta1Power: number;
+  private beta2Power: number;
+
+  constructor(
+    private readonly params: Param[],
+    public lr: number,
+    private readonly beta1: number,
+    private readonly beta2: number,
+    private readonly epsilon: number,
+    private readonly decay: number,
+  ) {
+    const zeros = (p: Param): FloatArray => new (p.value.constructor as Float32ArrayConstructor)(p.value.length);
+    this.m = params.map(zeros);
+    this.v = params.map(zeros);
+    this.beta1Power = beta1;
+    this.beta2Power = beta2;
+  }
+
+  step(): void {
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const c1 = 1 - this.beta1Power, c2 = 1 - this.beta2Power;
+    for (let j = 0; j < this.params.length; j++) {
+      const p = this.params[j], m = this.m[j], v = this.v[j], w = p.value;
+      for (let i = 0; i < w.length; i++) {
+        const g = decayed(p, i, this.decay);
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        w[i] -= (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+      }
+    }
+    this.beta1Power *= b1;
+    this.beta2Power *= b2;
+  }
+}
+
+/** Checks what every engine's optimizer needs; returns the weight decay λ (0 when unset). */
+export function checkOptimizerSettings(s: OptimizerSettings): number {
+  if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new LockstepError(`learning rate must be a positive number, got ${s.lr}`);
+  const decay = s.weightDecay ?? 0;
+  if (!(decay >= 0)) throw new LockstepError(`weight decay must be ≥ 0, got ${decay}`);
+  if (!OPTIMIZERS.includes(s.optimizer)) throw new LockstepError(`unknown optimizer '${String(s.optimizer)}' (expected one of ${OPTIMIZERS.join(', ')})`);
+  return decay;
+}
+
+export function createOptimizer(params: Param[], s: OptimizerSettings): Optimizer {
+  const decay = checkOptimizerSettings(s);
+  switch (s.optimizer) {
+    case 'sgd':
+      return new Sgd(params, s.lr, decay);
+    case 'momentum':
+      return new Momentum(params, s.lr, s.momentum ?? 0.9, s.nesterov ?? false, decay);
+    case 'adam':
+      return new Adam(params, s.lr, s.beta1 ?? 0.9, s.beta2 ?? 0.999, s.epsilon ?? 1e-7, decay);
+  }
+}

@@ -1,0 +1,107 @@
+import type { Standardization } from '../data/dataset';
+import { LockstepError } from '../errors';
+import { resolveSpec } from '../engine/spec';
+import type { TrainingSettings } from '../train/settings';
+import type { EpochRecord } from '../train/trainer';
+
+/**
+ * The native checkpoint: `checkpoint.json` (this manifest) beside one float32 little-endian
+ * weights file holding every tensor back to back in manifest order. Everything needed to
+ * predict (spec, classes, standardisation) or to keep training (settings, metrics) is here.
+ */
+export const CHECKPOINT_FORMAT = 'lockstep-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Offset in float32 elements from the start of the weights file. */
+  offset: number;
+}
+
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  createdAt: string;
+  spec: unknown;
+  classes: string[];
+  frames: number;
+  channels: number;
+  standardize: Standardization | null;
+  settings: TrainingSettings;
+  engine: string;
+  metrics: EpochRecord[];
+  weightsFile: string;
+  tensors: TensorEntry[];
+}
+
+export interface Checkpoint {
+  manifest: CheckpointManifest;
+  weights: Map<string, Float32Array>;
+}
+
+/** Lays the weights out in one buffer and fills in the manifest's tensor table. */
+export function packWeights(weights: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, number[]>): { tensors: TensorEntry[]; bytes: Uint8Array } {
+  let total = 0;
+  const tensors: TensorEntry[] = [];
+  for (const [name, values] of weights) {
+    tensors.push({ name, shape: shapes.get(name) ?? [values.length], offset: total });
+    total += values.length;
+  }
+  const all = new Float32Array(total);
+  for (const t of tensors) all.set(weights.get(t.name)!, t.offset);
+  return { tensors, bytes: littleEndianBytes(all) };
+}
+
+function littleEndianBytes(a: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(a.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < a.length; i++) view.setFloat32(i * 4, a[i], true);
+  return bytes;
+}
+
+/** Reads a manifest's tensors back out of the weights file's bytes, checking every size. */
+export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, file: string): Map<string, Float32Array> {
+  if (bytes.byteLength % 4 !== 0) throw new LockstepError(`the weights file holds ${bytes.byteLength} bytes, not a whole number of float32s`, { file });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const available = bytes.byteLength / 4;
+  const weights = new Map<string, Float32Array>();
+  for (const t of manifest.tensors) {
+    const length = t.shape.reduce((a, b) => a * b, 1);
+    if (t.offset + length > available) {
+      throw new LockstepError(`tensor ${t.name} needs float32s ${t.offset}…${t.offset + length}, the file holds ${available}`, { file });
+    }
+    const values = new Float32Array(length);
+    for (let i = 0; i < length; i++) values[i] = view.getFloat32((t.offset + i) * 4, true);
+    weights.set(t.name, values);
+  }
+  return weights;
+}
+
+/** Checks a parsed checkpoint.json: its format, its spec, and that its tensors match the spec. */
+export function validateManifest(raw: unknown, file: string): CheckpointManifest {
+  const m = raw as Partial<CheckpointManifest> | null;
+  const fail = (message: string): never => {
+    throw new LockstepError(message, { file });
+  };
+  if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) fail(`not a Lockstep checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`);
+  if (m!.version !== CHECKPOINT_VERSION) fail(`checkpoint version ${JSON.stringify(m!.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
+  if (!Array.isArray(m!.classes) || !m!.classes.every((c) => typeof c === 'string')) fail('field classes: expected an array of class names');
+  if (typeof m!.weightsFile !== 'string' || !/^[\w.-]+$/.test(m!.weightsFile)) fail('field weightsFile: expected a file name in the checkpoint folder');
+  let resolved;
+  try {
+    resolved = resolveSpec(m!.spec, m!.classes!.length);
+  } catch (e) {
+    fail(`field spec: ${(e as Error).message}`);
+  }
+  const expected = resolved!.layers.flatMap((l) => l.params);
+  const tensors = m!.tensors;
+  if (!Array.isArray(tensors) || tensors.length !== expected.length) fail(`field tensors: expected ${expected.length} tensors for this spec`);
+  expected.forEach((p, i) => {
+    const t = tensors![i];
+    if (!t || t.name !== p.name || JSON.stringify(t.shape) !== JSON.stringify(p.shape) || !Number.isInteger(t.offset) || t.offset < 0) {
+      fail(`field tensors[${i}]: expected ${p.name} of shape [${p.shape.join(', ')}]`);
+    }
+  });
+  return m as CheckpointManifest;
+}

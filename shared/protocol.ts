@@ -1,0 +1,233 @@
+import { z } from 'zod';
+
+/**
+ * The one protocol between the UI and the services behind it. The Electron preload, the
+ * browser host's WebSocket bridge and the CLI all speak it: a request names a method and
+ * carries params (validated here, on the Node side, before anything runs); the services push
+ * events. Every params schema is strict: unknown keys are rejected, sizes are bounded.
+ */
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an id of letters, digits, _ or -');
+const path = z.string().min(1).max(4096);
+const splitName = z.enum(['train', 'dev', 'eval']);
+const finite = z.number().finite();
+
+export const engineKind = z.enum(['scratch', 'tfjs', 'lockstep']);
+export const backendKind = z.enum(['cpu', 'wasm']);
+export const exportFormat = z.enum(['tfjs', 'npz', 'checkpoint']);
+
+export const trainingSettingsSchema = z.strictObject({
+  optimizer: z.enum(['sgd', 'momentum', 'adam']),
+  lr: finite.positive().max(100),
+  momentum: finite.min(0).max(1).optional(),
+  nesterov: z.boolean().optional(),
+  weightDecay: finite.min(0).max(10).optional(),
+  batch: z.number().int().min(1).max(4096),
+  epochs: z.number().int().min(1).max(100_000),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  frames: z.number().int().min(1).max(10_000),
+  standardize: z.boolean(),
+});
+
+/** A network spec is checked in depth by resolveSpec; here only its outline and size. */
+export const specSchema = z.strictObject({
+  input: z.tuple([z.number().int().min(1).max(100_000), z.number().int().min(1).max(4096)]),
+  layers: z.array(z.record(z.string(), z.unknown())).min(1).max(64),
+});
+
+/** One file of an upload, its path relative to what the user dropped (a folder's files keep their folders). */
+const uploadFile = z.strictObject({
+  relativePath: z.string().min(1).max(1024),
+  data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= 64 * 1024 * 1024, 'a file of at most 64 MiB'),
+});
+
+export const methods = {
+  /** What the UI needs on launch: presets, datasets, runs, the host kind. */
+  'app.info': z.strictObject({}),
+  'datasets.list': z.strictObject({}),
+  /** Electron: a path the user chose (drop or File → Open). */
+  'datasets.importPath': z.strictObject({ path }),
+  /** Browser host: dropped files arrive in chunks, then are imported as one dataset. */
+  'uploads.begin': z.strictObject({ name: z.string().min(1).max(256) }),
+  'uploads.chunk': z.strictObject({ uploadId: id, files: z.array(uploadFile).min(1).max(10_000) }),
+  'uploads.finish': z.strictObject({ uploadId: id }),
+  'datasets.remove': z.strictObject({ datasetId: id }),
+  /** One example's frames × channels, for the heatmap. */
+  'datasets.example': z.strictObject({ datasetId: id, split: splitName, index: z.number().int().min(0) }),
+  'runs.list': z.strictObject({}),
+  'runs.get': z.strictObject({ runId: id }),
+  'runs.start': z.strictObject({
+    datasetId: id,
+    spec: specSchema,
+    settings: trainingSettingsSchema,
+    engine: engineKind,
+    backend: backendKind,
+    name: z.string().max(256).optional(),
+  }),
+  'runs.pause': z.strictObject({ runId: id }),
+  'runs.resume': z.strictObject({ runId: id }),
+  'runs.stop': z.strictObject({ runId: id }),
+  'runs.delete': z.strictObject({ runId: id }),
+  /** The examples of one confusion-matrix cell. */
+  'runs.examples': z.strictObject({ runId: id, split: splitName, trueClass: z.number().int().min(0), predictedClass: z.number().int().min(0) }),
+  /** Electron: writes to a path from the save dialog. Browser host: returns a download URL. */
+  'runs.export': z.strictObject({ runId: id, format: exportFormat, path: path.optional() }),
+} as const;
+
+export type Method = keyof typeof methods;
+export type Params<M extends Method> = z.infer<(typeof methods)[M]>;
+
+// ---- Results -------------------------------------------------------------------------
+
+export interface PresetSummary {
+  name: string;
+  description: string;
+  spec: z.infer<typeof specSchema>;
+  training: z.infer<typeof trainingSettingsSchema>;
+}
+
+export interface DroppedSummary {
+  file: string;
+  line?: number;
+  reason: 'nonFinite' | 'short' | 'missing' | 'malformed';
+  message: string;
+}
+
+export interface SplitSummary {
+  listed: number;
+  kept: number;
+  dropped: { nonFinite: number; short: number; missing: number; malformed: number };
+  droppedExamples: DroppedSummary[];
+  classCounts: number[];
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  source: string;
+  importedAt: string;
+  classes: string[];
+  frames: number;
+  channels: number;
+  splits: Partial<Record<z.infer<typeof splitName>, SplitSummary>>;
+}
+
+export type RunState = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
+
+export interface EpochPoint {
+  epoch: number;
+  engine: string;
+  trainLoss: number;
+  trainAccuracy: number;
+  devLoss?: number;
+  devAccuracy?: number;
+  ms: number;
+}
+
+/** Per-step losses, both engines in lockstep runs; `divergence` where weights were compared. */
+export interface StepPoint {
+  step: number;
+  losses: Record<string, number>;
+  maxAbsWeightDiff?: number;
+  maxAbsGradDiff?: number;
+}
+
+export interface SplitResult {
+  n: number;
+  loss: number;
+  accuracy: number;
+  confusion: number[][];
+}
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  datasetId: string;
+  datasetName: string;
+  engine: z.infer<typeof engineKind>;
+  backend: z.infer<typeof backendKind>;
+  state: RunState;
+  error?: string;
+  createdAt: string;
+  spec: z.infer<typeof specSchema>;
+  settings: z.infer<typeof trainingSettingsSchema>;
+  params: number;
+  epochsDone: number;
+  results?: Partial<Record<z.infer<typeof splitName>, SplitResult>>;
+}
+
+export interface RunDetail extends RunSummary {
+  epochs: EpochPoint[];
+  steps: StepPoint[];
+}
+
+export interface Results {
+  'app.info': { version: string; host: 'electron' | 'browser'; presets: PresetSummary[]; classes: string[] };
+  'datasets.list': DatasetSummary[];
+  'datasets.importPath': DatasetSummary;
+  'uploads.begin': { uploadId: string };
+  'uploads.chunk': { received: number };
+  'uploads.finish': DatasetSummary;
+  'datasets.remove': { removed: boolean };
+  'datasets.example': { id: string; label: number; frames: number; channels: number; values: number[] };
+  'runs.list': RunSummary[];
+  'runs.get': RunDetail;
+  'runs.start': RunSummary;
+  'runs.pause': RunSummary;
+  'runs.resume': RunSummary;
+  'runs.stop': RunSummary;
+  'runs.delete': { removed: boolean };
+  'runs.examples': { examples: Array<{ index: number; id: string; probabilities: number[] }> };
+  'runs.export': { files: string[]; downloadUrl?: string };
+}
+
+// ---- Events (services → UI) ----------------------------------------------------------
+
+export interface Events {
+  /** Batched: the steps since the last event (at most ~20 events a second). */
+  'run.progress': { runId: string; steps: StepPoint[]; epoch: number; step: number; totalSteps: number; examplesPerSecond: number; etaSeconds: number };
+  'run.epoch': { runId: string; points: EpochPoint[] };
+  'run.state': RunSummary;
+  'datasets.changed': DatasetSummary[];
+}
+export type EventName = keyof Events;
+
+// ---- Wire format (WebSocket and IPC) ---------------------------------------------------
+
+export interface RequestMessage {
+  kind: 'request';
+  id: number;
+  method: Method;
+  params: unknown;
+}
+export interface ResponseMessage {
+  kind: 'response';
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  /** A complete, user-facing message (see LockstepError). */
+  error?: string;
+}
+export interface EventMessage {
+  kind: 'event';
+  event: EventName;
+  payload: unknown;
+}
+
+/** The API the UI sees, whatever carries it (preload or WebSocket). */
+export interface LockstepApi {
+  invoke<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}
+
+/** Validates a request's params against its method's schema; the message names the field. */
+export function parseParams<M extends Method>(method: string, params: unknown): { method: M; params: Params<M> } {
+  if (!Object.hasOwn(methods, method)) throw new Error(`unknown method '${method}'`);
+  const result = methods[method as M].safeParse(params);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length ? issue.path.join('.') : 'params';
+    throw new Error(`${method}: ${where}: ${issue.message}`);
+  }
+  return { method: method as M, params: result.data as Params<M> };
+}

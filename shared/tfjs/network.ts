@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ElementwiseActivation } from '../engine/activations';
+import { initializeParams } from '../engine/init';
+import { Rng } from '../engine/rng';
+import type { ResolvedLayer, ResolvedNetwork } from '../engine/spec';
+import { sizeOf } from '../engine/types';
+import { SeededDropoutLayer, TimeSumLayer } from './custom-layers';
+
+/** A trainable weight of the tfjs model under its scratch-engine name (`conv1d_1/kernel`). */
+export interface TfjsParam {
+  name: string;
+  shape: number[];
+  variable: tf.Variable;
+  /** Kernels take L2 weight decay, biases do not (as in the scratch engine). */
+  decay: boolean;
+}
+
+export interface TfjsNetwork {
+  model: tf.Sequential;
+  params: TfjsParam[];
+}
+
+/** A final softmax Dense outputs logits: the loss applies the softmax, as in the scratch engine. */
+function elementwise(activation: string): ElementwiseActivation {
+  return activation === 'softmax' ? 'linear' : (activation as ElementwiseActivation);
+}
+
+/**
+ * The tfjs-layers layer for one resolved layer, under the scratch engine's name. Kernels start
+ * at zero only to skip tfjs's own random draw: the real initial values are copied in after.
+ */
+function toTfLayer(resolved: ResolvedLayer, inputShape: number[] | undefined, dropoutRng: Rng): tf.layers.Layer {
+  const c = resolved.config;
+  const base = { name: c.name, ...(inputShape ? { inputShape } : {}) };
+  switch (c.type) {
+    case 'Conv1D':
+      return tf.layers.conv1d({
+        ...base,
+        filters: c.filters,
+        kernelSize: c.kernelSize,
+        strides: c.strides,
+        padding: c.padding,
+        dilationRate: c.dilationRate,
+        useBias: c.useBias,
+        activation: elementwise(c.activation),
+        kernelInitializer: 'zeros',
+      });
+    case 'Dense':
+      return tf.layers.dense({ ...base, units: c.units, useBias: c.useBias, activation: elementwise(c.activation), kernelInitializer: 'zeros' });
+    case 'MaxPooling1D':
+      return tf.layers.maxPooling1d({ ...base, poolSize: c.poolSize, strides: c.strides, padding: c.padding });
+    case 'AveragePooling1D':
+      return tf.layers.averagePooling1d({ ...base, poolSize: c.poolSize, strides: c.strides, padding: c.padding });
+    case 'Flatten':
+      return tf.layers.flatten(base);
+    case 'GlobalAveragePooling1D':
+      return tf.layers.globalAveragePooling1d(base);
+    case 'TimeSum':
+      return new TimeSumLayer(base);
+    case 'Activation':
+      return tf.layers.activation({ ...base, activation: elementwise(c.activation) });
+    case 'Dropout':
+      return new SeededDropoutLayer(base, c.rate, dropoutRng);
+  }
+}
+
+/**
+ * Builds the tfjs model of a resolved spec with the initial weights the scratch engine draws
+ * for the same seed (the shared Glorot initialiser on the same "init" stream, in the same
+ * param order), and the dropout masks of its "dropout" stream.
+ */
+export function buildTfjsNetwork(resolved: ResolvedNetwork, seed: number): TfjsNetwork {
+  const dropoutRng = Rng.derive(seed, 'dropout');
+  const model = tf.sequential({ name: 'lockstep' });
+  resolved.layers.forEach((l, i) => model.add(toTfLayer(l, i === 0 ? l.inputShape : undefined, dropoutRng)));
+  const params: TfjsParam[] = resolved.layers.flatMap((l, i) => {
+    const weights = model.layers[i].trainableWeights;
+    return l.params.map((p) => {
+      const w = weights.find((v) => v.originalName === p.name);
+      if (!w) throw new Error(`tfjs layer ${l.config.name} has no weight ${p.name} (it has ${weights.map((v) => v.originalName).join(', ')})`);
+      return { name: p.name, shape: p.shape, variable: w.read() as tf.Variable, decay: p.name.endsWith('/kernel') };
+    });
+  });
+  const initial = params.map((p) => ({ shape: p.shape, value: new Float32Array(sizeOf(p.shape)) }));
+  initializeParams(initial, Rng.derive(seed, 'init'));
+  params.forEach((p, i) => assignValues(p, initial[i].value));
+  return { model, params };
+}
+
+/** Writes float32 values into a param exactly (no rounding: they already are float32). */
+export function assignValues(p: TfjsParam, values: ArrayLike<number>): void {
+  if (values.length !== sizeOf(p.shape)) throw new Error(`setWeights: ${p.name} has ${values.length} values, expected ${sizeOf(p.shape)}`);
+  tf.tidy(() => p.variable.assign(tf.tensor(Float32Array.from(values), p.shape, 'float32')));
+}

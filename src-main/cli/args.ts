@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import { LockstepError } from '../../shared/errors';
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** Parses a command's flags; an unknown or malformed flag is a user error naming the flag. */
+export function parseFlags<T extends FlagSpec>(command: string, argv: string[], flags: T): { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } {
+  try {
+    const { values } = parseArgs({ args: argv, options: { ...flags, json: { type: 'boolean' } }, strict: true, allowPositionals: false });
+    return values as never;
+  } catch (e) {
+    throw new LockstepError(`${command}: ${(e as Error).message.replace(/\. To specify.*$/s, '')}`);
+  }
+}
+
+export function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new LockstepError(`--${name} expects a number, got '${value}'`);
+  return n;
+}
+
+export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
+  const n = numberFlag(name, value);
+  if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new LockstepError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
+  return n;
+}
+
+export function required(name: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new LockstepError(`--${name} is required`);
+  return value;
+}

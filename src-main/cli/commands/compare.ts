@@ -1,0 +1,64 @@
+import { OPTIMIZERS, type OptimizerName } from '../../../shared/engine/optimizers';
+import { LockstepError } from '../../../shared/errors';
+import { DEFAULT_CHECK_EVERY, DEFAULT_LOSS_BOUND } from '../../../shared/train/lockstep';
+import { compareRun } from '../../services/compare-run';
+import { checkEngineChoice } from '../../services/engines';
+import { intFlag, numberFlag, required } from '../args';
+import type { Command } from '../command';
+import { ProgressBar } from '../progress';
+
+const e = (x: number): string => x.toExponential(2);
+
+export const compare: Command = {
+  summary: 'train scratch and tfjs in lockstep from the same weights on the same batches; report their divergence',
+  usage:
+    'compare [--data PATH] --model PRESET|SPEC.json [--optimizer sgd|momentum|adam] [--lr X] [--batch N]\n' +
+    `      [--steps 200] [--seed 1] [--backend cpu|wasm] [--bound ${DEFAULT_LOSS_BOUND} (per-step relative loss difference)]`,
+  flags: {
+    data: { type: 'string' },
+    model: { type: 'string' },
+    optimizer: { type: 'string' },
+    lr: { type: 'string' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    backend: { type: 'string' },
+    bound: { type: 'string' },
+  },
+  async run(flags) {
+    const f = flags as Record<string, string | undefined>;
+    const { backend } = checkEngineChoice('lockstep', f.backend ?? 'cpu');
+    if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
+      throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
+    }
+    const bound = numberFlag('bound', f.bound);
+    if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
+    const steps = intFlag('steps', f.steps, 1) ?? 200;
+    const bar = new ProgressBar('compare', steps);
+    const r = await compareRun(
+      {
+        data: f.data,
+        model: required('model', f.model),
+        backend,
+        steps,
+        bound,
+        settings: { optimizer: f.optimizer as OptimizerName | undefined, lr: numberFlag('lr', f.lr), batch: intFlag('batch', f.batch, 1), seed: intFlag('seed', f.seed, 0) },
+      },
+      (step) => bar.update(step),
+    );
+    bar.done();
+    const text = [
+      `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps`,
+      `loss:      max |Ls − Lt| ${e(r.maxAbsLossDiff)}, max relative ${e(r.maxRelLossDiff)} (bound ${r.bound})`,
+      `weights:   max |Δ| ${e(r.maxAbsWeightDiff)};  gradients: max |Δ| ${e(r.maxAbsGradDiff)} (every ${DEFAULT_CHECK_EVERY}th step and the last)`,
+      `ms/step:   ${r.engines.scratch} ${r.scratchMsPerStep.toFixed(2)}, ${r.engines.tfjs} ${r.tfjsMsPerStep.toFixed(2)}`,
+      r.ok ? 'ok' : `FAILED: step ${r.firstFailingStep} exceeds the bound`,
+    ].join('\n');
+    return {
+      json: { ...r },
+      text,
+      exitCode: r.ok ? 0 : 1,
+      reason: r.ok ? undefined : `lockstep failed: step ${r.firstFailingStep}'s relative loss difference exceeds ${r.bound}`,
+    };
+  },
+};

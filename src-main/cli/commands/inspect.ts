@@ -1,0 +1,31 @@
+import { SPLIT_NAMES } from '../../../shared/data/dataset';
+import { LockstepError } from '../../../shared/errors';
+import { openDataset } from '../../services/datasets';
+import { intFlag, required } from '../args';
+import type { Command } from '../command';
+
+export const inspect: Command = {
+  summary: 'report what a dataset holds and what the protocol drops, per split',
+  usage: 'inspect --data PATH [--frames 70] [--pad]',
+  flags: { data: { type: 'string' }, frames: { type: 'string' }, pad: { type: 'boolean' } },
+  async run(flags) {
+    const data = required('data', flags.data as string | undefined);
+    const dataset = await openDataset(data, { frames: intFlag('frames', flags.frames as string | undefined, 1), short: flags.pad ? 'pad' : 'drop' });
+    const splits: Record<string, unknown> = {};
+    const lines: string[] = [`dataset ${dataset.name} (${dataset.classes.join(' ')})`];
+    let kept = 0;
+    for (const name of SPLIT_NAMES) {
+      const r = dataset.reports[name];
+      if (!r) continue;
+      kept += r.kept;
+      splits[name] = r;
+      const d = r.dropped;
+      lines.push(`${name.padEnd(5)} ${r.listed} listed, ${r.kept} kept; dropped: ${d.nonFinite} non-finite, ${d.short} short, ${d.missing} missing, ${d.malformed} malformed`);
+      lines.push(`      classes: ${r.classCounts.map((c, k) => `${dataset.classes[k]} ${c}`).join(', ')}`);
+      for (const x of r.droppedExamples.slice(0, 5)) lines.push(`      - ${x.file}${x.line ? ` line ${x.line}` : ""}: ${x.message}`);
+      if (r.droppedExamples.length > 5) lines.push(`      … and ${r.droppedExamples.length - 5} more (--json lists all)`);
+    }
+    if (kept === 0) throw new LockstepError(`${data}: no usable examples in any split`);
+    return { json: { dataset: dataset.name, classes: dataset.classes, splits }, text: lines.join('\n') };
+  },
+};

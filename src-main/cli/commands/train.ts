@@ -1,0 +1,109 @@
+import { LockstepError } from '../../../shared/errors';
+import { OPTIMIZERS, type OptimizerName } from '../../../shared/engine/optimizers';
+import { checkEngineChoice } from '../../services/engines';
+import { trainRun } from '../../services/train-run';
+import { intFlag, numberFlag, required } from '../args';
+import { pct, type Command } from '../command';
+import { ProgressBar } from '../progress';
+
+export const train: Command = {
+  summary: 'train a preset or spec file; save a checkpoint with --out',
+  usage:
+    'train [--data PATH] --model PRESET|SPEC.json [--engine scratch|tfjs|lockstep] [--backend cpu|wasm]\n' +
+    '      [--optimizer sgd|momentum|adam] [--lr X] [--batch N] [--epochs N] [--seed N] [--frames 70]\n' +
+    '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]',
+  flags: {
+    data: { type: 'string' },
+    model: { type: 'string' },
+    engine: { type: 'string' },
+    backend: { type: 'string' },
+    bound: { type: 'string' },
+    optimizer: { type: 'string' },
+    lr: { type: 'string' },
+    momentum: { type: 'string' },
+    batch: { type: 'string' },
+    epochs: { type: 'string' },
+    seed: { type: 'string' },
+    frames: { type: 'string' },
+    'no-standardize': { type: 'boolean' },
+    'weight-decay': { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run(flags) {
+    const f = flags as Record<string, string | undefined>;
+    const { engine, backend } = checkEngineChoice(f.engine ?? 'scratch', f.backend ?? 'cpu');
+    const bound = numberFlag('bound', f.bound);
+    if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
+    if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
+      throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
+    }
+    let bar: ProgressBar | null = null;
+    let lastLoss = NaN;
+    const result = await trainRun(
+      {
+        data: f.data,
+        model: required('model', f.model),
+        engine,
+        backend,
+        bound,
+        out: f.out,
+        settings: {
+          optimizer: f.optimizer as OptimizerName | undefined,
+          lr: numberFlag('lr', f.lr),
+          momentum: numberFlag('momentum', f.momentum),
+          batch: intFlag('batch', f.batch, 1),
+          epochs: intFlag('epochs', f.epochs, 1),
+          seed: intFlag('seed', f.seed, 0),
+          frames: intFlag('frames', f.frames, 1),
+          standardize: flags['no-standardize'] ? false : undefined,
+          weightDecay: numberFlag('weight-decay', f['weight-decay']),
+        },
+      },
+      {
+        onStep(step, total, loss) {
+          bar ??= new ProgressBar('train', total);
+          lastLoss = loss;
+          bar.update(step, `loss ${lastLoss.toFixed(4)}`);
+        },
+        onEpoch(r) {
+          bar?.done();
+          process.stderr.write(
+            `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAccuracy)}` +
+              (r.devLoss !== undefined ? `, dev loss ${r.devLoss.toFixed(4)} acc ${pct(r.devAccuracy)}` : '') +
+              ` (${r.ms.toFixed(0)} ms)\n`,
+          );
+        },
+      },
+    );
+    const json = {
+      params: result.params,
+      epochs: result.epochs,
+      engine: result.engine,
+      settings: result.settings,
+      train: result.train,
+      dev: result.dev,
+      msPerEpoch: result.msPerEpoch,
+      metrics: result.metrics,
+      checkpoint: result.checkpoint,
+      lockstep: result.lockstep,
+      lockstepFile: result.lockstepFile,
+    };
+    const l = result.lockstep;
+    const text = [
+      `params ${result.params}, ${result.epochs} epochs, ${result.msPerEpoch.toFixed(0)} ms/epoch (median)`,
+      `train: loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)} (n=${result.train.n})`,
+      result.dev ? `dev:   loss ${result.dev.loss.toFixed(4)}, accuracy ${pct(result.dev.accuracy)} (n=${result.dev.n})` : 'dev:   (no dev split)',
+      result.checkpoint ? `checkpoint: ${result.checkpoint}` : 'checkpoint: not saved (pass --out DIR)',
+      ...(l
+        ? [
+            `lockstep ${l.reference} vs ${l.candidate} over ${l.steps} steps: max relative loss difference ${l.maxRelLossDiff.toExponential(2)} (bound ${l.bound}), ` +
+              `max |Δweight| ${l.maxAbsWeightDiff.toExponential(2)}, ms/step ${l.referenceMsPerStep.toFixed(2)} vs ${l.candidateMsPerStep.toFixed(2)}: ` +
+              (l.ok ? 'ok' : `FAILED at step ${l.firstFailingStep}`),
+            result.lockstepFile ? `lockstep record: ${result.lockstepFile}` : 'lockstep record: not saved (pass --out DIR)',
+          ]
+        : []),
+    ].join('\n');
+    const failed = l !== null && !l.ok;
+    return { json, text, exitCode: failed ? 1 : 0, reason: failed ? `lockstep failed: step ${l.firstFailingStep}'s relative loss difference exceeds ${l.bound}` : undefined };
+  },
+};

@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]): { status: number; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(tsx, ['src-main/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const lines = r.stdout.trim().split('\n');
+  let json: unknown = null;
+  try {
+    json = JSON.parse(lines[lines.length - 1]);
+  } catch {
+    json = null;
+  }
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+/** tfjs's "install the node backend" notice must not reach either stream. */
+function expectQuiet(r: { stdout: string; stderr: string }): void {
+  expect(r.stdout + r.stderr).not.toMatch(/TensorFlow\.js in Node\.js|tfjs-node/);
+}
+
+describe('compare: scratch against tfjs in lockstep on the demo data', () => {
+  it('--json prints one clean line with the divergence, the timings and the per-step record', () => {
+    const r = cli('compare', '--model', 'fnn-10-relu', '--optimizer', 'adam', '--steps', '30', '--seed', '1', '--batch', '50', '--backend', 'wasm', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expectQuiet(r);
+    const j = r.json;
+    expect(j).toMatchObject({ model: 'fnn-10-relu', data: 'demo', backend: 'wasm', optimizer: 'adam', lr: 0.001, batch: 50, seed: 1, steps: 30, bound: 1e-4, ok: true });
+    expect(j.engines).toEqual({ scratch: 'scratch', tfjs: 'tfjs-wasm' });
+    expect(j.maxRelLossDiff).toBeLessThanOrEqual(1e-4);
+    for (const key of ['maxAbsLossDiff', 'maxAbsWeightDiff', 'maxAbsGradDiff']) expect(j[key]).toBeGreaterThanOrEqual(0);
+    expect(j.scratchMsPerStep).toBeGreaterThan(0);
+    expect(j.tfjsMsPerStep).toBeGreaterThan(0);
+    for (const key of ['scratchLoss', 'tfjsLoss', 'relLossDiff', 'scratchMs', 'tfjsMs']) expect(j.perStep[key]).toHaveLength(30);
+    expect(j.checks.map((c: any) => c.step)).toEqual([10, 20, 30]);
+    expect(Object.keys(j.checks[0].weights)).toContain('dense_1/kernel');
+  });
+
+  it('takes batch and lr from the preset unless given, and reports in text', () => {
+    const r = cli('compare', '--model', 'tdnn', '--steps', '3', '--backend', 'cpu');
+    expect(r.status, r.stderr).toBe(0);
+    expectQuiet(r);
+    expect(r.stdout).toMatch(/^tdnn on demo: scratch vs tfjs-cpu, adam lr 0\.01, batch 16, seed 1, 3 steps$/m);
+    expect(r.stdout).toMatch(/^ms\/step: +scratch \d+\.\d\d, tfjs-cpu \d+\.\d\d$/m);
+    expect(r.stdout.trim().split('\n').pop()).toBe('ok');
+  });
+
+  it('exits 1 when a step exceeds the bound', () => {
+    const r = cli('compare', '--model', 'fnn-10-sigmoid', '--optimizer', 'sgd', '--steps', '5', '--bound', '1e-12', '--backend', 'wasm', '--json');
+    expect(r.status).toBe(1);
+    expect(r.json.ok).toBe(false);
+    expect(r.stderr).toMatch(/lockstep failed: step \d+'s relative loss difference exceeds 1e-12/);
+  });
+
+  it.each([
+    [['compare', '--model', 'tdnn', '--backend', 'gpu'], /--backend must be one of cpu, wasm, got 'gpu'/],
+    [['train', '--model', 'tdnn', '--engine', 'torch'], /--engine must be one of scratch, tfjs, lockstep, got 'torch'/],
+  ])('user error: %j', (args, message) => {
+    const r = cli(...args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('train with the tfjs and lockstep engines', () => {
+  it('train --engine lockstep saves lockstep.json beside the checkpoint and prints the comparison', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lockstep-cli-')), 'ckpt');
+    const r = cli('train', '--model', 'fnn-10-relu', '--engine', 'lockstep', '--backend', 'wasm', '--epochs', '2', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expectQuiet(r);
+    expect(r.json.engine).toBe('lockstep(scratch,tfjs-wasm)');
+    expect(r.json.lockstep).toMatchObject({ reference: 'scratch', candidate: 'tfjs-wasm', steps: 36, ok: true });
+    expect(r.json.lockstepFile).toBe(join(out, 'lockstep.json'));
+    const saved = JSON.parse(readFileSync(join(out, 'lockstep.json'), 'utf8'));
+    expect(saved).toEqual(r.json.lockstep);
+    expect(saved.perStep.relLossDiff).toHaveLength(36);
+    expect(saved.checks.map((c: any) => c.step)).toEqual([10, 20, 30, 36]);
+    expect(existsSync(join(out, 'checkpoint.json'))).toBe(true);
+    // The checkpoint holds the reference (scratch) weights and evaluates like any other.
+    const e = cli('eval', '--checkpoint', out, '--json');
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.json.accuracy).toBeCloseTo(r.json.dev.accuracy, 10);
+  });
+
+  it('train --engine tfjs trains on tfjs alone; text output names the lockstep result only for lockstep', () => {
+    const r = cli('train', '--model', 'fnn-10-tanh', '--engine', 'tfjs', '--backend', 'cpu', '--epochs', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expectQuiet(r);
+    expect(r.json.engine).toBe('tfjs-cpu');
+    expect(r.json.lockstep).toBeNull();
+    expect(r.json.train.loss).toBeLessThan(Math.log(9));
+    const t = cli('train', '--model', 'fnn-10-tanh', '--engine', 'lockstep', '--epochs', '1');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^lockstep scratch vs tfjs-cpu over 18 steps: max relative loss difference .*: ok$/m);
+  });
+});
+
+describe('gradcheck: the tfjs column', () => {
+  it('reports tfjsMaxRelError per layer, within the stated float32 tolerance', () => {
+    const r = cli('gradcheck', '--model', 'tdnn', '--samples', '20', '--backend', 'wasm', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expectQuiet(r);
+    expect(r.json.ok).toBe(true);
+    expect(r.json.tfjsBackend).toBe('wasm');
+    expect(r.json.tfjsTolerance).toBe(5e-3);
+    for (const l of r.json.layers) {
+      expect(l.maxRelError).toBeLessThanOrEqual(1e-6);
+      expect(l.tfjsMaxRelError).toBeLessThanOrEqual(5e-3);
+    }
+    const text = cli('gradcheck', '--model', 'tdnn', '--samples', '20');
+    expect(text.stdout).toMatch(/^conv1d_1 +Conv1D +vs finite differences \S+ +vs tfjs \S+/m);
+  });
+});

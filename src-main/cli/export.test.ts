@@ -1,0 +1,147 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NpzFile, npyStrings } from '../data/npz';
+import { readCheckpoint } from '../store/checkpoint-dir';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]): { status: number; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(tsx, ['src-main/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const lines = r.stdout.trim().split('\n');
+  let json: unknown = null;
+  try {
+    json = JSON.parse(lines[lines.length - 1]);
+  } catch {
+    json = null;
+  }
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+/** The same, without blocking: several runs at once. */
+function cliAsync(...args: string[]): Promise<{ status: number; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(tsx, ['src-main/cli/main.ts', ...args], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => done({ status: code ?? -1, stderr }));
+  });
+}
+
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'lockstep-export-cli-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('export CLI on a checkpoint trained on the demo data', () => {
+  let ckpt = '';
+  let evalDev: any = null;
+  beforeAll(() => {
+    ckpt = join(tmp(), 'ckpt');
+    const r = cli('train', '--model', 'tdnn', '--epochs', '1', '--seed', '5', '--out', ckpt, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const e = cli('eval', '--checkpoint', ckpt, '--split', 'dev', '--json');
+    expect(e.status, e.stderr).toBe(0);
+    evalDev = e.json;
+  });
+
+  it('--format checkpoint: a copy that eval reads with the same result', () => {
+    const out = join(tmp(), 'copy');
+    const r = cli('export', '--checkpoint', ckpt, '--format', 'checkpoint', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.format).toBe('checkpoint');
+    expect(r.json.files[0]).toBe(join(out, 'checkpoint.json'));
+    expect(r.json.files[1]).toMatch(/weights-.*\.bin$/);
+    const original = readCheckpoint(ckpt);
+    const copy = readCheckpoint(out);
+    expect(copy.manifest.classes).toEqual(original.manifest.classes);
+    expect(copy.manifest.standardize).toEqual(original.manifest.standardize);
+    expect(copy.manifest.metrics).toEqual(original.manifest.metrics);
+    expect([...copy.weights.keys()]).toEqual([...original.weights.keys()]);
+    for (const [k, v] of original.weights) expect(copy.weights.get(k)).toEqual(v);
+    const e = cli('eval', '--checkpoint', out, '--split', 'dev', '--json');
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.json).toEqual(evalDev);
+  });
+
+  it('--format tfjs: model.json + weights.bin + metadata.json that stock tfjs loads; eval accepts the folder', async () => {
+    const out = join(tmp(), 'tfjs');
+    const r = cli('export', '--checkpoint', ckpt, '--format', 'tfjs', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json).toEqual({ format: 'tfjs', files: ['model.json', 'weights.bin', 'metadata.json'].map((f) => join(out, f)) });
+    const modelJson = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+    const manifest = readCheckpoint(ckpt).manifest;
+    expect(meta.classes).toEqual(manifest.classes);
+    expect(meta.standardize).toEqual(manifest.standardize);
+    expect([meta.frames, meta.channels]).toEqual([70, 16]);
+    const bin = readFileSync(join(out, 'weights.bin'));
+    const warn = console.warn;
+    console.warn = () => {};
+    await tf.setBackend('cpu');
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer }),
+    );
+    console.warn = warn;
+    const p = model.predict(tf.zeros([2, 70, 16])) as tf.Tensor;
+    expect(p.shape).toEqual([2, 9]);
+    const sums = (await p.sum(1).data()) as Float32Array;
+    for (const s of sums) expect(s).toBeCloseTo(1, 5);
+    model.dispose();
+
+    const e = cli('eval', '--checkpoint', out, '--split', 'dev', '--json');
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.json.n).toBe(evalDev.n);
+    expect(e.json.accuracy).toBeCloseTo(evalDev.accuracy, 10);
+    expect(e.json.loss).toBeCloseTo(evalDev.loss, 5);
+
+    // and back to a checkpoint
+    const back = join(tmp(), 'back');
+    const b = cli('export', '--checkpoint', out, '--format', 'checkpoint', '--out', back, '--json');
+    expect(b.status, b.stderr).toBe(0);
+    expect(readCheckpoint(back).manifest.engine).toBe('import:tfjs');
+  });
+
+  it('--format npz: one .npz with the weights by layer, classes, standardisation and spec', async () => {
+    const out = join(tmp(), 'sub', 'model.npz');
+    const r = cli('export', '--checkpoint', ckpt, '--format', 'npz', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('NumPy .npz written');
+    expect(r.stdout).toContain(out);
+    const z = NpzFile.open(out);
+    try {
+      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json']);
+      expect(npyStrings(await z.read('classes'), 'classes', out)).toEqual(readCheckpoint(ckpt).manifest.classes);
+    } finally {
+      z.close();
+    }
+    expect(readdirSync(dirname(out))).toEqual(['model.npz']);
+  });
+
+  it('user errors: one line on stderr, non-zero exit', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', join(tmp(), 'x')], /--format must be one of tfjs, npz, checkpoint, got 'onnx'/],
+      [['export', '--checkpoint', ckpt, '--format', 'npz'], /--out is required/],
+      [['export', '--checkpoint', '/nonexistent/ckpt', '--format', 'tfjs', '--out', join(tmp(), 'x')], /no checkpoint folder here/],
+      [['export', '--checkpoint', tmp(), '--format', 'tfjs', '--out', join(tmp(), 'x')], /found neither/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cliAsync(...args)));
+    for (const [k, [, message]] of cases.entries()) {
+      const r = results[k];
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync('/nonexistent/ckpt')).toBe(false);
+  });
+});

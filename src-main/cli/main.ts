@@ -1,0 +1,47 @@
+import { isLockstepError } from '../../shared/errors';
+import type { Command } from './command';
+import { compare } from './commands/compare';
+import { evaluate } from './commands/evaluate';
+import { exportCommand } from './commands/export';
+import { gradcheck } from './commands/gradcheck';
+import { inspect } from './commands/inspect';
+import { train } from './commands/train';
+import { parseFlags } from './args';
+
+const COMMANDS: Record<string, Command> = { inspect, train, compare, eval: evaluate, gradcheck, export: exportCommand };
+
+function usage(): string {
+  const lines = ['usage: npm run --silent cli -- <command> [flags] [--json]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`, `             ${c.usage.replace(/\n/g, '\n             ')}`);
+  lines.push('', 'With --json the last line of stdout is one JSON object. Progress goes to stderr.');
+  return lines.join('\n');
+}
+
+/** Runs one CLI command; returns the exit status. User errors are one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`lockstep: unknown command '${name}' (expected one of ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    const flags = parseFlags(name, rest, command.flags);
+    const result = await command.run(flags);
+    process.stdout.write(flags.json ? JSON.stringify(result.json) + '\n' : result.text + '\n');
+    if (result.exitCode) process.stderr.write(`lockstep: ${result.reason}\n`);
+    return result.exitCode ?? 0;
+  } catch (e) {
+    if (isLockstepError(e)) {
+      process.stderr.write(`lockstep: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

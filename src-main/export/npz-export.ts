@@ -1,0 +1,52 @@
+/**
+ * Export to a NumPy `.npz` (a STORE zip of `.npy` v1.0 arrays, as `np.savez` writes; no pickles,
+ * so `np.load(path)` reads it with `allow_pickle=False`):
+ *
+ *   `<layer>.kernel`, `<layer>.bias`   float32, one pair per Conv1D / Dense layer, in the Lockstep
+ *                                      (= tfjs / Keras) layout: Conv1D kernel [kernelSize, in, filters],
+ *                                      Dense kernel [in, units]; `conv1d_1.kernel`, `dense_2.bias`, …
+ *   `classes`                          unicode [classes]
+ *   `standardize_mean`, `standardize_std`
+ *                                      float32 [channels]: inputs are (x − mean) / std per channel
+ *                                      (zeros and ones when the model was trained on raw inputs)
+ *   `spec_json`                        unicode, 0-d: the Lockstep spec, every layer named and every
+ *                                      option written out (`json.loads(str(z['spec_json']))`)
+ *
+ * Weights are exactly the Lockstep ones (TimeSum stays a sum over time: it has no weights).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { resolveSpec } from '../../shared/engine/spec';
+import { LockstepError } from '../../shared/errors';
+import { encodeNpz, npyFloat32, npyUnicode } from '../data/npz';
+import { explicitSpec, openModel, type OpenedModel } from './import-model';
+import { writeFileAtomicIn } from './write';
+
+/** The `.npz` bytes for a model. */
+export function buildNpzExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize'>): Uint8Array {
+  const resolved = resolveSpec(model.spec, model.classes.length);
+  const channels = resolved.input[1];
+  const arrays: [string, Uint8Array][] = [];
+  for (const p of resolved.layers.flatMap((l) => l.params)) {
+    const w = model.weights.get(p.name);
+    if (!w) throw new LockstepError(`the model has no values for ${p.name}`);
+    arrays.push([p.name.replace('/', '.'), npyFloat32(p.shape, w)]);
+  }
+  const s = model.standardize;
+  arrays.push(
+    ['classes', npyUnicode(model.classes)],
+    ['standardize_mean', npyFloat32([channels], s ? s.mean : new Array<number>(channels).fill(0))],
+    ['standardize_std', npyFloat32([channels], s ? s.std : new Array<number>(channels).fill(1))],
+    ['spec_json', npyUnicode([JSON.stringify(explicitSpec(resolved))], true)],
+  );
+  return encodeNpz(arrays);
+}
+
+/** Writes a model (see `openModel`) as one `.npz` file at `dest`, atomically; returns [dest]. */
+export async function exportNpz(source: string, dest: string): Promise<string[]> {
+  const model = openModel(source);
+  const out = resolve(dest);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new LockstepError('expected a file path for the .npz, found a folder', { file: dest });
+  writeFileAtomicIn(out, buildNpzExport(model));
+  return [out];
+}

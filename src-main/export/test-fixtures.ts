@@ -1,0 +1,96 @@
+/**
+ * Test fixtures for the export tests: networks covering every layer mapping, random weights,
+ * random inputs, and checkpoints written as `train --out` writes them.
+ */
+import { Network } from '../../shared/engine/network';
+import { Rng } from '../../shared/engine/rng';
+import { resolveSpec, type NetworkSpec } from '../../shared/engine/spec';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, packWeights } from '../../shared/model/checkpoint';
+import { PRESETS } from '../../shared/presets';
+import { DEFAULT_SETTINGS } from '../../shared/train/settings';
+import { writeCheckpoint } from '../store/checkpoint-dir';
+
+export const CLASSES = ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'];
+
+/** A network with random weights (biases too), its classes and a standardisation. */
+export function randomModel(spec: NetworkSpec, seed: number) {
+  const net = new Network(spec, { maxBatch: 8, seed });
+  const rng = new Rng(seed + 100);
+  const weights = new Map<string, Float32Array>();
+  for (const p of net.params) {
+    const fanIn = p.shape.length > 1 ? p.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 4;
+    weights.set(p.name, Float32Array.from({ length: p.value.length }, () => rng.uniform(-1, 1) * Math.sqrt(3 / fanIn)));
+  }
+  net.setWeights(weights);
+  const C = spec.input[1];
+  const standardize = { mean: Array.from({ length: C }, (_, c) => c * 0.1 - 0.5), std: Array.from({ length: C }, (_, c) => 1 + c * 0.05) };
+  return { net, spec, weights, classes: CLASSES.slice(0, net.resolved.classes), standardize };
+}
+
+export function randomInput(n: number, T: number, C: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n * T * C }, () => rng.normal());
+}
+
+/** The scratch engine's probabilities for the first n examples (a copy). */
+export function scratch(net: Network, x: Float32Array, n: number): Float32Array {
+  return Float32Array.from(net.predict(x, n).subarray(0, n * net.resolved.classes));
+}
+
+export function saveCheckpoint(m: ReturnType<typeof randomModel>, dir: string): string {
+  const resolved = resolveSpec(m.spec, m.classes.length);
+  const shapes = new Map(resolved.layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
+  const { tensors, bytes } = packWeights(m.weights, shapes);
+  writeCheckpoint(
+    dir,
+    {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      createdAt: new Date().toISOString(),
+      spec: m.spec,
+      classes: m.classes,
+      frames: m.spec.input[0],
+      channels: m.spec.input[1],
+      standardize: m.standardize,
+      settings: { ...DEFAULT_SETTINGS, epochs: 1 },
+      engine: 'scratch',
+      metrics: [],
+      tensors,
+    },
+    bytes,
+  );
+  return dir;
+}
+
+const spec = (input: [number, number], layers: NetworkSpec['layers']): NetworkSpec => ({ input, layers });
+
+export const NETWORKS: Array<[string, NetworkSpec]> = [
+  ['tdnn (TimeSum → Dense)', PRESETS.get('tdnn')!.spec as NetworkSpec],
+  ['fnn-10-relu', PRESETS.get('fnn-10-relu')!.spec as NetworkSpec],
+  ['fnn-50-tanh', PRESETS.get('fnn-50-tanh')!.spec as NetworkSpec],
+  [
+    'conv/pool, same padding and strides, dilation, Flatten, Dropout',
+    spec([70, 16], [
+      { type: 'Conv1D', filters: 6, kernelSize: 5, strides: 2, padding: 'same', activation: 'relu' },
+      { type: 'MaxPooling1D', poolSize: 3, strides: 2, padding: 'same' },
+      { type: 'Conv1D', filters: 5, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'sigmoid' },
+      { type: 'AveragePooling1D', poolSize: 3, strides: 2, padding: 'same' },
+      { type: 'Conv1D', filters: 4, kernelSize: 2, strides: 3, padding: 'valid', activation: 'tanh', useBias: false },
+      { type: 'Flatten' },
+      { type: 'Dropout', rate: 0.25 },
+      { type: 'Dense', units: 7, activation: 'linear' },
+      { type: 'Activation', activation: 'relu' },
+      { type: 'Dense', units: 9, activation: 'softmax' },
+    ]),
+  ],
+  ['best (GlobalAveragePooling1D, Dropout)', PRESETS.get('best')!.spec as NetworkSpec],
+  [
+    'TimeSum → Dropout → flat Flatten → Dense (folded through)',
+    spec([20, 3], [{ type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' }, { type: 'TimeSum' }, { type: 'Dropout', rate: 0.5 }, { type: 'Flatten' }, { type: 'Dense', units: 5, activation: 'softmax' }]),
+  ],
+  [
+    'TimeSum → Activation → Dense (a scaling Dense is inserted)',
+    spec([12, 4], [{ type: 'Conv1D', filters: 3, kernelSize: 2, padding: 'same', activation: 'relu' }, { type: 'TimeSum' }, { type: 'Activation', activation: 'sigmoid' }, { type: 'Dense', units: 4, activation: 'softmax' }]),
+  ],
+];
+

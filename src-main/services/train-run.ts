@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { resolveSpec } from '../../shared/engine/spec';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, packWeights } from '../../shared/model/checkpoint';
+import type { TfjsBackend } from '../../shared/tfjs/backend';
+import type { Evaluation } from '../../shared/train/evaluate';
+import { LockstepEngine, type LockstepReport } from '../../shared/train/lockstep';
+import type { TrainingSettings } from '../../shared/train/settings';
+import { Trainer, type EpochRecord } from '../../shared/train/trainer';
+import { writeFileAtomic } from '../store/atomic';
+import { writeCheckpoint } from '../store/checkpoint-dir';
+import { createEngine, type EngineName } from './engines';
+import { setUpRun } from './run-setup';
+
+export const LOCKSTEP_FILE = 'lockstep.json';
+
+export interface TrainRunRequest {
+  data?: string;
+  model: string;
+  /** Default scratch; lockstep trains scratch and tfjs side by side and records their divergence. */
+  engine?: EngineName;
+  /** tfjs's backend for the tfjs and lockstep engines; default cpu. */
+  backend?: TfjsBackend;
+  /** Lockstep: the per-step relative loss difference allowed (default 1e-4). */
+  bound?: number;
+  settings: Partial<TrainingSettings>;
+  out?: string;
+}
+
+export interface TrainRunEvents {
+  onStep?(step: number, totalSteps: number, loss: number): void;
+  onEpoch?(record: EpochRecord): void;
+}
+
+export interface TrainRunResult {
+  /** The engine's id ('scratch', 'tfjs-wasm', 'lockstep(scratch,tfjs-cpu)'). */
+  engine: string;
+  params: number;
+  epochs: number;
+  settings: TrainingSettings;
+  train: Omit<Evaluation, 'confusion'>;
+  dev: Omit<Evaluation, 'confusion'> | null;
+  msPerEpoch: number;
+  metrics: EpochRecord[];
+  checkpoint: string | null;
+  /** A lockstep run's comparison (also saved as lockstep.json beside the checkpoint). */
+  lockstep: LockstepReport | null;
+  lockstepFile: string | null;
+}
+
+function summary(e: Evaluation): Omit<Evaluation, 'confusion'> {
+  return { n: e.n, loss: e.loss, accuracy: e.accuracy };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Loads the data, builds the engine and trains it, epoch by epoch; saves a checkpoint (and a lockstep record) if asked. */
+export async function trainRun(request: TrainRunRequest, events: TrainRunEvents = {}): Promise<TrainRunResult> {
+  const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
+  const engine = await createEngine({ engine: request.engine ?? 'scratch', backend: request.backend ?? 'cpu', bound: request.bound }, engineOptions);
+  try {
+    const trainer = new Trainer(engine, data.train, settings.batch, settings.seed);
+    const metrics: EpochRecord[] = [];
+    const totalSteps = trainer.stepsPerEpoch * settings.epochs;
+    let last: ReturnType<Trainer['finishEpoch']> | null = null;
+    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+      for (;;) {
+        const { loss, epochDone } = trainer.trainStep();
+        events.onStep?.(trainer.step, totalSteps, loss);
+        if (epochDone) break;
+      }
+      last = trainer.finishEpoch(data.dev, data.classes.length);
+      const { trainEval: _t, devEval: _d, ...record } = last;
+      metrics.push(record);
+      events.onEpoch?.(record);
+    }
+    const trainEval = last!.trainEval;
+    const devEval = data.dev ? last!.devEval! : null;
+    let checkpoint: string | null = null;
+    if (request.out) {
+      const shapes = new Map(resolveSpec(spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
+      const { tensors, bytes } = packWeights(engine.getWeights(), shapes);
+      checkpoint = writeCheckpoint(request.out, {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        createdAt: new Date().toISOString(),
+        spec,
+        classes: data.classes,
+        frames: data.train.frames,
+        channels: data.train.channels,
+        standardize: data.standardization,
+        settings,
+        engine: engine.id,
+        metrics,
+        tensors,
+      }, bytes);
+    }
+    const lockstep = engine instanceof LockstepEngine ? engine.report() : null;
+    let lockstepFile: string | null = null;
+    if (lockstep && request.out) {
+      lockstepFile = join(request.out, LOCKSTEP_FILE);
+      writeFileAtomic(lockstepFile, JSON.stringify(lockstep));
+    }
+    return {
+      engine: engine.id,
+      params: engine.paramCount,
+      epochs: metrics.length,
+      settings,
+      train: summary(trainEval),
+      dev: devEval ? summary(devEval) : null,
+      msPerEpoch: median(metrics.map((m) => m.ms)),
+      metrics,
+      checkpoint,
+      lockstep,
+      lockstepFile,
+    };
+  } finally {
+    engine.dispose();
+  }
+}

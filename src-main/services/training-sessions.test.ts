@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../shared/protocol';
+import { AppServices, type AppServicesOptions } from './app-services';
+import { nextEvent, runParams, tempDir, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
+
+const dirs: Array<() => void> = [];
+const open: AppServices[] = [];
+function services(options: AppServicesOptions = {}): AppServices {
+  const dir = tempDir();
+  dirs.push(dir.cleanup);
+  const s = new AppServices(dir.path, { ...options, training: { progressIntervalMs: 10, ...options.training } });
+  open.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+afterAll(() => dirs.forEach((d) => d()));
+
+function weightsBytes(s: AppServices, run: RunSummary): Buffer {
+  const dir = join(s.userData, 'runs', run.id, 'checkpoint');
+  const manifest = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { weightsFile: string };
+  return readFileSync(join(dir, manifest.weightsFile));
+}
+
+describe('training sessions', () => {
+  it('pause and resume continue exactly: bit-identical to an uninterrupted run', async () => {
+    const s = services();
+    const params = runParams({ epochs: 5, seed: 42 });
+    const a = await waitForEnd(s, (await s.invoke('runs.start', params)).id);
+    expect(a.state).toBe('finished');
+
+    const started = await s.invoke('runs.start', params);
+    await nextEvent(s, 'run.progress', started.id);
+    for (let round = 0; round < 2; round++) {
+      const paused = await s.invoke('runs.pause', { runId: started.id });
+      expect(paused.state).toBe('paused');
+      const stepsAtPause = (await s.invoke('runs.get', { runId: started.id })).steps.length;
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await s.invoke('runs.get', { runId: started.id })).steps.length).toBe(stepsAtPause);
+      expect(stepsAtPause).toBeLessThan(150);
+      const resumed = await s.invoke('runs.resume', { runId: started.id });
+      expect(resumed.state).toBe('running');
+      await nextEvent(s, 'run.progress', started.id);
+    }
+    const b = await waitForEnd(s, started.id);
+    expect(b.state).toBe('finished');
+
+    const da = await s.invoke('runs.get', { runId: a.id });
+    const db = await s.invoke('runs.get', { runId: b.id });
+    expect(db.steps.length).toBe(150);
+    expect(db.steps.map((p) => p.losses.scratch)).toEqual(da.steps.map((p) => p.losses.scratch));
+    expect(db.epochs.map(({ ms: _, ...p }) => p)).toEqual(da.epochs.map(({ ms: _, ...p }) => p));
+    expect(b.results).toEqual(a.results);
+    expect(weightsBytes(s, b).equals(weightsBytes(s, a))).toBe(true);
+  });
+
+  it('stops within 200 ms, keeping results for what was trained', async () => {
+    const s = services();
+    const started = await s.invoke('runs.start', runParams({ epochs: 1000 }));
+    await nextEvent(s, 'run.progress', started.id);
+    const t0 = performance.now();
+    const stopped = await s.invoke('runs.stop', { runId: started.id });
+    const elapsed = performance.now() - t0;
+    expect(stopped.state).toBe('stopped');
+    expect(elapsed).toBeLessThan(200);
+    const end = await waitForEnd(s, started.id);
+    expect(end.state).toBe('stopped');
+    expect(end.results?.dev?.n).toBe(270);
+    const detail = await s.invoke('runs.get', { runId: started.id });
+    expect(detail.steps.length).toBeGreaterThan(0);
+    expect(detail.steps.length).toBeLessThan(30_000);
+    await expect(s.invoke('runs.pause', { runId: started.id })).rejects.toThrow(/stopped; only an active run/);
+  });
+
+  it('stops a worker stuck in a step within 200 ms by ending it', async () => {
+    // Every step is reported at once; the worker hangs when it starts step 3.
+    const s = services({ training: { fault: { atStep: 3, kind: 'hang' }, progressIntervalMs: 0 } });
+    const started = await s.invoke('runs.start', runParams({ epochs: 50 }));
+    await new Promise<void>((resolve) => {
+      const off = s.on('run.progress', (p) => {
+        if (p.runId === started.id && p.step === 2) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => setTimeout(r, 300)); // by now the worker is stuck in step 3
+    expect((await s.invoke('runs.get', { runId: started.id })).steps).toHaveLength(2);
+    const t0 = performance.now();
+    const stopped = await s.invoke('runs.stop', { runId: started.id });
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(stopped.state).toBe('stopped');
+    const end = await waitForEnd(s, started.id);
+    expect(end.state).toBe('stopped');
+    expect(end.results).toBeUndefined();
+  });
+
+  it('a worker that throws fails its run with the reason; the app goes on', async () => {
+    const s = services({ training: { fault: { atStep: 5, kind: 'throw' } } });
+    const run = await waitForEnd(s, (await s.invoke('runs.start', runParams())).id);
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/the training worker failed: injected fault at step 5/);
+    expect((await s.invoke('runs.list', {}))[0].state).toBe('failed');
+    expect((await s.invoke('datasets.list', {}))[0].id).toBe('demo');
+  });
+
+  it('a worker that exits fails its run', async () => {
+    const s = services({ training: { fault: { atStep: 2, kind: 'exit' } } });
+    const run = await waitForEnd(s, (await s.invoke('runs.start', runParams())).id);
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/stopped unexpectedly \(exit code 3\)/);
+  });
+
+  it('divergence (a non-finite loss) fails the run, naming the step and suggesting a lower learning rate', async () => {
+    const s = services({ training: { fault: { atStep: 4, kind: 'nan' } } });
+    const run = await waitForEnd(s, (await s.invoke('runs.start', runParams({ lr: 0.5 }))).id);
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/diverged at step 4 \(epoch 1\).*NaN.*lower learning rate.*lr 0\.5/);
+    expect((await s.invoke('runs.get', { runId: run.id })).steps.at(-1)?.step).toBe(4);
+  });
+
+  it('a genuinely exploding run fails as diverged', async () => {
+    const s = services();
+    const spec = { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 50, activation: 'relu' }, { type: 'Dense', units: 9, activation: 'softmax' }] };
+    const run = await waitForEnd(s, (await s.invoke('runs.start', { ...runParams({ optimizer: 'sgd', lr: 100, epochs: 20 }), spec })).id);
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/diverged at step \d+ .*lower learning rate/);
+  });
+
+  it('queues runs beyond the limit; a queued run can be stopped; deleting an active run ends it', async () => {
+    const s = services({ training: { maxConcurrent: 1 } });
+    const first = await s.invoke('runs.start', runParams({ epochs: 1000 }));
+    const second = await s.invoke('runs.start', runParams());
+    const third = await s.invoke('runs.start', runParams({ epochs: 1 }));
+    expect(second.state).toBe('queued');
+    await expect(s.invoke('runs.pause', { runId: second.id })).rejects.toThrow(/queued/);
+    expect((await s.invoke('runs.stop', { runId: second.id })).state).toBe('stopped');
+    await nextEvent(s, 'run.progress', first.id);
+    expect(await s.invoke('runs.delete', { runId: first.id })).toEqual({ removed: true });
+    expect((await s.invoke('runs.list', {})).map((r) => r.id)).not.toContain(first.id);
+    // The freed slot goes to the next queued run.
+    const end = await waitForEnd(s, third.id);
+    expect(end.state).toBe('finished');
+  });
+
+  it('runs tfjs and lockstep runs in the worker; lockstep reports both engines and their drift', async () => {
+    const s = services();
+    const fixture = tempDir();
+    dirs.push(fixture.cleanup);
+    writeCourseFixture(fixture.path);
+    const ds = await s.invoke('datasets.importPath', { path: fixture.path });
+    const params = { ...runParams({ epochs: 4, batch: 4 }, ds.id) }; // 3 steps an epoch
+    const lockstep = await s.invoke('runs.start', { ...params, engine: 'lockstep' });
+    const tfjs = await s.invoke('runs.start', { ...params, engine: 'tfjs' });
+    const [l, t] = await Promise.all([waitForEnd(s, lockstep.id), waitForEnd(s, tfjs.id)]);
+    expect(l.error).toBeUndefined();
+    expect(l.state).toBe('finished');
+    expect(t.state).toBe('finished');
+    const detail = await s.invoke('runs.get', { runId: lockstep.id });
+    expect(detail.steps).toHaveLength(12);
+    expect(Object.keys(detail.steps[0].losses).sort()).toEqual(['scratch', 'tfjs-cpu']);
+    expect(Math.abs(detail.steps[0].losses.scratch - detail.steps[0].losses['tfjs-cpu'])).toBeLessThan(1e-3);
+    expect(detail.steps[0].maxAbsWeightDiff).toBeUndefined();
+    expect(detail.steps[9].maxAbsWeightDiff).toBeLessThan(1e-3);
+    expect(detail.steps[11].maxAbsGradDiff).toBeLessThan(1e-3);
+    expect(detail.epochs.map((p) => p.engine)).toEqual(Array.from({ length: 4 }, () => ['scratch', 'tfjs-cpu']).flat());
+    const tDetail = await s.invoke('runs.get', { runId: tfjs.id });
+    expect(Object.keys(tDetail.steps[0].losses)).toEqual(['tfjs-cpu']);
+    expect(t.results?.dev?.n).toBe(6);
+  });
+
+  it('batches progress and epoch events to at most ~20 a second, however short the epochs', async () => {
+    const s = services({ training: { progressIntervalMs: 50 } });
+    const fixture = tempDir();
+    dirs.push(fixture.cleanup);
+    writeCourseFixture(fixture.path);
+    const ds = await s.invoke('datasets.importPath', { path: fixture.path });
+    const times: number[] = [];
+    let steps = 0, points = 0;
+    const run = await s.invoke('runs.start', { ...runParams({ epochs: 400, batch: 12 }, ds.id), spec: { input: [70, 16], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 9, activation: 'softmax' }] } });
+    s.on('run.progress', (p) => {
+      if (p.runId !== run.id) return;
+      times.push(performance.now());
+      steps += p.steps.length;
+    });
+    s.on('run.epoch', (p) => {
+      if (p.runId !== run.id) return;
+      times.push(performance.now());
+      points += p.points.length;
+    });
+    const end = await waitForEnd(s, run.id);
+    expect(end.state).toBe('finished');
+    expect(steps).toBe(400);
+    expect(points).toBe(400);
+    expect(end.epochsDone).toBe(400);
+    const seconds = (times.at(-1)! - times[0]) / 1000;
+    expect(times.length).toBeLessThanOrEqual(2 * (20 * seconds + 2));
+    expect(times.length).toBeLessThan(400);
+  });
+
+  it('marks active runs interrupted when the services close', async () => {
+    const s = services();
+    const started = await s.invoke('runs.start', runParams({ epochs: 1000 }));
+    await waitForState(s, started.id, (r) => r.state === 'running');
+    await s.close();
+    expect(s.runs.get(started.id).state).toBe('interrupted');
+  });
+});

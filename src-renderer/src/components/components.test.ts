@@ -1,0 +1,58 @@
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { PRESETS } from '../../../shared/presets';
+import type { LabApi } from '../lib/api';
+import { lab } from '../lib/lab.svelte';
+import ConfusionMatrix from './ConfusionMatrix.svelte';
+import NetworkEditor from './NetworkEditor.svelte';
+
+const demo = {
+  id: 'demo', name: 'demo', source: 'built-in', importedAt: '2026-01-01T00:00:00Z',
+  classes: ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'], frames: 70, channels: 16,
+  splits: { train: { listed: 900, kept: 900, dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 }, droppedExamples: [], classCounts: new Array(9).fill(100) } },
+};
+
+function fakeApi(): LabApi {
+  const results: Record<string, unknown> = {
+    'app.info': { version: 't', host: 'browser', presets: [...PRESETS.values()], classes: demo.classes },
+    'datasets.list': [demo],
+    'runs.list': [],
+  };
+  return { host: 'browser', invoke: vi.fn(async (m: string) => results[m]) as unknown as LabApi['invoke'], on: () => () => {} };
+}
+
+describe('ConfusionMatrix', () => {
+  it('labels rows and columns with the class letters and reports clicks', async () => {
+    const onselect = vi.fn();
+    render(ConfusionMatrix, { matrix: [[5, 1], [0, 4]], classes: ['B', 'C'], onselect });
+    expect(screen.getByTestId('cm-row-0').textContent).toBe('B');
+    expect(screen.getByTestId('cm-col-1').textContent).toBe('C');
+    expect((screen.getByTestId('cm-cell-1-0') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId('cm-cell-0-1'));
+    expect(onselect).toHaveBeenCalledWith(0, 1);
+  });
+});
+
+describe('NetworkEditor', () => {
+  it('edits the spec and keeps the shape table live', async () => {
+    await lab.init(fakeApi());
+    expect(lab.ready).toBe(true);
+    expect(lab.datasetId).toBe('demo');
+    render(NetworkEditor);
+    expect(screen.getByTestId('param-total').textContent).toBe('551');
+    await fireEvent.input(screen.getByTestId('field-0-filters'), { target: { value: '4' } });
+    expect(screen.getByTestId('shape-out-0').textContent).toBe('[68, 4]');
+    expect(screen.getByTestId('param-total').textContent).toBe(String(3 * 16 * 4 + 4 + 5 * 4 * 3 + 3 + 36));
+    await fireEvent.click(screen.getByTestId('layer-remove-2'));
+    expect(screen.getByTestId('spec-error').textContent).toMatch(/layer 3 Dense: expects a flat input/);
+    expect(lab.canTrain).toBe(false);
+    await fireEvent.click(screen.getByTestId('add-layer'));
+    expect((screen.getByTestId('layer-type-2') as HTMLSelectElement).value).toBe('Conv1D');
+    await fireEvent.change(screen.getByTestId('layer-type-2'), { target: { value: 'TimeSum' } });
+    expect(screen.getByTestId('spec-ok')).toBeTruthy();
+    expect(lab.canTrain).toBe(true);
+    await fireEvent.click(screen.getByTestId('layer-up-2'));
+    expect((screen.getByTestId('layer-type-1') as HTMLSelectElement).value).toBe('TimeSum');
+    expect(screen.getByTestId('spec-error').textContent).toMatch(/layer 3 Conv1D: expects a \[time, channels\] input, got \[4\]/);
+  });
+});
