@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
@@ -13,6 +13,10 @@ import { BASE_URL, PORT, TOKEN } from './e2e/env';
 // The config is loaded by the runner and by each worker: make the temp folder once.
 process.env.LOCKSTEP_E2E_USER_DATA ??= mkdtempSync(join(tmpdir(), 'lockstep-e2e-'));
 const userData = process.env.LOCKSTEP_E2E_USER_DATA;
+
+/** CHROMIUM_PATH, else Debian's Chromium, else Playwright's own (scripts/ensure-browser.mjs installs it). */
+const systemChromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const executablePath = existsSync(systemChromium) ? systemChromium : undefined;
 
 const chromiumArgs = [
   '--no-sandbox',
@@ -41,7 +45,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath,
       args: chromiumArgs,
     },
   },
