@@ -1,24 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from './run-cli';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
-
-function cli(...args: string[]): { status: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(tsx, ['src-main/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  const lines = r.stdout.trim().split('\n');
-  let json: unknown = null;
-  try {
-    json = JSON.parse(lines[lines.length - 1]);
-  } catch {
-    json = null;
-  }
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
-}
 
 /** tfjs's "install the node backend" notice must not reach either stream. */
 function expectQuiet(r: { stdout: string; stderr: string }): void {

@@ -1,27 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, REPO_ROOT as root, TSX as tsx } from './run-cli';
 import { NpzFile, npyStrings } from '../data/npz';
 import { readCheckpoint } from '../store/checkpoint-dir';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
-
-function cli(...args: string[]): { status: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(tsx, ['src-main/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  const lines = r.stdout.trim().split('\n');
-  let json: unknown = null;
-  try {
-    json = JSON.parse(lines[lines.length - 1]);
-  } catch {
-    json = null;
-  }
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
-}
 
 /** The same, without blocking: several runs at once. */
 function cliAsync(...args: string[]): Promise<{ status: number; stderr: string }> {
