@@ -1,0 +1,271 @@
+/**
+ * Lockstep benchmark: `npm run bench [-- --quick] [-- --json]`.
+ * Training speed per epoch (scratch, tfjs-cpu, tfjs-wasm, PyTorch peer), ratios to scratch,
+ * per-iteration time versus batch size, dataset load time and peak RSS per engine.
+ * Each engine runs in its own long-lived child process; the runner interleaves their
+ * measurements round by round (warm-up first), so drift in machine load hits all alike.
+ * The last stdout line with --json is one JSON object.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { demoDataset } from '../shared/data/demo';
+import { prepareData } from '../shared/train/prepare';
+import { loadEeSet } from '../src-main/data/eeset';
+import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
+
+const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } } });
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..');
+const quick = args.quick;
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+const CFG = quick
+  ? { repeats: 2, capMs: 20000, capSteps: 8, scalingRepeats: 1, scalingSteps: 15, scalingBudgetMs: 1500, loadRepeats: 3 }
+  : { repeats: 5, capMs: 20000, capSteps: 20, scalingRepeats: 3, scalingSteps: 36, scalingBudgetMs: 3000, loadRepeats: 3 };
+const BATCH_SIZES = [1, 10, 50, 200];
+const SCALING_NETWORKS = ['tdnn', 'fnn-50-tanh'];
+const PEERS = [...NODE_ENGINES, 'torch'] as const;
+type Peer = (typeof PEERS)[number];
+
+/** A child speaking the line protocol: one command out, one JSON line back. */
+class Worker {
+  private readonly lines: AsyncIterator<string>;
+  lastRssMb = 0;
+  constructor(readonly name: Peer, private readonly child: ChildProcessWithoutNullStreams) {
+    child.stderr.on('data', (d: Buffer) => {
+      const s = d.toString().trim();
+      if (s) log(`[${name}] ${s}`);
+    });
+    this.lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  }
+  async read(): Promise<Record<string, unknown>> {
+    const next = await this.lines.next();
+    if (next.done) throw new Error(`${this.name} worker exited`);
+    const o = JSON.parse(next.value) as Record<string, unknown>;
+    if (typeof o.maxRssMb === 'number') this.lastRssMb = o.maxRssMb;
+    return o;
+  }
+  async send<T>(c: WorkerCommand): Promise<T> {
+    this.child.stdin.write(`${JSON.stringify(c)}\n`);
+    const o = await this.read();
+    if (typeof o.error === 'string') throw new Error(`${this.name}: ${o.error}`);
+    return o as T;
+  }
+  async close(): Promise<void> {
+    try {
+      await this.send({ cmd: 'exit' });
+    } catch {
+      /* already gone */
+    }
+    this.child.kill();
+  }
+}
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const stats = (v: number[]) => ({ median: median(v), min: Math.min(...v), max: Math.max(...v) });
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+async function main(): Promise<void> {
+  // 1. Data: load time of the real train split (median of 3), then the prepared split dumped for the workers.
+  const dataDir = process.env.EE_SET_DIR ?? path.resolve(repoRoot, '../shared/datasets/ee-set');
+  const haveReal = fs.existsSync(dataDir);
+  let loadMs: number | null = null;
+  let dataset;
+  if (haveReal) {
+    const times: number[] = [];
+    for (let i = 0; i < CFG.loadRepeats; i++) {
+      const t0 = performance.now();
+      // openDataset reads a folder with loadEeSet; called directly here to load the train split alone.
+      dataset = await loadEeSet(dataDir, { frames: 70, splits: ['train'] });
+      times.push(performance.now() - t0);
+    }
+    loadMs = median(times);
+  } else {
+    dataset = demoDataset(70);
+  }
+  const prepared = prepareData(dataset!, true);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
+  const meta = dumpSplit(tmp, prepared.train, prepared.classes.length, haveReal ? dataDir : 'demo');
+  const specs = Object.fromEntries(BENCH_NETWORKS.map((m) => [m, benchSpec(m, meta)]));
+  fs.writeFileSync(path.join(tmp, 'specs.json'), JSON.stringify(specs));
+  log(`data: ${meta.source}, train ${meta.n}×${meta.frames}×${meta.channels}, ${meta.classes} classes${loadMs !== null ? `, load ${r1(loadMs)} ms` : ''}; ${quick ? 'quick' : 'full'} run`);
+
+  // 2. Workers, one process per engine.
+  const workers = new Map<Peer, Worker>();
+  let torchInfo: Record<string, unknown> | null = null;
+  const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  for (const e of NODE_ENGINES) {
+    const child = spawn(process.execPath, [tsxCli, path.join(here, 'engine-worker.ts'), '--engine', e, '--data', tmp, '--serve'], { cwd: repoRoot });
+    const w = new Worker(e, child);
+    await w.read();
+    workers.set(e, w);
+  }
+  const threadEnv = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  let torchMissing: string | null = null;
+  try {
+    const child = spawn('/usr/bin/python3', [path.join(here, 'torch_peer.py'), '--data', tmp, '--specs', path.join(tmp, 'specs.json'), '--lr', String(BENCH_LR)], { cwd: repoRoot, env: threadEnv });
+    const started = new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('spawn', () => resolve());
+    });
+    await started;
+    const w = new Worker('torch', child);
+    const first = await w.read();
+    if (first.missing) {
+      torchMissing = String(first.reason ?? 'import torch failed');
+      child.kill();
+    } else {
+      torchInfo = first;
+      workers.set('torch', w);
+    }
+  } catch (e) {
+    torchMissing = e instanceof Error ? e.message : String(e);
+  }
+  if (torchMissing) log(`torch: missing (${torchMissing})`);
+
+  const failures: string[] = [];
+  const peers = PEERS.filter((p) => workers.has(p));
+
+  // 3. Epoch times, interleaved: every round visits every network on every engine.
+  const epochRuns = new Map<string, EpochResult[]>();
+  const key = (p: string, m: string) => `${p}|${m}`;
+  const epochCmd = (p: Peer, model: string): WorkerCommand => ({
+    cmd: 'epoch',
+    model,
+    batch: EPOCH_BATCH,
+    capMs: CFG.capMs,
+    // Epochs estimated (from warm-up speed) to exceed capMs are timed over capSteps steps and extrapolated.
+    capSteps: CFG.capSteps,
+    warmupSteps: 5,
+  });
+  for (let round = 0; round <= CFG.repeats; round++) {
+    const t0 = performance.now();
+    for (const model of BENCH_NETWORKS) {
+      for (const p of peers) {
+        try {
+          const c = epochCmd(p, model) as Extract<WorkerCommand, { cmd: 'epoch' }>;
+          // tfjs-cpu: cap conv nets regardless of the estimate; they take seconds per step.
+          if (p === 'tfjs-cpu' && model !== 'fnn-50-tanh') c.capMs = 0;
+          const r = await workers.get(p)!.send<EpochResult>(c);
+          if (round > 0) epochRuns.set(key(p, model), [...(epochRuns.get(key(p, model)) ?? []), r]);
+        } catch (e) {
+          failures.push(`${p} ${model} epoch: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+    log(`epoch round ${round === 0 ? 'warm-up' : `${round}/${CFG.repeats}`} done in ${r1((performance.now() - t0) / 1000)} s`);
+  }
+
+  // 4. ms per iteration versus batch size, interleaved the same way.
+  const scalingRuns = new Map<string, number[]>();
+  for (let round = 0; round <= CFG.scalingRepeats; round++) {
+    const t0 = performance.now();
+    for (const model of SCALING_NETWORKS) {
+      for (const batch of BATCH_SIZES) {
+        for (const p of peers) {
+          try {
+            const r = await workers.get(p)!.send<StepsResult>({ cmd: 'steps', model, batch, steps: CFG.scalingSteps, budgetMs: CFG.scalingBudgetMs, warmupSteps: 3 });
+            if (round > 0) scalingRuns.set(`${p}|${model}|${batch}`, [...(scalingRuns.get(`${p}|${model}|${batch}`) ?? []), r.msPerStep]);
+          } catch (e) {
+            failures.push(`${p} ${model} batch ${batch}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+      }
+    }
+    log(`batch-scaling round ${round === 0 ? 'warm-up' : `${round}/${CFG.scalingRepeats}`} done in ${r1((performance.now() - t0) / 1000)} s`);
+  }
+
+  for (const w of workers.values()) await w.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+
+  // 5. Results.
+  type Cell = { msPerEpoch: number; min: number; max: number; repeats: number; stepsPerEpoch: number; extrapolatedFromSteps: number | null; note?: string } | null;
+  const networks: Record<string, Record<string, Cell>> = {};
+  const ratios: Record<string, Record<string, number | null>> = {};
+  for (const model of BENCH_NETWORKS) {
+    networks[model] = {};
+    for (const p of PEERS) {
+      const runs = epochRuns.get(key(p, model));
+      if (!runs?.length) {
+        networks[model][p] = null;
+        continue;
+      }
+      const s = stats(runs.map((r) => r.ms));
+      const ex = runs[0].extrapolatedFrom;
+      networks[model][p] = {
+        msPerEpoch: r1(s.median),
+        min: r1(s.min),
+        max: r1(s.max),
+        repeats: runs.length,
+        stepsPerEpoch: runs[0].stepsPerEpoch,
+        extrapolatedFromSteps: ex,
+        ...(ex ? { note: `extrapolated from ${ex} steps to ${runs[0].stepsPerEpoch}` } : {}),
+      };
+    }
+    const base = networks[model].scratch?.msPerEpoch;
+    ratios[model] = Object.fromEntries(PEERS.filter((p) => p !== 'scratch').map((p) => [p, base && networks[model][p] ? r3(networks[model][p]!.msPerEpoch / base) : null]));
+  }
+  const batchScaling: Record<string, Record<string, Record<string, { msPerIter: number; min: number; max: number } | null>>> = {};
+  for (const model of SCALING_NETWORKS) {
+    batchScaling[model] = {};
+    for (const p of PEERS) {
+      batchScaling[model][p] = {};
+      for (const b of BATCH_SIZES) {
+        const v = scalingRuns.get(`${p}|${model}|${b}`);
+        batchScaling[model][p][String(b)] = v?.length ? (({ median: m, min, max }) => ({ msPerIter: r3(m), min: r3(min), max: r3(max) }))(stats(v)) : null;
+      }
+    }
+  }
+  const peakRssMb = Object.fromEntries(PEERS.map((p) => [p, workers.has(p) ? r1(workers.get(p)!.lastRssMb) : null]));
+  const cpus = os.cpus();
+  const result = {
+    machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version, torch: (torchInfo?.torch as string | undefined) ?? null, loadavg: os.loadavg().map(r1) },
+    protocol: { data: meta.source, train: [meta.n, meta.frames, meta.channels], classes: meta.classes, standardized: true, batch: EPOCH_BATCH, optimizer: 'sgd', lr: BENCH_LR, threads: 1, quick, repeats: CFG.repeats },
+    networks,
+    ratios,
+    batchScaling,
+    loadMs: loadMs === null ? null : r1(loadMs),
+    peakRssMb,
+    torchMissing,
+    failures,
+  };
+
+  // Human-readable tables.
+  const out: string[] = [];
+  const fmt = (c: Cell): string => (c ? `${Math.round(c.msPerEpoch)} (${Math.round(c.min)}–${Math.round(c.max)})${c.extrapolatedFromSteps ? ` ‡${c.extrapolatedFromSteps}` : ''}` : 'missing');
+  out.push(`## ms per training epoch (train ${meta.n} examples, batch ${EPOCH_BATCH}, SGD lr ${BENCH_LR}; median (min–max) of ${CFG.repeats})`, '');
+  out.push(`| network | ${PEERS.join(' | ')} | ${PEERS.filter((p) => p !== 'scratch').map((p) => `${p}/scratch`).join(' | ')} |`);
+  out.push(`|---|${PEERS.map(() => '---:').join('|')}|${PEERS.slice(1).map(() => '---:').join('|')}|`);
+  for (const model of BENCH_NETWORKS) {
+    out.push(`| ${model} | ${PEERS.map((p) => fmt(networks[model][p])).join(' | ')} | ${PEERS.slice(1).map((p) => ratios[model][p] ?? '—').join(' | ')} |`);
+  }
+  const notes = BENCH_NETWORKS.flatMap((m) => PEERS.filter((p) => networks[m][p]?.note).map((p) => `${m}/${p}: ${networks[m][p]!.note}`));
+  if (notes.length) out.push('', `‡ extrapolated from N timed steps (after warm-up) to the full epoch: ${notes.join('; ')}`);
+  out.push('', '## ms per training iteration vs batch size (median)', '');
+  out.push(`| network | engine | ${BATCH_SIZES.map((b) => `b=${b}`).join(' | ')} |`, `|---|---|${BATCH_SIZES.map(() => '---:').join('|')}|`);
+  for (const model of SCALING_NETWORKS) {
+    for (const p of PEERS) out.push(`| ${model} | ${p} | ${BATCH_SIZES.map((b) => batchScaling[model][p][String(b)]?.msPerIter.toFixed(2) ?? '—').join(' | ')} |`);
+  }
+  out.push('', `train-split load: ${result.loadMs === null ? 'n/a (no ee-set; demo data)' : `${result.loadMs} ms (median of ${CFG.loadRepeats})`}`);
+  out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
+  out.push(`machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${result.machine.torch ?? 'missing'}, load avg ${result.machine.loadavg.join(' ')}`);
+  if (failures.length) out.push('', 'failures:', ...failures.map((f) => `- ${f}`));
+  if (args.json) {
+    log(out.join('\n'));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+}
+
+await main();
