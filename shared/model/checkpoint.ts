@@ -1,6 +1,8 @@
 import type { Standardization } from '../data/dataset';
 import { LockstepError } from '../errors';
 import { resolveSpec } from '../engine/spec';
+import type { TrainingEngine } from '../train/engine';
+import type { PreparedData } from '../train/prepare';
 import type { TrainingSettings } from '../train/settings';
 import type { EpochRecord } from '../train/trainer';
 
@@ -104,4 +106,31 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
     }
   });
   return m as CheckpointManifest;
+}
+
+/** A trained engine's checkpoint, ready to write: the manifest (less its weights file name) and the weights' bytes. */
+export function buildCheckpoint(run: {
+  spec: unknown;
+  data: PreparedData;
+  settings: TrainingSettings;
+  engine: TrainingEngine;
+  metrics: EpochRecord[];
+}): { manifest: Omit<CheckpointManifest, 'weightsFile'>; bytes: Uint8Array } {
+  const shapes = new Map(resolveSpec(run.spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
+  const { tensors, bytes } = packWeights(run.engine.getWeights(), shapes);
+  const manifest = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    createdAt: new Date().toISOString(),
+    spec: run.spec,
+    classes: run.data.classes,
+    frames: run.data.train.frames,
+    channels: run.data.train.channels,
+    standardize: run.data.standardization,
+    settings: run.settings,
+    engine: run.engine.id,
+    metrics: run.metrics,
+    tensors,
+  } as const;
+  return { manifest, bytes };
 }

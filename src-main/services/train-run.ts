@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { resolveSpec } from '../../shared/engine/spec';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, packWeights } from '../../shared/model/checkpoint';
+import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { TfjsBackend } from '../../shared/tfjs/backend';
 import type { Evaluation } from '../../shared/train/evaluate';
 import { LockstepEngine, type LockstepReport } from '../../shared/train/lockstep';
@@ -81,22 +80,8 @@ export async function trainRun(request: TrainRunRequest, events: TrainRunEvents 
     const devEval = data.dev ? last!.devEval! : null;
     let checkpoint: string | null = null;
     if (request.out) {
-      const shapes = new Map(resolveSpec(spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
-      const { tensors, bytes } = packWeights(engine.getWeights(), shapes);
-      checkpoint = writeCheckpoint(request.out, {
-        format: CHECKPOINT_FORMAT,
-        version: CHECKPOINT_VERSION,
-        createdAt: new Date().toISOString(),
-        spec,
-        classes: data.classes,
-        frames: data.train.frames,
-        channels: data.train.channels,
-        standardize: data.standardization,
-        settings,
-        engine: engine.id,
-        metrics,
-        tensors,
-      }, bytes);
+      const { manifest, bytes } = buildCheckpoint({ spec, data, settings, engine, metrics });
+      checkpoint = writeCheckpoint(request.out, manifest, bytes);
     }
     const lockstep = engine instanceof LockstepEngine ? engine.report() : null;
     let lockstepFile: string | null = null;

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Split } from '../../shared/data/dataset';
 import { resolveSpec } from '../../shared/engine/spec';
 import { isLockstepError } from '../../shared/errors';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, packWeights } from '../../shared/model/checkpoint';
+import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { EpochPoint, SplitResult, StepPoint } from '../../shared/protocol';
 import type { TrainingEngine } from '../../shared/train/engine';
 import { evaluateSplit } from '../../shared/train/evaluate';
@@ -210,8 +210,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
       predictions[name] = { probs, labels, ids: split.ids, classes: K };
       transfer.push(probs.buffer as ArrayBuffer, labels.buffer as ArrayBuffer);
     }
-    const shapes = new Map(resolveSpec(spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
-    const { tensors, bytes } = packWeights(engine.getWeights(), shapes);
+    const { manifest, bytes } = buildCheckpoint({ spec, data, settings, engine, metrics });
     transfer.push(bytes.buffer as ArrayBuffer);
     post(
       {
@@ -219,20 +218,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
         results,
         predictions,
         checkpoint: {
-          manifest: {
-            format: CHECKPOINT_FORMAT,
-            version: CHECKPOINT_VERSION,
-            createdAt: new Date().toISOString(),
-            spec,
-            classes: data.classes,
-            frames: data.train.frames,
-            channels: data.train.channels,
-            standardize: data.standardization,
-            settings,
-            engine: engine.id,
-            metrics,
-            tensors,
-          },
+          manifest,
           bytes,
         },
       },
