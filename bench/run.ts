@@ -14,6 +14,7 @@ import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { demoDataset } from '../shared/data/demo';
+import { median } from '../shared/median';
 import { prepareData } from '../shared/train/prepare';
 import { loadEeSet } from '../src-main/data/eeset';
 import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
@@ -66,11 +67,6 @@ class Worker {
   }
 }
 
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const stats = (v: number[]) => ({ median: median(v), min: Math.min(...v), max: Math.max(...v) });
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;

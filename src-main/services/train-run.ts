@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { median } from '../../shared/median';
 import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { TfjsBackend } from '../../shared/tfjs/backend';
 import type { Evaluation } from '../../shared/train/evaluate';
@@ -48,12 +49,6 @@ export interface TrainRunResult {
 
 function summary(e: Evaluation): Omit<Evaluation, 'confusion'> {
   return { n: e.n, loss: e.loss, accuracy: e.accuracy };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Loads the data, builds the engine and trains it, epoch by epoch; saves a checkpoint (and a lockstep record) if asked. */
