@@ -3,8 +3,8 @@
  * (`compare` for each cell), one line per cell, and the rows as JSON on the last line.
  *
  * A cell whose relative loss difference exceeds the bound (1e-4) at some step gets its null
- * model measured (tfjs against itself, each batch summed in 2, 3 and 5 chunks: see
- * src-main/services/null-model.ts); the cell's bound then becomes the largest null divergence,
+ * model measured (tfjs against itself: each batch summed in 2, 3 and 5 chunks, and tfjs on the
+ * other backend; see src-main/services/null-model.ts); the cell's bound then becomes the largest null divergence,
  * and the cell passes if scratch vs tfjs stays within it — float32 rounding alone moves two
  * runs that far apart, so nothing beyond rounding separates the engines.
  *
@@ -19,7 +19,7 @@ import { PRESET_NAMES } from '../shared/presets';
 import type { TfjsBackend } from '../shared/tfjs/backend';
 import { DEFAULT_LOSS_BOUND } from '../shared/train/lockstep';
 import { compareRun, type CompareRequest } from '../src-main/services/compare-run';
-import { nullDivergence } from '../src-main/services/null-model';
+import { judgeAgainstNull } from '../src-main/services/null-model';
 
 const { values } = parseArgs({
   options: {
@@ -46,10 +46,11 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
         settings: { optimizer, seed: Number(values.seed), batch: Number(values.batch) },
       };
       const r = await compareRun(request);
-      const nullRuns = r.ok ? null : await nullDivergence(request);
-      const bound = nullRuns ? Math.max(DEFAULT_LOSS_BOUND, ...nullRuns.map((n) => n.maxRelLossDiff)) : DEFAULT_LOSS_BOUND;
+      const nullModel = r.ok ? null : await judgeAgainstNull(request, r.maxRelLossDiff);
+      const nullRuns = nullModel?.runs ?? null;
+      const bound = nullModel?.bound ?? DEFAULT_LOSS_BOUND;
       const row = {
-        backend, model, optimizer, lr: r.lr, steps: r.steps, bound, ok: r.maxRelLossDiff <= bound, firstStepOver1e4: r.firstFailingStep,
+        backend, model, optimizer, lr: r.lr, steps: r.steps, bound, ok: nullModel?.ok ?? r.ok, firstStepOver1e4: r.firstFailingStep,
         maxRelLossDiff: r.maxRelLossDiff, maxAbsLossDiff: r.maxAbsLossDiff, maxAbsWeightDiff: r.maxAbsWeightDiff, maxAbsGradDiff: r.maxAbsGradDiff,
         scratchMsPerStep: r.scratchMsPerStep, tfjsMsPerStep: r.tfjsMsPerStep, finalScratchLoss: r.perStep.scratchLoss[r.steps - 1], nullRuns,
       };
@@ -58,7 +59,7 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
         `${backend.padEnd(5)} ${model.padEnd(15)} ${optimizer.padEnd(5)} rel ${e(row.maxRelLossDiff)} abs ${e(row.maxAbsLossDiff)} ` +
           `|Δw| ${e(row.maxAbsWeightDiff)} |Δg| ${e(row.maxAbsGradDiff)} ms/step scratch ${row.scratchMsPerStep.toFixed(1)} tfjs ${row.tfjsMsPerStep.toFixed(1)} ` +
           `final loss ${row.finalScratchLoss.toFixed(4)} ${row.ok ? 'ok' : 'FAILED'}` +
-          (nullRuns ? ` (bound ${e(bound)} from the null model: ${nullRuns.map((n) => `${n.chunks} chunks ${e(n.maxRelLossDiff)}`).join(', ')})` : '') +
+          (nullRuns ? ` (bound ${e(bound)} from the null model: ${nullRuns.map((n) => `${n.candidate} ${e(n.maxRelLossDiff)}`).join(', ')})` : '') +
           '\n',
       );
     }

@@ -80,10 +80,16 @@ class Momentum implements Optimizer {
 /**
  * Adam as tfjs computes it: m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  * w ← w − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
+ * In float32 every operation is rounded to float32 in tfjs's order (its constants too, and
+ * β1ᵗ, β2ᵗ kept as float32 products): Adam divides by √v, so it turns a one-ulp difference
+ * in a near-zero gradient into a full-size step, and without the same rounding a lockstep run
+ * would drift apart for no reason but the optimizer's arithmetic. Float64 networks
+ * (gradient checks) compute it exactly.
  */
 class Adam implements Optimizer {
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
+  private readonly round: (x: number) => number;
   private beta1Power: number;
   private beta2Power: number;
 
@@ -98,24 +104,28 @@ class Adam implements Optimizer {
     const zeros = (p: Param): FloatArray => new (p.value.constructor as Float32ArrayConstructor)(p.value.length);
     this.m = params.map(zeros);
     this.v = params.map(zeros);
-    this.beta1Power = beta1;
-    this.beta2Power = beta2;
+    this.round = params.every((p) => p.value instanceof Float64Array) ? (x) => x : Math.fround;
+    this.beta1Power = this.round(beta1);
+    this.beta2Power = this.round(beta2);
   }
 
   step(): void {
-    const { beta1: b1, beta2: b2, epsilon: eps } = this;
-    const c1 = 1 - this.beta1Power, c2 = 1 - this.beta2Power;
+    const r = this.round;
+    const b1 = r(this.beta1), b2 = r(this.beta2), eps = r(this.epsilon), minusLr = r(-this.lr);
+    const oneMinusB1 = r(1 - this.beta1), oneMinusB2 = r(1 - this.beta2);
+    const c1 = r(1 - this.beta1Power), c2 = r(1 - this.beta2Power);
     for (let j = 0; j < this.params.length; j++) {
       const p = this.params[j], m = this.m[j], v = this.v[j], w = p.value;
       for (let i = 0; i < w.length; i++) {
-        const g = decayed(p, i, this.decay);
-        m[i] = b1 * m[i] + (1 - b1) * g;
-        v[i] = b2 * v[i] + (1 - b2) * g * g;
-        w[i] -= (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+        const g = r(decayed(p, i, this.decay));
+        m[i] = r(r(m[i] * b1) + r(g * oneMinusB1));
+        v[i] = r(r(v[i] * b2) + r(r(g * g) * oneMinusB2));
+        const step = r(r(r(m[i] / c1) / r(r(Math.sqrt(r(v[i] / c2))) + eps)) * minusLr);
+        w[i] = r(step + w[i]);
       }
     }
-    this.beta1Power *= b1;
-    this.beta2Power *= b2;
+    this.beta1Power = r(this.beta1Power * b1);
+    this.beta2Power = r(this.beta2Power * b2);
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { demoDataset } from '../data/demo';
 import { ScratchEngine } from '../engine/scratch-engine';
 import type { EngineOptions, TrainingEngine } from './engine';
-import { DEFAULT_LOSS_BOUND, LockstepEngine, runLockstep } from './lockstep';
+import { DEFAULT_LOSS_BOUND, LockstepEngine, lossTrajectory, relativeLossDiff, runLockstep } from './lockstep';
 import { prepareData } from './prepare';
 import { Trainer } from './trainer';
 
@@ -95,5 +95,16 @@ describe('LockstepEngine', () => {
   it('refuses two engines of different networks', () => {
     const other = { ...spec, layers: [{ type: 'Flatten' }, { type: 'Dense', units: 9, activation: 'softmax' }] };
     expect(() => new LockstepEngine(new ScratchEngine(options(1)), new ScratchEngine({ ...options(1), spec: other }))).toThrow(/params/);
+  });
+});
+
+describe('lossTrajectory', () => {
+  it('trains one engine alone on the batches a lockstep run would feed it, so trajectories compare step by step', () => {
+    const run = { steps: 12, batch: 40, seed: 4 };
+    const lockstep = runLockstep(new ScratchEngine(options(1)), new ScratchEngine(options(1)), train, run);
+    const alone = lossTrajectory(new ScratchEngine(options(1)), train, run);
+    expect(alone).toEqual(lockstep.perStep.referenceLoss);
+    const doctored = lossTrajectory(new Doctored(1.001, options(1)), train, run);
+    expect(doctored.map((l, i) => relativeLossDiff(l, alone[i]))).toEqual(lockstep.perStep.referenceLoss.map(() => expect.closeTo(0.001, 9)));
   });
 });

@@ -75,6 +75,11 @@ function maxAbsDiffs(a: Map<string, Float32Array>, b: Map<string, Float32Array>)
   return out;
 }
 
+/** |reference − candidate| / max(|candidate|, 1e-12): how a lockstep step's losses are judged. */
+export function relativeLossDiff(reference: number, candidate: number): number {
+  return Math.abs(reference - candidate) / Math.max(Math.abs(candidate), 1e-12);
+}
+
 const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
 export class LockstepEngine implements TrainingEngine {
@@ -112,7 +117,7 @@ export class LockstepEngine implements TrainingEngine {
     const s = this.perStep;
     s.referenceLoss.push(reference);
     s.candidateLoss.push(candidate);
-    s.relLossDiff.push(Math.abs(reference - candidate) / Math.max(Math.abs(candidate), 1e-12));
+    s.relLossDiff.push(relativeLossDiff(reference, candidate));
     s.referenceMs.push(t1 - t0);
     s.candidateMs.push(t2 - t1);
     if (this.steps % this.checkEvery === 0) this.checkTensors();
@@ -196,4 +201,19 @@ export function runLockstep(reference: TrainingEngine, candidate: TrainingEngine
     options.onStep?.(i, options.steps);
   }
   return lockstep.report();
+}
+
+/**
+ * One engine trained alone for `steps` steps in the same batch order as `runLockstep`; its
+ * losses. Two such trajectories compare like a lockstep run's losses, for engines that cannot
+ * run side by side (tfjs on two backends: its backend is global to the process).
+ */
+export function lossTrajectory(engine: TrainingEngine, train: Split, options: LockstepRunOptions): number[] {
+  const trainer = new Trainer(engine, train, options.batch, options.seed);
+  const losses: number[] = [];
+  for (let i = 1; i <= options.steps; i++) {
+    losses.push(trainer.trainStep().loss);
+    options.onStep?.(i, options.steps);
+  }
+  return losses;
 }

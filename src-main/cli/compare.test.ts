@@ -44,6 +44,15 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
     expect(r.stderr).toMatch(/lockstep failed: step \d+'s relative loss difference exceeds 1e-12/);
   });
 
+  it('--null judges a run beyond its bound against the null model, and says so', () => {
+    const r = cli('compare', '--model', 'fnn-10-tanh', '--optimizer', 'adam', '--steps', '12', '--bound', '1e-12', '--backend', 'cpu', '--null', '--json');
+    const runs: { candidate: string; maxRelLossDiff: number }[] = r.json.nullModel.runs;
+    expect(runs.map((n) => n.candidate)).toEqual(['tfjs-cpu-chunked2', 'tfjs-cpu-chunked3', 'tfjs-cpu-chunked5', 'tfjs-wasm']);
+    expect(r.json.bound).toBe(Math.max(...runs.map((n) => n.maxRelLossDiff)));
+    expect(r.json.ok).toBe(r.json.maxRelLossDiff <= r.json.bound);
+    expect(r.status).toBe(r.json.ok ? 0 : 1);
+  });
+
   it.each([
     [['compare', '--model', 'tdnn', '--backend', 'gpu'], /--backend must be one of cpu, wasm, got 'gpu'/],
     [['train', '--model', 'tdnn', '--engine', 'torch'], /--engine must be one of scratch, tfjs, lockstep, got 'torch'/],

@@ -1,37 +1,76 @@
+import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
-import { runLockstep } from '../../shared/train/lockstep';
+import { DEFAULT_LOSS_BOUND, lossTrajectory, relativeLossDiff, runLockstep } from '../../shared/train/lockstep';
 import type { CompareRequest } from './compare-run';
 import { wasmDirectory } from './engines';
 import { setUpRun } from './run-setup';
 
 export interface NullRun {
-  /** The candidate summed each batch in this many chunks. */
-  chunks: number;
+  /** The engine tfjs was held against: `tfjs-cpu-chunked3` (same backend, batch in 3 chunks) or `tfjs-wasm` (the other backend). */
+  candidate: string;
   maxRelLossDiff: number;
   firstFailingStep: number | null;
 }
 
 /**
- * The null model of a comparison: tfjs against itself on the same backend, weights, batches and
- * dropout masks, the candidate summing each batch's loss in k contiguous chunks — the same
- * mathematics in another float32 summation order. Its divergence is what rounding alone,
- * amplified by the training dynamics, does to a lockstep run; a scratch-vs-tfjs divergence
- * within it is no evidence that the engines compute different things.
+ * The null model of a comparison: tfjs against itself, same weights, batches and dropout
+ * masks, the same mathematics in another float32 summation order —
+ *
+ * - on the same backend, each batch's loss summed in k contiguous chunks (the batch reductions
+ *   of every weight gradient reordered);
+ * - on the other backend (tfjs's JS kernels against its XNNPACK/WASM ones: every reduction,
+ *   forward and backward, in another order). The two cannot run side by side in one process
+ *   (the backend is global), so each trains alone and their losses are compared step by step.
+ *
+ * Its divergence is what rounding alone, amplified by the training dynamics, does to a
+ * lockstep run; a scratch-vs-tfjs divergence within it is no evidence that the engines compute
+ * different things.
  */
 export async function nullDivergence(request: CompareRequest, chunkCounts: readonly number[] = [2, 3, 5]): Promise<NullRun[]> {
   const { settings, data, engineOptions } = await setUpRun(request.model, request.data, request.settings);
+  const create = (backend: TfjsBackend, batchChunks = 1): Promise<TfjsEngine> =>
+    TfjsEngine.create({ ...engineOptions, backend, wasmDir: wasmDirectory(), batchChunks });
+  const run = { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound };
   const runs: NullRun[] = [];
   for (const chunks of chunkCounts) {
-    const make = (batchChunks: number): Promise<TfjsEngine> => TfjsEngine.create({ ...engineOptions, backend: request.backend, wasmDir: wasmDirectory(), batchChunks });
-    const reference = await make(1);
-    const candidate = await make(chunks);
+    const reference = await create(request.backend);
+    const candidate = await create(request.backend, chunks);
     try {
-      const r = runLockstep(reference, candidate, data.train, { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound });
-      runs.push({ chunks, maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep });
+      const r = runLockstep(reference, candidate, data.train, run);
+      runs.push({ candidate: r.candidate, maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep });
     } finally {
       reference.dispose();
       candidate.dispose();
     }
   }
+  const trajectory = async (backend: TfjsBackend): Promise<number[]> => {
+    const engine = await create(backend);
+    try {
+      return lossTrajectory(engine, data.train, run);
+    } finally {
+      engine.dispose();
+    }
+  };
+  const other = TFJS_BACKENDS.find((b) => b !== request.backend) as TfjsBackend;
+  const reference = await trajectory(request.backend);
+  const candidate = await trajectory(other);
+  const diffs = reference.map((loss, i) => relativeLossDiff(loss, candidate[i]));
+  const bound = request.bound ?? DEFAULT_LOSS_BOUND;
+  const failing = diffs.findIndex((d) => !(d <= bound));
+  runs.push({ candidate: `tfjs-${other}`, maxRelLossDiff: Math.max(...diffs), firstFailingStep: failing < 0 ? null : failing + 1 });
   return runs;
+}
+
+export interface NullJudgement {
+  runs: NullRun[];
+  /** The bound the comparison is judged against: the larger of the requested bound and the null's largest divergence. */
+  bound: number;
+  ok: boolean;
+}
+
+/** Judges a comparison's largest relative loss difference against the bound its null model sets. */
+export async function judgeAgainstNull(request: CompareRequest, maxRelLossDiff: number): Promise<NullJudgement> {
+  const runs = await nullDivergence(request);
+  const bound = Math.max(request.bound ?? DEFAULT_LOSS_BOUND, ...runs.map((r) => r.maxRelLossDiff));
+  return { runs, bound, ok: maxRelLossDiff <= bound };
 }

@@ -3,6 +3,7 @@ import { LockstepError } from '../../../shared/errors';
 import { DEFAULT_CHECK_EVERY, DEFAULT_LOSS_BOUND } from '../../../shared/train/lockstep';
 import { compareRun } from '../../services/compare-run';
 import { checkEngineChoice } from '../../services/engines';
+import { judgeAgainstNull } from '../../services/null-model';
 import { intFlag, numberFlag, required } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../progress';
@@ -13,7 +14,8 @@ export const compare: Command = {
   summary: 'train scratch and tfjs in lockstep from the same weights on the same batches; report their divergence',
   usage:
     'compare [--data PATH] --model PRESET|SPEC.json [--optimizer sgd|momentum|adam] [--lr X] [--batch N]\n' +
-    `      [--steps 200] [--seed 1] [--backend cpu|wasm] [--bound ${DEFAULT_LOSS_BOUND} (per-step relative loss difference)]`,
+    `      [--steps 200] [--seed 1] [--backend cpu|wasm] [--bound ${DEFAULT_LOSS_BOUND} (per-step relative loss difference)]\n' +
+    '      [--null (where the bound is exceeded, measure the null model — tfjs against itself in other summation orders — and judge against its divergence)]`,
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },
@@ -24,9 +26,11 @@ export const compare: Command = {
     seed: { type: 'string' },
     backend: { type: 'string' },
     bound: { type: 'string' },
+    null: { type: 'boolean' },
   },
   async run(flags) {
-    const f = flags as Record<string, string | undefined>;
+    const { null: withNull, ...rest } = flags as Record<string, string | boolean | undefined>;
+    const f = rest as Record<string, string | undefined>;
     const { backend } = checkEngineChoice('lockstep', f.backend ?? 'cpu');
     if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
       throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
@@ -35,24 +39,27 @@ export const compare: Command = {
     if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
     const steps = intFlag('steps', f.steps, 1) ?? 200;
     const bar = new ProgressBar('compare', steps);
-    const r = await compareRun(
-      {
-        data: f.data,
-        model: required('model', f.model),
-        backend,
-        steps,
-        bound,
-        settings: { optimizer: f.optimizer as OptimizerName | undefined, lr: numberFlag('lr', f.lr), batch: intFlag('batch', f.batch, 1), seed: intFlag('seed', f.seed, 0) },
-      },
-      (step) => bar.update(step),
-    );
+    const request = {
+      data: f.data,
+      model: required('model', f.model),
+      backend,
+      steps,
+      bound,
+      settings: { optimizer: f.optimizer as OptimizerName | undefined, lr: numberFlag('lr', f.lr), batch: intFlag('batch', f.batch, 1), seed: intFlag('seed', f.seed, 0) },
+    };
+    const compared = await compareRun(request, (step) => bar.update(step));
     bar.done();
+    const nullModel = withNull && !compared.ok ? await judgeAgainstNull(request, compared.maxRelLossDiff) : undefined;
+    const r = nullModel ? { ...compared, bound: nullModel.bound, ok: nullModel.ok, nullModel } : compared;
     const text = [
       `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps`,
       `loss:      max |Ls − Lt| ${e(r.maxAbsLossDiff)}, max relative ${e(r.maxRelLossDiff)} (bound ${r.bound})`,
       `weights:   max |Δ| ${e(r.maxAbsWeightDiff)};  gradients: max |Δ| ${e(r.maxAbsGradDiff)} (every ${DEFAULT_CHECK_EVERY}th step and the last)`,
       `ms/step:   ${r.engines.scratch} ${r.scratchMsPerStep.toFixed(2)}, ${r.engines.tfjs} ${r.tfjsMsPerStep.toFixed(2)}`,
-      r.ok ? 'ok' : `FAILED: step ${r.firstFailingStep} exceeds the bound`,
+      ...(nullModel
+        ? [`null model (tfjs against itself): ${nullModel.runs.map((n) => `${n.candidate} ${e(n.maxRelLossDiff)}`).join(', ')}; bound ${e(nullModel.bound)}`]
+        : []),
+      r.ok ? 'ok' : nullModel ? 'FAILED: beyond the null model\'s divergence' : `FAILED: step ${r.firstFailingStep} exceeds the bound`,
     ].join('\n');
     return {
       json: { ...r },

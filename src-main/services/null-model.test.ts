@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { judgeAgainstNull } from './null-model';
+
+describe('the null model: tfjs against itself in other summation orders (demo data)', () => {
+  const request = { model: 'fnn-10-tanh', backend: 'cpu' as const, steps: 25, settings: { optimizer: 'adam' as const, seed: 1, batch: 50 }, bound: 1e-12 };
+
+  it('reorders the batch sums and switches backends; rounding alone makes them differ, a little', async () => {
+    const judged = await judgeAgainstNull(request, 0);
+    expect(judged.runs.map((r) => r.candidate)).toEqual(['tfjs-cpu-chunked2', 'tfjs-cpu-chunked3', 'tfjs-cpu-chunked5', 'tfjs-wasm']);
+    for (const run of judged.runs) {
+      expect(run.maxRelLossDiff).toBeGreaterThan(0);
+      expect(run.maxRelLossDiff).toBeLessThan(1e-4);
+      expect(run.firstFailingStep).toBeGreaterThanOrEqual(1);
+    }
+    // The judgement's bound is the null's largest divergence (here above the requested 1e-12).
+    const largest = Math.max(...judged.runs.map((r) => r.maxRelLossDiff));
+    expect(judged.bound).toBe(largest);
+    expect(judged.ok).toBe(true);
+    expect((await judgeAgainstNull(request, largest * 1.01)).ok).toBe(false);
+  }, 120_000);
+});
