@@ -5,7 +5,8 @@ import { PRESETS } from '../shared/presets';
 
 /** Networks and engines the benchmark covers. */
 export const BENCH_NETWORKS = ['tdnn', 'fnn-50-tanh', 'best'] as const;
-export const NODE_ENGINES = ['scratch', 'tfjs-cpu', 'tfjs-wasm'] as const;
+/** 'scratch' is the engine's default fast path (WebAssembly kernels); 'scratch-reference' its readable JS layers, for information. */
+export const NODE_ENGINES = ['scratch', 'scratch-reference', 'tfjs-cpu', 'tfjs-wasm'] as const;
 export type NodeEngine = (typeof NODE_ENGINES)[number];
 export const BENCH_LR = 0.01;
 export const EPOCH_BATCH = 50;
@@ -53,6 +54,8 @@ export type WorkerCommand =
 
 export interface EpochResult {
   ms: number;
+  /** CPU time the engine's process spent in those ms (all its threads): steadier than wall time on a shared machine. */
+  cpuMs: number;
   stepsPerEpoch: number;
   /** Set when the epoch time is extrapolated from this many timed steps. */
   extrapolatedFrom: number | null;

@@ -10,7 +10,7 @@ import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Trainer } from '../shared/train/trainer';
 import type { TrainingEngine } from '../shared/train/engine';
-import { createEngine } from '../src-main/services/engines';
+import { ScratchEngine } from '../shared/engine/scratch-engine';
 import { BENCH_LR, EPOCH_BATCH, NODE_ENGINES, benchSpec, readSplit, type EpochResult, type NodeEngine, type StepsResult, type WorkerCommand } from './common';
 
 const { values: args } = parseArgs({
@@ -31,6 +31,10 @@ const { split, meta } = readSplit(args.data);
 const seed = Number(args.seed);
 
 const maxRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 interface Slot {
   engine: TrainingEngine;
@@ -44,8 +48,15 @@ async function slot(model: string, batch: number, warmupSteps: number): Promise<
   const key = `${model}@${batch}`;
   const have = slots.get(key);
   if (have) return have;
-  const choice = engineName === 'scratch' ? { engine: 'scratch' as const, backend: 'cpu' as const } : { engine: 'tfjs' as const, backend: engineName === 'tfjs-cpu' ? ('cpu' as const) : ('wasm' as const) };
-  const engine = await createEngine(choice, { spec: benchSpec(model, meta), optimizer: { optimizer: 'sgd', lr: BENCH_LR }, maxBatch: batch, seed });
+  const options = { spec: benchSpec(model, meta), optimizer: { optimizer: 'sgd' as const, lr: BENCH_LR }, maxBatch: batch, seed };
+  let engine: TrainingEngine;
+  if (engineName === 'scratch' || engineName === 'scratch-reference') {
+    engine = new ScratchEngine({ ...options, kernels: engineName === 'scratch' ? 'fast' : 'reference' });
+  } else {
+    // Imported here so that the scratch engines' processes never load tfjs.
+    const { createTfjsEngine } = await import('../src-main/services/engines');
+    engine = await createTfjsEngine(engineName === 'tfjs-cpu' ? 'cpu' : 'wasm', options);
+  }
   const trainer = new Trainer(engine, split, batch, seed);
   // Warm-up: the first steps (JIT, kernel setup, buffer allocation) are not timed.
   // The speed estimate skips the first step, which pays for one-time setup.
@@ -64,22 +75,22 @@ async function epoch(c: Extract<WorkerCommand, { cmd: 'epoch' }>): Promise<Epoch
   const { trainer } = s;
   const estimate = s.warmMsPerStep * trainer.stepsPerEpoch;
   if (Number.isFinite(estimate) && estimate > c.capMs) {
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = cpuMs();
     for (let i = 0; i < c.capSteps; i++) trainer.trainStep();
-    const ms = ((performance.now() - t0) / c.capSteps) * trainer.stepsPerEpoch;
-    return { ms, stepsPerEpoch: trainer.stepsPerEpoch, extrapolatedFrom: c.capSteps };
+    const perEpoch = trainer.stepsPerEpoch / c.capSteps;
+    return { ms: (performance.now() - t0) * perEpoch, cpuMs: (cpuMs() - cpu0) * perEpoch, stepsPerEpoch: trainer.stepsPerEpoch, extrapolatedFrom: c.capSteps };
   }
   // Start at an epoch boundary so the timed loop is exactly one epoch.
   while (!trainer.trainStep().epochDone) {
     /* finish the partial epoch left by warm-up */
   }
-  const t0 = performance.now();
+  const t0 = performance.now(), cpu0 = cpuMs();
   let steps = 0;
   for (;;) {
     steps++;
     if (trainer.trainStep().epochDone) break;
   }
-  return { ms: performance.now() - t0, stepsPerEpoch: steps, extrapolatedFrom: null };
+  return { ms: performance.now() - t0, cpuMs: cpuMs() - cpu0, stepsPerEpoch: steps, extrapolatedFrom: null };
 }
 
 /** ms per training iteration at a batch size: `steps` steps, fewer when they would exceed budgetMs. */

@@ -1,6 +1,7 @@
 /**
- * Lockstep benchmark: `npm run bench [-- --quick] [-- --json]`.
- * Training speed per epoch (scratch, tfjs-cpu, tfjs-wasm, PyTorch peer), ratios to scratch,
+ * Lockstep benchmark: `npm run bench [-- --quick] [-- --json] [-- --engines scratch,torch] [-- --networks tdnn]`.
+ * Training speed per epoch (scratch — the fast path —, scratch-reference, tfjs-cpu, tfjs-wasm,
+ * PyTorch peer), ratios to scratch, the issue's targets checked against them,
  * per-iteration time versus batch size, dataset load time and peak RSS per engine.
  * Each engine runs in its own long-lived child process; the runner interleaves their
  * measurements round by round (warm-up first), so drift in machine load hits all alike.
@@ -18,20 +19,38 @@ import { median } from '../shared/median';
 import { prepareData } from '../shared/train/prepare';
 import { loadEeSet } from '../src-main/data/eeset';
 import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
+import { checkTargets } from './targets';
 
-const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    /** Comma-separated subsets (default: all). */
+    engines: { type: 'string' },
+    networks: { type: 'string' },
+  },
+});
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
 const quick = args.quick;
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 const CFG = quick
-  ? { repeats: 2, capMs: 20000, capSteps: 8, scalingRepeats: 1, scalingSteps: 15, scalingBudgetMs: 1500, loadRepeats: 3 }
+  ? { repeats: 3, capMs: 20000, capSteps: 8, scalingRepeats: 1, scalingSteps: 15, scalingBudgetMs: 1500, loadRepeats: 3 }
   : { repeats: 5, capMs: 20000, capSteps: 20, scalingRepeats: 3, scalingSteps: 36, scalingBudgetMs: 3000, loadRepeats: 3 };
 const BATCH_SIZES = [1, 10, 50, 200];
-const SCALING_NETWORKS = ['tdnn', 'fnn-50-tanh'];
-const PEERS = [...NODE_ENGINES, 'torch'] as const;
-type Peer = (typeof PEERS)[number];
+const SCALING = ['tdnn', 'fnn-50-tanh'];
+const ALL_PEERS = [...NODE_ENGINES, 'torch'] as const;
+type Peer = (typeof ALL_PEERS)[number];
+function subset<T extends string>(option: string | undefined, all: readonly T[], what: string): T[] {
+  if (!option) return [...all];
+  const picked = option.split(',').map((s) => s.trim());
+  for (const p of picked) if (!all.includes(p as T)) throw new Error(`--${what}: unknown '${p}' (expected some of ${all.join(', ')})`);
+  return all.filter((a) => picked.includes(a));
+}
+const PEERS: Peer[] = subset(args.engines, ALL_PEERS, 'engines');
+const NETWORKS = subset(args.networks, BENCH_NETWORKS, 'networks');
+const SCALING_NETWORKS = SCALING.filter((m) => (NETWORKS as string[]).includes(m));
 
 /** A child speaking the line protocol: one command out, one JSON line back. */
 class Worker {
@@ -92,7 +111,7 @@ async function main(): Promise<void> {
   const prepared = prepareData(dataset!, true);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
   const meta = dumpSplit(tmp, prepared.train, prepared.classes.length, haveReal ? dataDir : 'demo');
-  const specs = Object.fromEntries(BENCH_NETWORKS.map((m) => [m, benchSpec(m, meta)]));
+  const specs = Object.fromEntries(NETWORKS.map((m) => [m, benchSpec(m, meta)]));
   fs.writeFileSync(path.join(tmp, 'specs.json'), JSON.stringify(specs));
   log(`data: ${meta.source}, train ${meta.n}×${meta.frames}×${meta.channels}, ${meta.classes} classes${loadMs !== null ? `, load ${r1(loadMs)} ms` : ''}; ${quick ? 'quick' : 'full'} run`);
 
@@ -100,15 +119,15 @@ async function main(): Promise<void> {
   const workers = new Map<Peer, Worker>();
   let torchInfo: Record<string, unknown> | null = null;
   const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  for (const e of NODE_ENGINES) {
+  for (const e of NODE_ENGINES.filter((n) => PEERS.includes(n))) {
     const child = spawn(process.execPath, [tsxCli, path.join(here, 'engine-worker.ts'), '--engine', e, '--data', tmp, '--serve'], { cwd: repoRoot });
     const w = new Worker(e, child);
     await w.read();
     workers.set(e, w);
   }
   const threadEnv = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  let torchMissing: string | null = null;
-  try {
+  let torchMissing: string | null = PEERS.includes('torch') ? null : 'not asked for (--engines)';
+  if (!torchMissing) try {
     const child = spawn('/usr/bin/python3', [path.join(here, 'torch_peer.py'), '--data', tmp, '--specs', path.join(tmp, 'specs.json'), '--lr', String(BENCH_LR)], { cwd: repoRoot, env: threadEnv });
     const started = new Promise<void>((resolve, reject) => {
       child.once('error', reject);
@@ -146,7 +165,7 @@ async function main(): Promise<void> {
   });
   for (let round = 0; round <= CFG.repeats; round++) {
     const t0 = performance.now();
-    for (const model of BENCH_NETWORKS) {
+    for (const model of NETWORKS) {
       for (const p of peers) {
         try {
           const c = epochCmd(p, model) as Extract<WorkerCommand, { cmd: 'epoch' }>;
@@ -185,10 +204,11 @@ async function main(): Promise<void> {
   fs.rmSync(tmp, { recursive: true, force: true });
 
   // 5. Results.
-  type Cell = { msPerEpoch: number; min: number; max: number; repeats: number; stepsPerEpoch: number; extrapolatedFromSteps: number | null; note?: string } | null;
+  type Cell = { msPerEpoch: number; min: number; max: number; cpuMsPerEpoch: number; repeats: number; stepsPerEpoch: number; extrapolatedFromSteps: number | null; note?: string } | null;
   const networks: Record<string, Record<string, Cell>> = {};
   const ratios: Record<string, Record<string, number | null>> = {};
-  for (const model of BENCH_NETWORKS) {
+  const cpuRatios: Record<string, Record<string, number | null>> = {};
+  for (const model of NETWORKS) {
     networks[model] = {};
     for (const p of PEERS) {
       const runs = epochRuns.get(key(p, model));
@@ -202,14 +222,19 @@ async function main(): Promise<void> {
         msPerEpoch: r1(s.median),
         min: r1(s.min),
         max: r1(s.max),
+        cpuMsPerEpoch: r1(median(runs.map((r) => r.cpuMs))),
         repeats: runs.length,
         stepsPerEpoch: runs[0].stepsPerEpoch,
         extrapolatedFromSteps: ex,
         ...(ex ? { note: `extrapolated from ${ex} steps to ${runs[0].stepsPerEpoch}` } : {}),
       };
     }
-    const base = networks[model].scratch?.msPerEpoch;
-    ratios[model] = Object.fromEntries(PEERS.filter((p) => p !== 'scratch').map((p) => [p, base && networks[model][p] ? r3(networks[model][p]!.msPerEpoch / base) : null]));
+    const ratioTo = (field: 'msPerEpoch' | 'cpuMsPerEpoch') => {
+      const base = networks[model].scratch?.[field];
+      return Object.fromEntries(PEERS.filter((p) => p !== 'scratch').map((p) => [p, base && networks[model][p] ? r3(networks[model][p]![field] / base) : null]));
+    };
+    ratios[model] = ratioTo('msPerEpoch');
+    cpuRatios[model] = ratioTo('cpuMsPerEpoch');
   }
   const batchScaling: Record<string, Record<string, Record<string, { msPerIter: number; min: number; max: number } | null>>> = {};
   for (const model of SCALING_NETWORKS) {
@@ -223,15 +248,22 @@ async function main(): Promise<void> {
     }
   }
   const peakRssMb = Object.fromEntries(PEERS.map((p) => [p, workers.has(p) ? r1(workers.get(p)!.lastRssMb) : null]));
+  const medians = (field: 'msPerEpoch' | 'cpuMsPerEpoch') =>
+    Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).map(([p, c]) => [p, c?.[field] ?? null]))]));
+  const targets = checkTargets({ msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb });
+  const cpuTargets = checkTargets({ msPerEpoch: medians('cpuMsPerEpoch'), loadMs, peakRssMb });
   const cpus = os.cpus();
   const result = {
     machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version, torch: (torchInfo?.torch as string | undefined) ?? null, loadavg: os.loadavg().map(r1) },
     protocol: { data: meta.source, train: [meta.n, meta.frames, meta.channels], classes: meta.classes, standardized: true, batch: EPOCH_BATCH, optimizer: 'sgd', lr: BENCH_LR, threads: 1, quick, repeats: CFG.repeats },
     networks,
     ratios,
+    cpuRatios,
     batchScaling,
     loadMs: loadMs === null ? null : r1(loadMs),
     peakRssMb,
+    targets,
+    cpuTargets,
     torchMissing,
     failures,
   };
@@ -240,12 +272,19 @@ async function main(): Promise<void> {
   const out: string[] = [];
   const fmt = (c: Cell): string => (c ? `${Math.round(c.msPerEpoch)} (${Math.round(c.min)}–${Math.round(c.max)})${c.extrapolatedFromSteps ? ` ‡${c.extrapolatedFromSteps}` : ''}` : 'missing');
   out.push(`## ms per training epoch (train ${meta.n} examples, batch ${EPOCH_BATCH}, SGD lr ${BENCH_LR}; median (min–max) of ${CFG.repeats})`, '');
-  out.push(`| network | ${PEERS.join(' | ')} | ${PEERS.filter((p) => p !== 'scratch').map((p) => `${p}/scratch`).join(' | ')} |`);
-  out.push(`|---|${PEERS.map(() => '---:').join('|')}|${PEERS.slice(1).map(() => '---:').join('|')}|`);
-  for (const model of BENCH_NETWORKS) {
-    out.push(`| ${model} | ${PEERS.map((p) => fmt(networks[model][p])).join(' | ')} | ${PEERS.slice(1).map((p) => ratios[model][p] ?? '—').join(' | ')} |`);
+  const others = PEERS.filter((p) => p !== 'scratch');
+  out.push(`| network | ${PEERS.join(' | ')} | ${others.map((p) => `${p}/scratch`).join(' | ')} |`);
+  out.push(`|---|${PEERS.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
+  for (const model of NETWORKS) {
+    out.push(`| ${model} | ${PEERS.map((p) => fmt(networks[model][p])).join(' | ')} | ${others.map((p) => ratios[model][p] ?? '—').join(' | ')} |`);
   }
-  const notes = BENCH_NETWORKS.flatMap((m) => PEERS.filter((p) => networks[m][p]?.note).map((p) => `${m}/${p}: ${networks[m][p]!.note}`));
+  out.push('', `## CPU ms per training epoch (the engine process's CPU time over the same epochs, median; steadier than wall time when other jobs share the cores)`, '');
+  out.push(`| network | ${PEERS.join(' | ')} | ${others.map((p) => `${p}/scratch`).join(' | ')} |`);
+  out.push(`|---|${PEERS.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
+  for (const model of NETWORKS) {
+    out.push(`| ${model} | ${PEERS.map((p) => (networks[model][p] ? String(Math.round(networks[model][p]!.cpuMsPerEpoch)) : 'missing')).join(' | ')} | ${others.map((p) => cpuRatios[model][p] ?? '—').join(' | ')} |`);
+  }
+  const notes = NETWORKS.flatMap((m) => PEERS.filter((p) => networks[m][p]?.note).map((p) => `${m}/${p}: ${networks[m][p]!.note}`));
   if (notes.length) out.push('', `‡ extrapolated from N timed steps (after warm-up) to the full epoch: ${notes.join('; ')}`);
   out.push('', '## ms per training iteration vs batch size (median)', '');
   out.push(`| network | engine | ${BATCH_SIZES.map((b) => `b=${b}`).join(' | ')} |`, `|---|---|${BATCH_SIZES.map(() => '---:').join('|')}|`);
@@ -254,7 +293,10 @@ async function main(): Promise<void> {
   }
   out.push('', `train-split load: ${result.loadMs === null ? 'n/a (no ee-set; demo data)' : `${result.loadMs} ms (median of ${CFG.loadRepeats})`}`);
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
-  out.push(`machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${result.machine.torch ?? 'missing'}, load avg ${result.machine.loadavg.join(' ')}`);
+  const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
+  out.push('', '## targets (issue 5; ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');
+  targets.forEach((t, i) => out.push(`| ${t.target} | ${t.value ?? '—'} | ${met(t.met)} | ${cpuTargets[i].value ?? '—'} | ${met(cpuTargets[i].met)} |`));
+  out.push('', `machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${result.machine.torch ?? 'missing'}, load avg ${result.machine.loadavg.join(' ')}`);
   if (failures.length) out.push('', 'failures:', ...failures.map((f) => `- ${f}`));
   if (args.json) {
     log(out.join('\n'));

@@ -92,6 +92,11 @@ class Net(nn.Module):
                 self.steps.append(("dropout", m))
             elif t == "Activation":
                 self.steps.append(("act", ACT[l["activation"]]))
+            elif t == "BatchNormalization":
+                # Keras momentum m keeps m of the moving statistic; torch's momentum is the new value's share.
+                m = nn.BatchNorm1d(channels if flat is None else flat, eps=l.get("epsilon", 1e-3), momentum=1 - l.get("momentum", 0.99))
+                self.mods.append(m)
+                self.steps.append(("bn", m))
             elif t == "Dense":
                 m = nn.Linear(flat, l["units"], bias=l.get("useBias", True))
                 self.mods.append(m)
@@ -130,6 +135,8 @@ class Net(nn.Module):
             elif kind == "dropout":
                 x = st[1](x)
             elif kind == "act":
+                x = st[1](x)
+            elif kind == "bn":
                 x = st[1](x)
             elif kind == "dense":
                 x = st[2](st[1](x))
@@ -206,21 +213,22 @@ def main():
             if c["cmd"] == "epoch":
                 est = s.warm_ms * s.steps_per_epoch
                 if not math.isnan(est) and est > c["capMs"]:
-                    t0 = time.perf_counter()
+                    t0, cpu0 = time.perf_counter(), time.process_time()
                     for _ in range(c["capSteps"]):
                         s.train_step()
-                    ms = (time.perf_counter() - t0) * 1000 / c["capSteps"] * s.steps_per_epoch
-                    reply({"ms": ms, "stepsPerEpoch": s.steps_per_epoch, "extrapolatedFrom": c["capSteps"]})
+                    per_epoch = s.steps_per_epoch / c["capSteps"]
+                    reply({"ms": (time.perf_counter() - t0) * 1000 * per_epoch, "cpuMs": (time.process_time() - cpu0) * 1000 * per_epoch,
+                           "stepsPerEpoch": s.steps_per_epoch, "extrapolatedFrom": c["capSteps"]})
                     continue
                 while not s.train_step()[1]:
                     pass
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 steps = 0
                 while True:
                     steps += 1
                     if s.train_step()[1]:
                         break
-                reply({"ms": (time.perf_counter() - t0) * 1000, "stepsPerEpoch": steps, "extrapolatedFrom": None})
+                reply({"ms": (time.perf_counter() - t0) * 1000, "cpuMs": (time.process_time() - cpu0) * 1000, "stepsPerEpoch": steps, "extrapolatedFrom": None})
             else:
                 k = c["steps"]
                 if not math.isnan(s.warm_ms):

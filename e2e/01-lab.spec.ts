@@ -33,6 +33,8 @@ test.describe.serial('a ready lab: train, results, export', () => {
   });
 
   test('Train with zero set-up; the curves grow while it runs; Pause, Resume, Stop', async () => {
+    // Enough epochs that the run is still going when Stop is pressed: the fast path trains the demo's 40 in about a second.
+    await page.getByTestId('set-epochs').fill('5000');
     await page.getByTestId('train-start').click();
     const progress = page.getByTestId('progress');
     await expect(progress).toHaveAttribute('data-state', /queued|running/);

@@ -27,6 +27,15 @@ export const trainingSettingsSchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 31 - 1),
   frames: z.number().int().min(1).max(10_000),
   standardize: z.boolean(),
+  // Training aids (shared/train/schedule.ts, augment.ts, trainer.ts); each off when absent.
+  lrSchedule: z.enum(['constant', 'cosine', 'step']).optional(),
+  warmupEpochs: z.number().int().min(0).max(100_000).optional(),
+  decayEvery: z.number().int().min(1).max(100_000).optional(),
+  decayFactor: finite.positive().max(1).optional(),
+  timeShift: z.number().int().min(0).max(10_000).optional(),
+  timeMask: z.number().int().min(0).max(10_000).optional(),
+  freqMask: z.number().int().min(0).max(4096).optional(),
+  patience: z.number().int().min(1).max(100_000).optional(),
 });
 
 /** A network spec is checked in depth by resolveSpec; here only its outline and size. */
@@ -34,6 +43,64 @@ export const specSchema = z.strictObject({
   input: z.tuple([z.number().int().min(1).max(100_000), z.number().int().min(1).max(4096)]),
   layers: z.array(z.record(z.string(), z.unknown())).min(1).max(64),
 });
+
+// ---- Experiments (a base network and settings, a grid over them; see shared/experiment) ----
+
+/** One value of a grid axis: a setting, a layer field, or a whole layer object. */
+const gridValue = z.union([z.string().max(256), finite, z.boolean(), z.record(z.string(), z.unknown())]);
+/**
+ * A grid axis: its values (the axis's name is then the path it sets), or an object that sets
+ * several paths to the same value (`hidden` → `layers.1.units` and `layers.2.units`) with
+ * optional labels for the values (`TimeSum` shown as `sum`).
+ */
+export const gridAxisSchema = z.union([
+  z.array(gridValue).min(1).max(64),
+  z.strictObject({
+    paths: z.array(z.string().min(1).max(128)).min(1).max(16),
+    values: z.array(gridValue).min(1).max(64),
+    labels: z.array(z.string().min(1).max(64)).optional(),
+  }),
+]);
+export const experimentEngine = z.enum(['scratch', 'tfjs']);
+/** What every run of an experiment (or of one of its parts) starts from; a part's base overrides the experiment's. */
+export const experimentBaseSchema = z.strictObject({
+  /** A preset name: its spec and its training settings. */
+  model: z.string().min(1).max(64).optional(),
+  /** A network spec (replaces the preset's). */
+  spec: specSchema.optional(),
+  /** Training settings over the preset's (or the defaults). */
+  settings: trainingSettingsSchema.partial().optional(),
+  engine: experimentEngine.optional(),
+  /** tfjs's backend (default wasm). */
+  backend: backendKind.optional(),
+});
+const gridSchema = z.record(z.string().min(1).max(64), gridAxisSchema);
+export const experimentSchema = z.strictObject({
+  name: z.string().min(1).max(128),
+  description: z.string().max(4000).optional(),
+  base: experimentBaseSchema.optional(),
+  /** Axes crossed with every part's own axes. */
+  grid: gridSchema.optional(),
+  /** Groups of runs with their own base and axes (e.g. the course's FNNs and its TDNNs). */
+  parts: z
+    .array(z.strictObject({ name: id, description: z.string().max(4000).optional(), base: experimentBaseSchema.optional(), grid: gridSchema.optional() }))
+    .min(1)
+    .max(32)
+    .optional(),
+  /** ms per training iteration versus batch size, measured after the runs, one at a time. */
+  timing: z
+    .strictObject({
+      batchSizes: z.array(z.number().int().min(1).max(4096)).min(1).max(12),
+      /** Timed steps per point (fewer when they would take more than about 2 s). Default 30. */
+      steps: z.number().int().min(3).max(10_000).optional(),
+      /** Only runs of these parts (default all). */
+      parts: z.array(id).max(32).optional(),
+      /** Only runs whose axis value labels are among these (`{"activation": ["tanh"]}`). */
+      where: z.record(z.string().min(1).max(64), z.array(z.string().max(256)).min(1).max(64)).optional(),
+    })
+    .optional(),
+});
+export type ExperimentSpec = z.infer<typeof experimentSchema>;
 
 /** One file of an upload, its path relative to what the user dropped (a folder's files keep their folders). */
 const uploadFile = z.strictObject({
@@ -72,6 +139,23 @@ export const methods = {
   'runs.examples': z.strictObject({ runId: id, split: splitName, trueClass: z.number().int().min(0), predictedClass: z.number().int().min(0) }),
   /** Electron: writes to a path from the save dialog. Browser host: returns a download URL. */
   'runs.export': z.strictObject({ runId: id, format: exportFormat, path: path.optional() }),
+  /** The built-in experiments (the course assignment), as editable specs. */
+  'experiments.builtins': z.strictObject({}),
+  /**
+   * Queues every run of an experiment on a dataset: a built-in's name or a spec. `epochs`
+   * overrides every run's epochs (quick runs). The report is written when the last run ends.
+   */
+  'experiments.start': z.strictObject({
+    datasetId: id,
+    experiment: z.union([z.string().min(1).max(64), experimentSchema]),
+    epochs: z.number().int().min(1).max(100_000).optional(),
+  }),
+  'experiments.list': z.strictObject({}),
+  'experiments.get': z.strictObject({ experimentId: id }),
+  /** Stops the runs still queued or running; the report covers the runs that finished. */
+  'experiments.stop': z.strictObject({ experimentId: id }),
+  /** The experiment's self-contained report.html, once written (the UI opens it or saves it). */
+  'experiments.report': z.strictObject({ experimentId: id }),
 } as const;
 
 export type Method = keyof typeof methods;
@@ -161,6 +245,71 @@ export interface RunDetail extends RunSummary {
   steps: StepPoint[];
 }
 
+/** One run of an experiment, as its results table shows it (null: not known yet). */
+export interface ExperimentRow {
+  /** Unique in the experiment, e.g. `fnn_hidden=10_activation=tanh_tfjs-wasm`; its folder under runs/. */
+  key: string;
+  /** The runs of one cell differ only by engine: the same network, settings and seed. */
+  cell: string;
+  part: string;
+  /** The network, e.g. `fnn hidden=10 activation=tanh`. */
+  label: string;
+  /** Axis name → value label, engine and backend included. */
+  axes: Record<string, string>;
+  /** 'scratch', 'tfjs-cpu' or 'tfjs-wasm'. */
+  engine: string;
+  /** The app's run (runs.get), once started. */
+  runId: string | null;
+  state: RunState | 'planned';
+  error?: string;
+  params: number;
+  epochs: number;
+  epochsDone: number;
+  trainAccuracy: number | null;
+  devAccuracy: number | null;
+  evalAccuracy: number | null;
+  /** The epoch with the highest dev accuracy, and that accuracy. */
+  bestDevEpoch: number | null;
+  bestDevAccuracy: number | null;
+  /** Median training time of an epoch. */
+  msPerEpoch: number | null;
+  /** Max over steps of |L − L_other| / |L_other| against the other engine's run of the cell, once both ended. */
+  agreement: number | null;
+}
+
+/** ms per training iteration (forward, backward, update, batch gather) at one batch size. */
+export interface TimingPoint {
+  /** The row key of the run whose network and engine were timed. */
+  key: string;
+  label: string;
+  engine: string;
+  batch: number;
+  msPerIteration: number;
+  steps: number;
+}
+
+export type ExperimentState = 'running' | 'timing' | 'reporting' | 'finished' | 'stopped' | 'failed' | 'interrupted';
+
+export interface ExperimentSummary {
+  id: string;
+  name: string;
+  description?: string;
+  datasetId: string;
+  datasetName: string;
+  state: ExperimentState;
+  error?: string;
+  createdAt: string;
+  finishedAt?: string;
+  /** Where the runs, results and report are written. */
+  outDir: string;
+  rows: ExperimentRow[];
+  timing: TimingPoint[];
+  /** The row with the highest final dev accuracy (train accuracy without a dev split). */
+  bestKey: string | null;
+  /** Paths relative to outDir, once written: report.html, report.md, results.json, results.csv, figures/…. */
+  reportFiles: string[];
+}
+
 export interface Results {
   'app.info': { version: string; host: 'electron' | 'browser'; presets: PresetSummary[]; classes: string[] };
   'datasets.list': DatasetSummary[];
@@ -179,6 +328,12 @@ export interface Results {
   'runs.delete': { removed: boolean };
   'runs.examples': { examples: Array<{ index: number; id: string; probabilities: number[] }> };
   'runs.export': { files: string[]; downloadUrl?: string };
+  'experiments.builtins': ExperimentSpec[];
+  'experiments.start': ExperimentSummary;
+  'experiments.list': ExperimentSummary[];
+  'experiments.get': ExperimentSummary;
+  'experiments.stop': ExperimentSummary;
+  'experiments.report': { html: string };
 }
 
 // ---- Events (services → UI) ----------------------------------------------------------
@@ -189,6 +344,10 @@ export interface Events {
   'run.epoch': { runId: string; points: EpochPoint[] };
   'run.state': RunSummary;
   'datasets.changed': DatasetSummary[];
+  /** The whole experiment: on start, on every row change, on timing and report progress, at the end. */
+  'experiment.state': ExperimentSummary;
+  /** One row changed (a run started, finished or failed); the run's own run.* events carry its curves. */
+  'experiment.row': { experimentId: string; row: ExperimentRow };
 }
 export type EventName = keyof Events;
 

@@ -1,6 +1,7 @@
 import { initializeParams } from './init';
 import { Activation } from './layers/activation';
 import { AveragePooling1D } from './layers/average-pooling1d';
+import { BatchNormalization } from './layers/batch-normalization';
 import { Conv1D } from './layers/conv1d';
 import { Dense } from './layers/dense';
 import { Dropout } from './layers/dropout';
@@ -10,7 +11,7 @@ import { TimeSum } from './layers/time-sum';
 import { SoftmaxNLL } from './loss';
 import { Rng } from './rng';
 import { resolveSpec, type ResolvedLayer, type ResolvedNetwork } from './spec';
-import { arrayCtor, type DType, type FloatArray, type FloatArrayCtor, type Layer, type Param } from './types';
+import { arrayCtor, type DType, type FloatArray, type FloatArrayCtor, type Layer, type Param, type StateTensor } from './types';
 
 export interface NetworkOptions {
   /** The largest batch any call will pass; every buffer is sized for it once. */
@@ -20,6 +21,15 @@ export interface NetworkOptions {
   seed?: number;
   /** Compute dL/dinput too (gradient checks, saliency); off in training, saving a pass. */
   inputGrad?: boolean;
+  /** Replaces the reference layers and buffers (the fast path, shared/engine/fast); float32 only. */
+  build?: LayerBuilder;
+}
+
+/** Where every float buffer is allocated, and which layers replace their reference implementation. */
+export interface LayerBuilder {
+  ctor: FloatArrayCtor;
+  /** A layer to use instead of the reference one, or null to keep the reference layer. */
+  layer(resolved: ResolvedLayer, maxBatch: number): Layer | null;
 }
 
 function buildLayer(resolved: ResolvedLayer, maxBatch: number, ctor: FloatArrayCtor, dropoutRng: Rng): Layer {
@@ -42,6 +52,8 @@ function buildLayer(resolved: ResolvedLayer, maxBatch: number, ctor: FloatArrayC
       return new Dropout(config, inputShape, outputShape, maxBatch, ctor, dropoutRng);
     case 'Activation':
       return new Activation(config, inputShape, outputShape, maxBatch, ctor);
+    case 'BatchNormalization':
+      return new BatchNormalization(config, inputShape, outputShape, maxBatch, ctor);
   }
 }
 
@@ -49,7 +61,10 @@ function buildLayer(resolved: ResolvedLayer, maxBatch: number, ctor: FloatArrayC
 export class Network {
   readonly resolved: ResolvedNetwork;
   readonly layers: Layer[];
+  /** The trained weights, in layer order (what the optimizer updates). */
   readonly params: Param[];
+  /** Every weight tensor, trained and state, in the resolved spec's order (what is saved). */
+  readonly weights: Array<Param | StateTensor>;
   readonly loss: SoftmaxNLL;
   readonly maxBatch: number;
   readonly dtype: DType;
@@ -60,12 +75,20 @@ export class Network {
     this.resolved = resolveSpec(spec);
     this.maxBatch = options.maxBatch;
     this.dtype = options.dtype ?? 'float32';
-    const ctor = arrayCtor(this.dtype);
+    const { build } = options;
+    if (build && this.dtype !== 'float32') throw new Error('a layer builder needs float32');
+    const ctor = build?.ctor ?? arrayCtor(this.dtype);
     const seed = options.seed ?? 1;
     const dropoutRng = Rng.derive(seed, 'dropout');
-    this.layers = this.resolved.layers.map((l) => buildLayer(l, this.maxBatch, ctor, dropoutRng));
-    this.layers[0].needInputGrad = options.inputGrad ?? false;
+    this.layers = this.resolved.layers.map((l) => build?.layer(l, this.maxBatch) ?? buildLayer(l, this.maxBatch, ctor, dropoutRng));
+    // A layer needs dL/d(input) only when a layer before it has params (or the input gradient is asked for).
+    let needed = options.inputGrad ?? false;
+    for (const layer of this.layers) {
+      layer.needInputGrad = needed;
+      needed ||= layer.params.length > 0;
+    }
     this.params = this.layers.flatMap((l) => l.params);
+    this.weights = this.layers.flatMap((l) => [...l.params, ...(l.state ?? [])]);
     this.loss = new SoftmaxNLL(this.resolved.classes, this.maxBatch, ctor);
     this.inputSize = this.resolved.input[0] * this.resolved.input[1];
     initializeParams(this.params, Rng.derive(seed, 'init'));
@@ -106,14 +129,14 @@ export class Network {
   /** dL/dx of the last computeGradients, when built with `inputGrad`. */
   lastInputGrad: FloatArray | null = null;
 
-  /** Copies of every weight tensor by tfjs name (`dense_1/kernel`), float32. */
+  /** Copies of every weight tensor (state included) by tfjs name (`dense_1/kernel`), float32. */
   getWeights(): Map<string, Float32Array> {
-    return new Map(this.params.map((p) => [p.name, Float32Array.from(p.value)]));
+    return new Map(this.weights.map((p) => [p.name, Float32Array.from(p.value)]));
   }
 
-  /** Sets weights by name; every param must be present with its exact size. */
+  /** Sets weights by name; every weight tensor (state included) must be present with its exact size. */
   setWeights(weights: ReadonlyMap<string, ArrayLike<number>>): void {
-    for (const p of this.params) {
+    for (const p of this.weights) {
       const w = weights.get(p.name);
       if (!w) throw new Error(`setWeights: no values for ${p.name}`);
       if (w.length !== p.value.length) throw new Error(`setWeights: ${p.name} has ${w.length} values, expected ${p.value.length}`);

@@ -1,16 +1,38 @@
 import type { EngineOptions, TrainingEngine } from '../train/engine';
+import { buildFastNetwork } from './fast/fast-network';
+import { createFastOptimizer } from './fast/fast-optimizer';
 import { Network } from './network';
 import { createOptimizer, type Optimizer } from './optimizers';
+
+/**
+ * 'fast': Conv1D, Dense and the optimizer on hand-written WebAssembly SIMD kernels (shared/engine/fast);
+ * 'reference': the readable JS layers the fast path is tested against.
+ */
+export type Kernels = 'fast' | 'reference';
+
+export interface ScratchEngineOptions extends EngineOptions {
+  /** Default 'fast'. */
+  kernels?: Kernels;
+}
 
 /** The from-scratch engine behind the common engine interface. */
 export class ScratchEngine implements TrainingEngine {
   readonly id = 'scratch';
   readonly network: Network;
+  readonly kernels: Kernels;
   private readonly optimizer: Optimizer;
 
-  constructor(options: EngineOptions) {
-    this.network = new Network(options.spec, { maxBatch: options.maxBatch, seed: options.seed });
-    this.optimizer = createOptimizer(this.network.params, options.optimizer);
+  constructor(options: ScratchEngineOptions) {
+    this.kernels = options.kernels ?? 'fast';
+    const networkOptions = { maxBatch: options.maxBatch, seed: options.seed };
+    if (this.kernels === 'fast') {
+      const { network, arena } = buildFastNetwork(options.spec, networkOptions);
+      this.network = network;
+      this.optimizer = createFastOptimizer(network.params, options.optimizer, arena);
+    } else {
+      this.network = new Network(options.spec, networkOptions);
+      this.optimizer = createOptimizer(this.network.params, options.optimizer);
+    }
   }
 
   get paramCount(): number {

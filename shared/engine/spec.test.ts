@@ -337,3 +337,30 @@ describe('resolveSpec: rejections', () => {
     expect(again).toEqual(r);
   });
 });
+
+describe('resolveSpec: BatchNormalization', () => {
+  it('keeps the shape; γ, β trained and the moving statistics as state, per channel (the last axis), counted as Keras counts them', () => {
+    const r = resolveSpec({
+      input: [10, 3],
+      layers: [{ type: 'Conv1D', filters: 5, kernelSize: 3 }, { type: 'BatchNormalization' }, { type: 'Flatten' }, { type: 'BatchNormalization', name: 'bn_flat' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+    });
+    expect(r.layers[1].outputShape).toEqual([8, 5]);
+    expect(r.layers[1].params).toEqual([
+      { name: 'batch_normalization_1/gamma', shape: [5], fill: 1 },
+      { name: 'batch_normalization_1/beta', shape: [5] },
+      { name: 'batch_normalization_1/moving_mean', shape: [5], trainable: false },
+      { name: 'batch_normalization_1/moving_variance', shape: [5], trainable: false, fill: 1 },
+    ]);
+    expect(r.layers[1].paramCount).toBe(20);
+    expect(r.layers[3].config).toEqual({ type: 'BatchNormalization', name: 'bn_flat', momentum: 0.99, epsilon: 1e-3 });
+    expect(r.layers[3].params.map((p) => p.shape)).toEqual([[40], [40], [40], [40]]);
+  });
+
+  it('rejects a momentum outside [0, 1), an epsilon ≤ 0 and options it does not have', () => {
+    const bn = (options: Record<string, unknown>): string => rejection({ input: [6, 2], layers: [{ type: 'BatchNormalization', ...options }, ...head()] });
+    expect(bn({ momentum: 1 })).toBe('layer 1 BatchNormalization: momentum must be a number in [0, 1), got 1');
+    expect(bn({ momentum: '0.9' })).toBe('layer 1 BatchNormalization: momentum must be a number in [0, 1), got "0.9"');
+    expect(bn({ epsilon: 0 })).toBe('layer 1 BatchNormalization: epsilon must be a number in (0, ∞), got 0');
+    expect(bn({ axis: 1 })).toBe("layer 1 BatchNormalization: unknown option 'axis' (expected one of type, name, momentum, epsilon)");
+  });
+});

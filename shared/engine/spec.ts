@@ -45,11 +45,19 @@ export interface ActivationConfig {
   name: string;
   activation: ActivationName;
 }
+export interface BatchNormalizationConfig {
+  type: 'BatchNormalization';
+  name: string;
+  /** The moving statistics' decay per training step (Keras default 0.99). */
+  momentum: number;
+  /** Added to the variance before its square root (Keras default 1e-3). */
+  epsilon: number;
+}
 export interface ReshapeConfig {
   type: 'Flatten' | 'TimeSum' | 'GlobalAveragePooling1D';
   name: string;
 }
-export type LayerConfig = Conv1DConfig | Pool1DConfig | DenseConfig | DropoutConfig | ActivationConfig | ReshapeConfig;
+export type LayerConfig = Conv1DConfig | Pool1DConfig | DenseConfig | DropoutConfig | ActivationConfig | BatchNormalizationConfig | ReshapeConfig;
 export type LayerType = LayerConfig['type'];
 
 /** A layer as written in a spec file: only `type` and the required keys are needed. */
@@ -63,12 +71,17 @@ export interface NetworkSpec {
 export interface ParamShape {
   name: string;
   shape: number[];
+  /** Absent for trained weights; false for state the forward pass updates (batch norm's moving statistics). */
+  trainable?: false;
+  /** What a 1-D tensor starts at when not 0 (batch norm's γ and moving variance: 1). */
+  fill?: number;
 }
 
 export interface ResolvedLayer {
   config: LayerConfig;
   inputShape: number[];
   outputShape: number[];
+  /** Every weight tensor, trained and state, in Keras's weight order (what is saved and exported). */
   params: ParamShape[];
   paramCount: number;
 }
@@ -90,6 +103,7 @@ export const LAYER_TYPES: readonly LayerType[] = [
   'GlobalAveragePooling1D',
   'Dropout',
   'Activation',
+  'BatchNormalization',
 ];
 
 const ALLOWED_KEYS: Record<LayerType, readonly string[]> = {
@@ -102,6 +116,7 @@ const ALLOWED_KEYS: Record<LayerType, readonly string[]> = {
   GlobalAveragePooling1D: [],
   Dropout: ['rate'],
   Activation: ['activation'],
+  BatchNormalization: ['momentum', 'epsilon'],
 };
 
 /** Keras's default layer-name stems (`conv1d_1`, `max_pooling1d_2`, …). */
@@ -115,6 +130,7 @@ const NAME_STEMS: Record<LayerType, string> = {
   GlobalAveragePooling1D: 'global_average_pooling1d',
   Dropout: 'dropout',
   Activation: 'activation',
+  BatchNormalization: 'batch_normalization',
 };
 
 class SpecReader {
@@ -160,6 +176,15 @@ class SpecReader {
     return v as T;
   }
 
+  /** A number in [lo, hi) (`open`: in (lo, hi)), or the fallback when absent. */
+  number(key: string, fallback: number, lo: number, hi: number, open = false): number {
+    const v = this.raw[key];
+    if (v === undefined) return fallback;
+    const inRange = typeof v === 'number' && (open ? v > lo : v >= lo) && v < hi;
+    if (!inRange) this.fail(`${key} must be a number in ${open ? '(' : '['}${lo}, ${hi === Infinity ? '∞' : hi}), got ${JSON.stringify(v)}`);
+    return v as number;
+  }
+
   rate(key: string): number {
     const v = this.raw[key];
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) this.fail(`${key} must be a number in [0, 1), got ${JSON.stringify(v)}`);
@@ -198,6 +223,8 @@ function readConfig(raw: Record<string, unknown>, where: string, name: string): 
       return { type, name, rate: r.rate('rate') };
     case 'Activation':
       return { type, name, activation: r.oneOf('activation', ACTIVATIONS) };
+    case 'BatchNormalization':
+      return { type, name, momentum: r.number('momentum', 0.99, 0, 1), epsilon: r.number('epsilon', 1e-3, 0, Infinity, true) };
     default:
       return { type, name };
   }
@@ -255,6 +282,18 @@ function inferLayer(config: LayerConfig, inputShape: number[], where: string): {
     case 'Dropout':
     case 'Activation':
       return { outputShape: [...inputShape], params: [] };
+    case 'BatchNormalization': {
+      const channels = [inputShape[inputShape.length - 1]];
+      return {
+        outputShape: [...inputShape],
+        params: [
+          { name: `${config.name}/gamma`, shape: channels, fill: 1 },
+          { name: `${config.name}/beta`, shape: channels },
+          { name: `${config.name}/moving_mean`, shape: channels, trainable: false },
+          { name: `${config.name}/moving_variance`, shape: channels, trainable: false, fill: 1 },
+        ],
+      };
+    }
   }
 }
 

@@ -18,6 +18,18 @@ export interface Param {
   grad: FloatArray;
   /** Kernels take L2 weight decay; biases do not (the Keras convention). */
   decay: boolean;
+  /** What a 1-D param starts at (default 0, a bias; 1 for a batch-norm scale γ). */
+  fill?: number;
+}
+
+/**
+ * A tensor a layer keeps but does not train (batch norm's moving mean and variance): saved,
+ * exported and compared with the weights, updated by the forward pass, never by the optimizer.
+ */
+export interface StateTensor {
+  name: string;
+  shape: number[];
+  value: FloatArray;
 }
 
 /**
@@ -30,6 +42,8 @@ export interface Layer {
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
   readonly params: Param[];
+  /** Non-trainable tensors, after the params in the layer's weight order. */
+  readonly state?: StateTensor[];
   /** Computes the output for the first `batch` examples of `x`; returns the layer's own buffer. */
   forward(x: FloatArray, batch: number, training: boolean): FloatArray;
   /**

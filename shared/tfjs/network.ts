@@ -17,7 +17,10 @@ export interface TfjsParam {
 
 export interface TfjsNetwork {
   model: tf.Sequential;
+  /** The trained weights (what tf.variableGrads and the optimizer see). */
   params: TfjsParam[];
+  /** Every weight, trained and state (batch norm's moving statistics), in the resolved spec's order. */
+  weights: TfjsParam[];
 }
 
 /** A final softmax Dense outputs logits: the loss applies the softmax, as in the scratch engine. */
@@ -61,6 +64,8 @@ function toTfLayer(resolved: ResolvedLayer, inputShape: number[] | undefined, dr
       return tf.layers.activation({ ...base, activation: elementwise(c.activation) });
     case 'Dropout':
       return new SeededDropoutLayer(base, c.rate, dropoutRng);
+    case 'BatchNormalization':
+      return tf.layers.batchNormalization({ ...base, axis: -1, momentum: c.momentum, epsilon: c.epsilon });
   }
 }
 
@@ -73,18 +78,23 @@ export function buildTfjsNetwork(resolved: ResolvedNetwork, seed: number): TfjsN
   const dropoutRng = Rng.derive(seed, 'dropout');
   const model = tf.sequential({ name: 'lockstep' });
   resolved.layers.forEach((l, i) => model.add(toTfLayer(l, i === 0 ? l.inputShape : undefined, dropoutRng)));
-  const params: TfjsParam[] = resolved.layers.flatMap((l, i) => {
-    const weights = model.layers[i].trainableWeights;
+  const weights = resolved.layers.flatMap((l, i) => {
+    const variables = model.layers[i].weights;
     return l.params.map((p) => {
-      const w = weights.find((v) => v.originalName === p.name);
-      if (!w) throw new Error(`tfjs layer ${l.config.name} has no weight ${p.name} (it has ${weights.map((v) => v.originalName).join(', ')})`);
-      return { name: p.name, shape: p.shape, variable: w.read() as tf.Variable, decay: p.name.endsWith('/kernel') };
+      const w = variables.find((v) => v.originalName === p.name);
+      if (!w) throw new Error(`tfjs layer ${l.config.name} has no weight ${p.name} (it has ${variables.map((v) => v.originalName).join(', ')})`);
+      const param: TfjsParam = { name: p.name, shape: p.shape, variable: w.read() as tf.Variable, decay: p.name.endsWith('/kernel') };
+      return { spec: p, param };
     });
   });
-  const initial = params.map((p) => ({ shape: p.shape, value: new Float32Array(sizeOf(p.shape)) }));
+  const trained = weights.filter((w) => w.spec.trainable !== false);
+  const initial = trained.map((w) => ({ shape: w.spec.shape, value: new Float32Array(sizeOf(w.spec.shape)), fill: w.spec.fill }));
   initializeParams(initial, Rng.derive(seed, 'init'));
-  params.forEach((p, i) => assignValues(p, initial[i].value));
-  return { model, params };
+  trained.forEach((w, i) => assignValues(w.param, initial[i].value));
+  // State starts as in the scratch engine (moving mean 0, moving variance 1: tfjs's defaults too).
+  const state = weights.filter((w) => w.spec.trainable === false);
+  for (const w of state) assignValues(w.param, new Float32Array(sizeOf(w.spec.shape)).fill(w.spec.fill ?? 0));
+  return { model, params: trained.map((w) => w.param), weights: weights.map((w) => w.param) };
 }
 
 /** Writes float32 values into a param exactly (no rounding: they already are float32). */

@@ -95,12 +95,13 @@ export class TfjsEngine implements TrainingEngine {
     p.dispose();
   }
 
+  /** Every weight tensor, state (batch norm's moving statistics) included. */
   getWeights(): Map<string, Float32Array> {
-    return new Map(this.net.params.map((p) => [p.name, Float32Array.from(p.variable.dataSync())]));
+    return new Map(this.net.weights.map((p) => [p.name, Float32Array.from(p.variable.dataSync())]));
   }
 
   setWeights(weights: ReadonlyMap<string, ArrayLike<number>>): void {
-    for (const p of this.net.params) {
+    for (const p of this.net.weights) {
       const w = weights.get(p.name);
       if (!w) throw new Error(`setWeights: no values for ${p.name}`);
       assignValues(p, w);

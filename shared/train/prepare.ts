@@ -1,4 +1,4 @@
-import type { Dataset, Split, SplitName, Standardization } from '../data/dataset';
+import { classCounts, type Dataset, type Split, type SplitName, type Standardization } from '../data/dataset';
 import { applyStandardization, fitStandardization } from '../data/standardize';
 import { LockstepError } from '../errors';
 
@@ -11,16 +11,24 @@ export interface PreparedData {
 }
 
 /**
+ * Why a dataset cannot train, from its training split's examples per class (undefined: no
+ * train split), or null when it can: it needs examples of at least two classes.
+ */
+export function untrainableReason(name: string, classes: readonly string[], trainClassCounts: readonly number[] | undefined): string | null {
+  const present = (trainClassCounts ?? []).flatMap((n, k) => (n > 0 ? [k] : []));
+  if (present.length === 0) return `dataset ${name}: no training examples left after the protocol (a train split with usable files is needed)`;
+  if (present.length < 2) return `dataset ${name}: the training split holds only one class (${classes[present[0]]}); at least two are needed`;
+  return null;
+}
+
+/**
  * Makes a dataset ready to train on: checks there is something to learn, then fits the
  * standardisation on train alone and applies it to every split.
  */
 export function prepareData(dataset: Dataset, standardize: boolean): PreparedData {
   const train = dataset.splits.train;
-  if (!train || train.n === 0) {
-    throw new LockstepError(`dataset ${dataset.name}: no training examples left after the protocol (a train split with usable files is needed)`);
-  }
-  const present = new Set(train.y);
-  if (present.size < 2) throw new LockstepError(`dataset ${dataset.name}: the training split holds only one class (${dataset.classes[train.y[0]]}); at least two are needed`);
+  const problem = untrainableReason(dataset.name, dataset.classes, train && classCounts(train.y, dataset.classes.length));
+  if (problem !== null || !train) throw new LockstepError(problem!);
   const standardization = standardize ? fitStandardization(train) : null;
   const prep = (s: Split | undefined): Split | undefined => (s && standardization ? applyStandardization(s, standardization) : s);
   const pick = (name: SplitName): Split | undefined => {

@@ -15,7 +15,27 @@ export interface TrainingSettings {
   frames: number;
   /** Per-channel standardisation fitted on train. */
   standardize: boolean;
+  /** Learning-rate schedule over the run (default constant); see shared/train/schedule.ts. */
+  lrSchedule?: LrScheduleName;
+  /** Epochs of linear warm-up from lr/steps to lr before the schedule (default 0). */
+  warmupEpochs?: number;
+  /** 'step' schedule: multiply the rate by `decayFactor` (default 0.5) every `decayEvery` epochs. */
+  decayEvery?: number;
+  decayFactor?: number;
+  /** Augmentation of training batches (default off); see shared/train/augment.ts. Largest time shift, ± frames. */
+  timeShift?: number;
+  /** Widest run of frames (time mask) and of channels (frequency mask) zeroed per example. */
+  timeMask?: number;
+  freqMask?: number;
+  /** Early stopping: stop after this many epochs without a better dev accuracy and restore the best epoch's weights. */
+  patience?: number;
 }
+
+/** The optional settings the Trainer applies itself (schedule, augmentation, early stopping). */
+export const TRAINING_AID_KEYS = ['lrSchedule', 'warmupEpochs', 'decayEvery', 'decayFactor', 'timeShift', 'timeMask', 'freqMask', 'patience'] as const;
+
+export type LrScheduleName = 'constant' | 'cosine' | 'step';
+export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine', 'step'];
 
 export const DEFAULT_SETTINGS: TrainingSettings = {
   optimizer: 'sgd',
@@ -29,6 +49,11 @@ export const DEFAULT_SETTINGS: TrainingSettings = {
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new LockstepError(`${name} must be an integer ≥ 1, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function nonNegativeInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new LockstepError(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -62,6 +87,23 @@ export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unkn
     settings.nesterov = s.nesterov;
   }
   if (s.weightDecay !== undefined) settings.weightDecay = nonNegativeNumber('weightDecay', s.weightDecay);
+  if (s.lrSchedule !== undefined) {
+    if (!LR_SCHEDULES.includes(s.lrSchedule as LrScheduleName)) throw new LockstepError(`lrSchedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(s.lrSchedule)}`);
+    settings.lrSchedule = s.lrSchedule as LrScheduleName;
+  }
+  if (s.warmupEpochs !== undefined) {
+    settings.warmupEpochs = nonNegativeInt('warmupEpochs', s.warmupEpochs);
+    if (settings.warmupEpochs >= settings.epochs) throw new LockstepError(`warmupEpochs must be less than epochs (${settings.epochs}), got ${settings.warmupEpochs}`);
+  }
+  if (s.decayEvery !== undefined) settings.decayEvery = positiveInt('decayEvery', s.decayEvery);
+  if (s.decayFactor !== undefined) {
+    const f = s.decayFactor;
+    if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw new LockstepError(`decayFactor must be a number in (0, 1], got ${JSON.stringify(f)}`);
+    settings.decayFactor = f;
+  }
+  if (settings.lrSchedule === 'step' && settings.decayEvery === undefined) throw new LockstepError(`lrSchedule 'step' needs decayEvery (epochs between decays)`);
+  for (const key of ['timeShift', 'timeMask', 'freqMask'] as const) if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
+  if (s.patience !== undefined) settings.patience = positiveInt('patience', s.patience);
   return settings;
 }
 

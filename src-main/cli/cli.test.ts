@@ -46,6 +46,22 @@ describe('CLI on the built-in demo data', () => {
     expect(a.json.metrics[0].trainLoss).toBe(b.json.metrics[0].trainLoss);
   });
 
+  it('training aids from flags: a cosine schedule per step, augmentation, early stopping that keeps the best dev epoch', () => {
+    const args = ['train', '--model', 'tdnn', '--epochs', '6', '--seed', '2', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--time-shift', '2', '--time-mask', '4', '--freq-mask', '2', '--patience', '2', '--json'];
+    const r = cli(...args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.settings).toMatchObject({ lrSchedule: 'cosine', warmupEpochs: 1, timeShift: 2, timeMask: 4, freqMask: 2, patience: 2 });
+    const metrics: Array<{ epoch: number; lr: number; devAccuracy: number }> = r.json.metrics;
+    // The rate at the end of the warm-up epoch is lr; afterwards it only falls.
+    expect(metrics[0].lr).toBe(r.json.settings.lr);
+    for (let i = 1; i < metrics.length; i++) expect(metrics[i].lr).toBeLessThan(metrics[i - 1].lr);
+    const best = metrics.reduce((a, m) => (m.devAccuracy > a.devAccuracy ? m : a));
+    expect(r.json.bestEpoch).toBe(best.epoch);
+    expect(r.json.dev.accuracy).toBe(best.devAccuracy);
+    // Reproducible from the seed, augmentation included.
+    expect(cli(...args).json.metrics).toEqual(r.json.metrics.map((m: Record<string, unknown>) => ({ ...m, ms: expect.any(Number) })));
+  });
+
   it('gradcheck reports ok and a max relative error per layer', () => {
     const r = cli('gradcheck', '--model', 'tdnn', '--samples', '50', '--json');
     expect(r.status, r.stderr).toBe(0);
@@ -70,6 +86,8 @@ describe('CLI user errors: one line on stderr, non-zero exit, no stack trace', (
     ['unknown preset', ['train', '--model', 'nope'], /--model nope: neither a preset/],
     ['bad number', ['train', '--model', 'tdnn', '--lr', 'fast'], /--lr expects a number, got 'fast'/],
     ['bad optimizer', ['train', '--model', 'tdnn', '--optimizer', 'rmsprop'], /--optimizer must be one of sgd, momentum, adam/],
+    ['bad schedule', ['train', '--model', 'tdnn', '--lr-schedule', 'linear'], /--lr-schedule must be one of constant, cosine, step, got 'linear'/],
+    ['a frequency mask wider than the data', ['train', '--model', 'tdnn', '--freq-mask', '17'], /freqMask must be at most the data's channels \(16\), got 17/],
     ['impossible spec', ['gradcheck', '--model', 'SPEC'], /layer 3 Conv1D: kernelSize 5 is longer than its input length 3/],
     ['missing checkpoint', ['eval', '--checkpoint', '/nonexistent/ckpt'], /no checkpoint folder here/],
     ['unknown command', ['fly'], /unknown command 'fly'/],

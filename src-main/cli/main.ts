@@ -2,13 +2,14 @@ import { isLockstepError } from '../../shared/errors';
 import type { Command } from './command';
 import { compare } from './commands/compare';
 import { evaluate } from './commands/evaluate';
+import { experiment } from './commands/experiment';
 import { exportCommand } from './commands/export';
 import { gradcheck } from './commands/gradcheck';
 import { inspect } from './commands/inspect';
 import { train } from './commands/train';
 import { parseFlags } from './args';
 
-const COMMANDS: Record<string, Command> = { inspect, train, compare, eval: evaluate, gradcheck, export: exportCommand };
+const COMMANDS: Record<string, Command> = { inspect, train, compare, eval: evaluate, gradcheck, export: exportCommand, experiment };
 
 function usage(): string {
   const lines = ['usage: npm run --silent cli -- <command> [flags] [--json]', '', 'commands:'];

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +25,23 @@ function lastJsonLine(stdout: string): unknown {
 export function cli(...args: string[]): CliRun {
   const r = spawnSync(TSX, ['src-main/cli/main.ts', ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: lastJsonLine(r.stdout) };
+}
+
+/**
+ * Starts a TypeScript entry point (`src-main/...`) as ONE Node process (`node --import tsx`,
+ * not the tsx launcher, which would run the program in a child of its own): a SIGKILL sent to
+ * the returned child kills the program itself, as `kill -9` would.
+ */
+export function startTsx(entry: string, args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO_ROOT, stdio: 'pipe' });
+}
+
+/** SIGKILLs a child and waits for it to be gone; resolves with the signal that ended it (null: it had exited by itself). */
+export async function kill9(child: ChildProcess): Promise<NodeJS.Signals | null> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return child.signalCode;
 }

@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { gzipSync, zipSync, type Zippable } from 'fflate';
+import { gzipSync, zipSync } from 'fflate';
 import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
 import { crc32, extractArchive, safeEntryPath, ZipReader } from './archive';
+import { courseFiles, enc, featText, tarBytes, tarItems, zip64Bytes, zipBytes, type TarItem } from './archive-fixtures';
 import { loadEeSet } from './eeset';
 
 // ----------------------------------------------------------------------------------------------
@@ -24,31 +25,6 @@ afterAll(() => {
   for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function featText(seed: number, rows: number): string {
-  const lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const cells: string[] = [];
-    for (let c = 0; c < 16; c++) cells.push((Math.sin(seed * 3.1 + r * 0.7 + c) * 3).toExponential(7));
-    lines.push(cells.join(' '));
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** train: 6 examples (one too short), dev: 3. */
-function courseFiles(prefix = ''): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const [split, n] of [['train', 6], ['dev', 3]] as const) {
-    const labels: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const rel = `${split}/fbc/ex${i}.txt`;
-      files[prefix + rel] = featText(i + (split === 'dev' ? 100 : 0), split === 'train' && i === 5 ? 4 : 12);
-      labels.push(`${i % 9} ${rel}`);
-    }
-    files[`${prefix}${split}/lab/${split}_labels.txt`] = labels.join('\n') + '\n';
-  }
-  return files;
-}
-
 function writeFolder(files: Record<string, string | Uint8Array>): string {
   const root = tmp();
   for (const [rel, content] of Object.entries(files)) {
@@ -56,61 +32,6 @@ function writeFolder(files: Record<string, string | Uint8Array>): string {
     fs.writeFileSync(path.join(root, rel), content);
   }
   return root;
-}
-
-const enc = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? new TextEncoder().encode(s) : s);
-
-function zipBytes(files: Record<string, string | Uint8Array>, level: 0 | 6 | 9 = 6): Uint8Array {
-  const z: Zippable = {};
-  for (const [name, content] of Object.entries(files)) z[name] = [enc(content), { level }];
-  return zipSync(z);
-}
-
-interface TarItem {
-  name: string;
-  data?: string | Uint8Array;
-  type?: string;
-  link?: string;
-  /** Declared size, when it should differ from the data's. */
-  size?: number;
-}
-
-/** A ustar archive: 512-byte headers, data padded to 512, two zero blocks at the end. */
-function tarBytes(items: TarItem[]): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (const it of items) {
-    const data = enc(it.data ?? '');
-    const h = new Uint8Array(512);
-    const put = (s: string, at: number) => h.set(enc(s), at);
-    const octal = (v: number, width: number) => v.toString(8).padStart(width - 1, '0') + '\0';
-    put(it.name, 0);
-    put(octal(0o644, 8), 100);
-    put(octal(0, 8), 108);
-    put(octal(0, 8), 116);
-    put(octal(it.size ?? data.length, 12), 124);
-    put(octal(0, 12), 136);
-    put('        ', 148);
-    put(it.type ?? '0', 156);
-    put(it.link ?? '', 157);
-    put('ustar\0', 257);
-    put('00', 263);
-    let sum = 0;
-    for (const b of h) sum += b;
-    put(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-    blocks.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
-
-function tarItems(files: Record<string, string>, prefix = ''): TarItem[] {
-  return Object.entries(files).map(([name, data]) => ({ name: prefix + name, data }));
 }
 
 function writeFile(name: string, bytes: Uint8Array): string {
@@ -319,6 +240,22 @@ describe('dataset archives: hostile ones are refused', () => {
     await expectRefused(extractArchive(z, dest), z, 'entry "train/big.txt"', 'declares 3 GiB', 'limit of 1 GiB');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(listFiles(dest)).toEqual([]);
+  });
+
+  it('zip64: a well-formed zip64 archive reads; 64-bit offsets and sizes past the file or past 2^53 are refused, never read', async () => {
+    const files = courseFiles();
+    const good = await openDataset(writeFile('z64.zip', zip64Bytes(files)), { frames: 10 });
+    expect(good.reports.train!.listed).toBe(6);
+    const cases: Array<[Parameters<typeof zip64Bytes>[1], string]> = [
+      [{ offset: 2n ** 64n - 1n }, 'pointing past the end of the file'],
+      [{ offset: 2n ** 40n }, 'pointing past the end of the file'],
+      [{ size: 2n ** 64n - 1n }, 'beyond 2^53'],
+      [{ compressedSize: 2n ** 53n + 1n }, 'beyond 2^53'],
+    ];
+    for (const [override, message] of cases) {
+      const z = writeFile('bad64.zip', zip64Bytes(files, override));
+      await expectRefused(extractArchive(z, tmp()), z, 'entry "train/fbc/ex0.txt"', message);
+    }
   });
 
   it('too many entries', async () => {

@@ -193,16 +193,16 @@ export class ZipReader {
     const { maxEntries } = resolveLimits(limits);
     const { fd, size } = openForReading(path, what);
     try {
-      return new ZipReader(path, fd, size, ZipReader.readDirectory(path, fd, size, maxEntries));
+      return new ZipReader(path, fd, size, ZipReader.readDirectory(path, fd, size, maxEntries, what));
     } catch (e) {
       fs.closeSync(fd);
       throw e;
     }
   }
 
-  private static readDirectory(path: string, fd: number, fileSize: number, maxEntries: number): ZipEntry[] {
+  private static readDirectory(path: string, fd: number, fileSize: number, maxEntries: number, what: string): ZipEntry[] {
     const bad = (why: string): never => {
-      throw new LockstepError(`expected a zip archive, found ${why}`, { file: path });
+      throw new LockstepError(`expected ${what}, found ${why}`, { file: path });
     };
     if (fileSize < 22) bad(`a file of ${fileSize} bytes, too short for one`);
     const tailLen = Math.min(fileSize, 22 + 65535);
@@ -282,6 +282,9 @@ export class ZipReader {
         }
         e += 4 + len;
       }
+      // zip64 fields reach 2^64: anything past the file (or past 2^53) is corruption, never a read.
+      if (!(localOffset + 30 <= fileSize)) bad(`entry ${shownName(name)} pointing past the end of the file (corrupt or truncated)`);
+      if (!Number.isSafeInteger(compressedSize) || !Number.isSafeInteger(size)) bad(`entry ${shownName(name)} declaring a size beyond 2^53 bytes (corrupt)`);
       const host = madeBy >> 8;
       const mode = host === 3 || host === 19 ? external >>> 16 : 0;
       const type = mode & 0o170000;

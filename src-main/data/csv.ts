@@ -28,8 +28,8 @@ import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { LockstepError } from '../../shared/errors';
 import { EE_SET_CLASSES, SPLIT_NAMES, type Dataset, type SplitName } from '../../shared/data/dataset';
-import type { LoadOptions } from './eeset';
-import { SplitBuilder, defaultClasses, protocolOptions, stemOf } from './npz';
+import { protocolOptions, type LoadOptions } from './load-options';
+import { SplitBuilder, defaultClasses, stemOf } from './npz';
 
 const REQUIRED = ['example', 'split', 'label', 'frame'] as const;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -115,7 +115,7 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     if (e === null) return;
     if (opts.splits !== undefined && !opts.splits.includes(e.split)) return;
     let b = builders.get(e.split);
-    if (!b) builders.set(e.split, (b = new SplitBuilder(opts.frames, channels, opts.short)));
+    if (!b) builders.set(e.split, (b = new SplitBuilder(opts.frames, channels, opts.short, 16, path)));
     let label = labelIds.get(e.label);
     if (label === undefined) labelIds.set(e.label, (label = labelIds.size));
     if (e.malformed) {

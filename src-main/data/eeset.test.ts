@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { LockstepError } from '../../shared/errors';
 import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { loadEeSet, parseFeatureBytes, eesetTuning, type LoadOptions } from './eeset';
+import { createFeatureParser } from './feature-parser';
+import { createFileProcessor } from './feature-reader';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -377,6 +379,25 @@ describe('loadEeSet: dropped examples', () => {
     expect(rep.droppedExamples[0].message).toContain('special file');
   });
 
+  it('drops an unreadable file as missing, with the reason (EACCES on open, EIO while reading)', () => {
+    // Tests run as root here, which reads anything: the refusals are injected through the fs module.
+    const fail = (code: string) => () => {
+      throw Object.assign(new Error(code), { code });
+    };
+    const r = tmp();
+    write(r, 'a.txt', featText(0, 70));
+    for (const [stub, reason] of [
+      [{ openSync: fail('EACCES') }, 'file not readable (EACCES)'],
+      [{ readSync: fail('EIO') }, 'file not readable (EIO)'],
+    ] as const) {
+      const processor = createFileProcessor({ ...fs, ...stub } as typeof fs, createFeatureParser());
+      const info = new Int32Array(4);
+      const message = processor.processFile(path.join(r, 'a.txt'), new Float32Array(70 * 16), 0, 70, info, 0);
+      expect(message).toBe(reason);
+      expect(info[0]).toBe(processor.S_MISSING);
+    }
+  });
+
   it('drops a file whose folder does not exist as missing', async () => {
     const r = tmp();
     makeSplit(r, 'train', [{ label: 0, rel: 'train/nowhere/a.txt' }]);
@@ -473,6 +494,19 @@ describe('loadEeSet: malformed labels lines', () => {
 
   it('reports physical line numbers (blank lines count for numbering, not for listing)', async () => {
     await expectLockstepError(loadWithLabels(['', '0 train/fbc/a.txt', '', '', 'X train/fbc/b.txt']), { file, line: 5, field: 'label' });
+  });
+
+  it('rejects a labels file that is not UTF-8, naming the line and the bytes', async () => {
+    const r = tmp();
+    write(r, 'train/fbc/a.txt', featText(0, 70));
+    write(r, file, Buffer.concat([Buffer.from('0 train/fbc/a.txt\n\n'), Buffer.from('1 train/fbc/caf\xe9.txt\n', 'latin1')]));
+    await expectLockstepError(loadEeSet(r), { file, line: 3 }, 'expected UTF-8 text', '0xE9');
+  });
+
+  it('rejects a labels file of binary junk at its first line', async () => {
+    const r = tmp();
+    write(r, file, Uint8Array.from([0x00, 0x07, 0x1b, 0x41, 0x20, 0x7f, 0x0a, 0x01]));
+    await expectLockstepError(loadEeSet(r), { file, line: 1, field: 'label' });
   });
 });
 

@@ -207,9 +207,24 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
   it('a file that is not a zip, and a zip bomb inside an npz', async () => {
     const p = path.join(tmp(), 'x.npz');
     fs.writeFileSync(p, 'not a zip at all, but long enough to look for one');
-    await refused(loadNpzDataset(p), p, undefined, 'expected a zip archive');
+    await refused(loadNpzDataset(p), p, undefined, 'expected a NumPy .npz file (a zip archive), found');
     const big = npzFile({ X: npy('<f4', [64, 1024, 16], new Uint8Array(64 * 1024 * 16 * 4)), y: npy('<i8', [64], i64(new Array(64).fill(0))) }, 6);
     await refused(loadNpzDataset(big, { limits: { maxBytes: 1024 * 1024 } }), big, undefined, 'entry "X.npy"', 'more than the limit of 1 MiB');
+  });
+
+  it('millions of empty examples in a few KB: refused by count, or dropped without a record each; never padded past 1 GiB', async () => {
+    // X of shape [N, 0, 16] holds no bytes at all, and N zero labels deflate to almost nothing.
+    const empty = (n: number) => npzFile({ X: npy('<f4', [n, 0, 16], new Uint8Array(0)), y: npy('|u1', [n], new Uint8Array(n)) }, 6);
+    const tooMany = empty(2 ** 24 + 1);
+    expect(fs.statSync(tooMany).size).toBeLessThan(100_000);
+    await refused(loadNpzDataset(tooMany), tooMany, 'X', 'expected at most 16777216 examples in a split, found shape [16777217, 0, 16]');
+    const many = empty(3_000_000);
+    const ds = await loadNpzDataset(many);
+    expect(ds.reports.train).toMatchObject({ listed: 3_000_000, kept: 0, dropped: { short: 3_000_000 } });
+    expect(ds.reports.train!.droppedExamples).toHaveLength(10_000); // the first 10,000; the counts are exact
+    expect(ds.reports.train!.droppedExamples[9_999]).toMatchObject({ file: 'X[9999]', reason: 'short' });
+    const padded = empty(300_000);
+    await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 268435456 values (1 GiB of float32), found 300000 examples × 70 frames × 16 channels');
   });
 });
 

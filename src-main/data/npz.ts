@@ -35,7 +35,7 @@ import {
   type SplitReport,
 } from '../../shared/data/dataset';
 import { DEFAULT_ARCHIVE_LIMITS, ZipReader, bytesText, entryError, type ArchiveLimits } from './archive';
-import type { LoadOptions } from './eeset';
+import { MAX_DROPS_LISTED, MAX_SPLIT_EXAMPLES, MAX_SPLIT_VALUES, protocolOptions, splitTooLarge, type LoadOptions } from './load-options';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('lockstep: .npy reading and writing assume a little-endian machine');
@@ -296,7 +296,7 @@ export class NpzFile {
   }
 
   static open(path: string, limits: Partial<ArchiveLimits> = {}): NpzFile {
-    const zip = ZipReader.open(path, limits, 'a NumPy .npz file');
+    const zip = ZipReader.open(path, limits, 'a NumPy .npz file (a zip archive)');
     return new NpzFile(path, zip, limits.maxBytes ?? DEFAULT_ARCHIVE_LIMITS.maxBytes);
   }
 
@@ -328,28 +328,6 @@ export class NpzFile {
 // The frames protocol for examples held in memory (npz, csv)
 // ---------------------------------------------------------------------------------------------
 
-export interface ProtocolOptions {
-  frames: number;
-  short: 'drop' | 'pad';
-  splits?: SplitName[];
-}
-
-/** Checks `frames`, `short` and `splits` as the course-layout loader does, filling defaults. */
-export function protocolOptions(options: LoadOptions): ProtocolOptions {
-  const frames = options.frames ?? 70;
-  if (!Number.isSafeInteger(frames) || frames < 1) {
-    throw new LockstepError(`expected frames to be a positive integer, found ${String(frames)}`, { field: 'frames' });
-  }
-  const short = options.short ?? 'drop';
-  if (short !== 'drop' && short !== 'pad') throw new LockstepError(`expected short to be 'drop' or 'pad', found '${String(short)}'`, { field: 'short' });
-  for (const s of options.splits ?? []) {
-    if (!(SPLIT_NAMES as readonly string[]).includes(s)) {
-      throw new LockstepError(`expected a split name among ${SPLIT_NAMES.join(', ')}, found '${String(s)}'`, { field: 'splits' });
-    }
-  }
-  return { frames, short, splits: options.splits };
-}
-
 /** The classes when none are named: the ee-set letters if every label is below 9, else '0', '1', …. */
 export function defaultClasses(maxLabel: number): string[] {
   if (maxLabel < EE_SET_CLASSES.length) return [...EE_SET_CLASSES];
@@ -357,6 +335,8 @@ export function defaultClasses(maxLabel: number): string[] {
 }
 
 const F32_MAX = 3.4028234663852886e38;
+/** Examples a SplitBuilder makes room for at most before the first is kept. */
+const INITIAL_CAPACITY = 4096;
 
 /** Collects one split's examples through the frames protocol, with a report like the course layout's. */
 export class SplitBuilder {
@@ -368,14 +348,18 @@ export class SplitBuilder {
   private listed = 0;
   private readonly rowLen: number;
 
+  /** `capacity`: examples to make room for at first (the most expected); `file` names the source in a refusal. */
   constructor(
     readonly frames: number,
     readonly channels: number,
     readonly short: 'drop' | 'pad',
     capacity = 16,
+    readonly file?: string,
   ) {
     this.rowLen = frames * channels;
-    this.x = new Float32Array(Math.max(1, capacity) * this.rowLen);
+    if (this.rowLen > MAX_SPLIT_VALUES) throw splitTooLarge(1, frames, channels, file);
+    // Room grows (doubling) as examples are kept: a declared count, which may be huge and mostly dropped, only bounds the start.
+    this.x = new Float32Array(Math.max(1, Math.min(capacity, INITIAL_CAPACITY, Math.floor(MAX_SPLIT_VALUES / this.rowLen))) * this.rowLen);
   }
 
   /**
@@ -406,7 +390,8 @@ export class SplitBuilder {
     }
     const k = this.y.length;
     if ((k + 1) * this.rowLen > this.x.length) {
-      const bigger = new Float32Array(Math.max(this.x.length * 2, (k + 1) * this.rowLen));
+      if ((k + 1) * this.rowLen > MAX_SPLIT_VALUES) throw splitTooLarge(k + 1, this.frames, this.channels, this.file);
+      const bigger = new Float32Array(Math.min(Math.max(this.x.length * 2, (k + 1) * this.rowLen), MAX_SPLIT_VALUES - (MAX_SPLIT_VALUES % this.rowLen)));
       bigger.set(this.x);
       this.x = bigger;
     }
@@ -423,7 +408,7 @@ export class SplitBuilder {
   drop(d: DroppedExample, listed = true): void {
     if (listed) this.listed++;
     this.dropped[d.reason]++;
-    this.droppedExamples.push(d);
+    if (this.droppedExamples.length < MAX_DROPS_LISTED) this.droppedExamples.push(d);
   }
 
   /** The split and its report; `remap` turns the labels given to `add` into class indices. */
@@ -524,6 +509,9 @@ export async function loadNpzDataset(path: string, options: NpzLoadOptions = {})
       }
       const X = npyFloats(xa, p.x, path);
       const [N, T, C] = xa.shape;
+      if (N > MAX_SPLIT_EXAMPLES) throw new LockstepError(`expected at most ${MAX_SPLIT_EXAMPLES} examples in a split, found shape ${shapeText(xa.shape)}`, { file: path, field: p.x });
+      // Dropping keeps at most what the payload holds; padding may make every example `frames` long.
+      if (opts.short === 'pad' && N * opts.frames * C > MAX_SPLIT_VALUES) throw splitTooLarge(N, opts.frames, C, path);
       if (C < 1) throw new LockstepError(`expected at least one channel, found shape ${shapeText(xa.shape)}`, { file: path, field: p.x });
       if (channels >= 0 && C !== channels) {
         throw new LockstepError(`expected ${channels} channels (as in ${channelsFrom}), found shape ${shapeText(xa.shape)}`, { file: path, field: p.x });
@@ -565,7 +553,7 @@ export async function loadNpzDataset(path: string, options: NpzLoadOptions = {})
     const dataset: Dataset = { name: stemOf(path), classes: names, splits: {}, reports: {} };
     for (const { p, X, shape, y, lengths } of loaded) {
       const [N, T, C] = shape;
-      const builder = new SplitBuilder(opts.frames, C, opts.short, N);
+      const builder = new SplitBuilder(opts.frames, C, opts.short, N, path);
       for (let i = 0; i < N; i++) {
         const rows = lengths ? lengths[i] : T;
         builder.add(`${p.x}[${i}]`, y[i], X, i * T * C, rows);

@@ -14,6 +14,8 @@ const h = vi.hoisted(() => {
     rendererListeners: new Map<string, (...args: unknown[]) => void>(),
     ipcInvoke: vi.fn(),
     handlers: new Map<string, (...args: unknown[]) => unknown>(),
+    listeners: new Map<string, (...args: unknown[]) => unknown>(),
+    ipcSendSync: vi.fn(),
     windows: [] as Array<Record<string, unknown>>,
     sent: [] as unknown[][],
     menu: null as unknown,
@@ -22,6 +24,10 @@ const h = vi.hoisted(() => {
     resolveReady: null as null | (() => void),
     dialog: { showOpenDialog: vi.fn(), showSaveDialog: vi.fn(), showErrorBox: vi.fn() },
     webRequestHeaders: null as null | ((details: unknown, cb: (r: unknown) => void) => void),
+    beforeRequest: null as null | ((details: { url: string }, cb: (r: { cancel: boolean }) => void) => void),
+    permissionRequest: vi.fn(),
+    permissionCheck: vi.fn(),
+    openExternal: vi.fn(),
   };
   return state;
 });
@@ -77,17 +83,24 @@ vi.mock('electron', () => {
     BrowserWindow,
     Menu: { buildFromTemplate: (t: unknown) => t, setApplicationMenu: (m: unknown) => (h.menu = m) },
     dialog: h.dialog,
-    shell: { openExternal: vi.fn() },
-    ipcMain: { handle: (channel: string, fn: (...a: unknown[]) => unknown) => h.handlers.set(channel, fn) },
+    shell: { openExternal: h.openExternal },
+    ipcMain: {
+      handle: (channel: string, fn: (...a: unknown[]) => unknown) => h.handlers.set(channel, fn),
+      on: (channel: string, fn: (...a: unknown[]) => unknown) => h.listeners.set(channel, fn),
+    },
     session: {
       defaultSession: {
-        setPermissionRequestHandler: vi.fn(),
-        webRequest: { onHeadersReceived: (fn: (details: unknown, cb: (r: unknown) => void) => void) => (h.webRequestHeaders = fn) },
+        setPermissionRequestHandler: h.permissionRequest,
+        setPermissionCheckHandler: h.permissionCheck,
+        webRequest: {
+          onHeadersReceived: (fn: (details: unknown, cb: (r: unknown) => void) => void) => (h.webRequestHeaders = fn),
+          onBeforeRequest: (fn: NonNullable<typeof h.beforeRequest>) => (h.beforeRequest = fn),
+        },
       },
     },
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (h.exposed[key] = api) },
-    ipcRenderer: { invoke: h.ipcInvoke, on: (channel: string, fn: (...a: unknown[]) => void) => h.rendererListeners.set(channel, fn) },
-    webUtils: { getPathForFile: (file: { name: string }) => `/dropped/${file.name}` },
+    ipcRenderer: { invoke: h.ipcInvoke, sendSync: h.ipcSendSync, on: (channel: string, fn: (...a: unknown[]) => void) => h.rendererListeners.set(channel, fn) },
+    webUtils: { getPathForFile: (file: { name: string }) => (file.name ? `/dropped/${file.name}` : '') },
   };
 });
 
@@ -116,6 +129,10 @@ describe('preload', () => {
     deliver({}, 'run.state', { id: 'r2' });
     expect(got).toEqual([{ id: 'r1' }]);
     expect(api.pathForFile({ name: 'ee-set' })).toBe('/dropped/ee-set');
+    // A dropped file's path is granted to the main process, before the page can use it; a File without a path grants nothing.
+    expect(h.ipcSendSync.mock.calls).toEqual([['lockstep:grant-path', '/dropped/ee-set']]);
+    expect(api.pathForFile({ name: '' })).toBe('');
+    expect(h.ipcSendSync).toHaveBeenCalledTimes(1);
   });
 });
 
@@ -163,6 +180,97 @@ describe('main process', () => {
     const cb = vi.fn();
     h.webRequestHeaders!({ responseHeaders: { a: ['b'] } }, cb);
     expect(cb.mock.calls[0][0].responseHeaders['Content-Security-Policy'][0]).toMatch(/default-src 'self'/);
+
+  });
+
+  it('is hardened: isolated sandboxed renderer without Node, strict CSP, no navigation, no new windows, no remote content, no permissions', async () => {
+    const win = h.windows[0] as { options: { webPreferences: Record<string, unknown> }; webContents: { events: Map<string, (...a: unknown[]) => unknown> } };
+    expect(win.options.webPreferences).toEqual({
+      preload: expect.stringMatching(/preload[\\/]index\.cjs$/),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      navigateOnDragDrop: false,
+    });
+
+    // Navigation and redirects away from the app are cancelled, whatever the target.
+    for (const event of ['will-navigate', 'will-redirect']) {
+      for (const url of ['https://example.com/', 'file:///etc/passwd', 'http://127.0.0.1:9/']) {
+        const preventDefault = vi.fn();
+        win.webContents.events.get(event)!({ preventDefault }, url);
+        expect(preventDefault, `${event} ${url}`).toHaveBeenCalled();
+      }
+    }
+    // window.open is always denied; only an https link goes to the system browser.
+    h.openExternal.mockClear();
+    const open = win.webContents.events.get('window-open')!;
+    for (const url of ['https://example.com/doc', 'http://example.com/', 'file:///etc/passwd', 'javascript:alert(1)']) expect(open({ url })).toEqual({ action: 'deny' });
+    expect(h.openExternal.mock.calls).toEqual([['https://example.com/doc']]);
+    // Any other web contents (devtools, or one a bug opens): no webviews, no windows.
+    const other = new Map<string, (...a: unknown[]) => unknown>();
+    h.appEvents.get('web-contents-created')!({}, { on: (name: string, fn: (...a: unknown[]) => unknown) => other.set(name, fn), setWindowOpenHandler: (fn: (...a: unknown[]) => unknown) => other.set('window-open', fn) });
+    const preventWebview = vi.fn();
+    other.get('will-attach-webview')!({ preventDefault: preventWebview });
+    expect(preventWebview).toHaveBeenCalled();
+    expect(other.get('window-open')!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+
+    // Permissions (camera, notifications, …) are refused, asked or checked.
+    const answer = vi.fn();
+    h.permissionRequest.mock.calls[0][0]({}, 'media', answer);
+    expect(answer).toHaveBeenCalledWith(false);
+    expect(h.permissionCheck.mock.calls[0][0]({}, 'clipboard-read')).toBe(false);
+
+    // No remote content: every http(s)/ws(s) request is cancelled; the app's own files load.
+    const cancelled = (url: string): boolean => {
+      let decision: boolean | undefined;
+      h.beforeRequest!({ url }, (r) => (decision = r.cancel));
+      return decision!;
+    };
+    for (const url of ['https://cdn.example.com/x.js', 'http://127.0.0.1:5199/', 'ws://127.0.0.1:5199/ws', 'wss://example.com/']) expect(cancelled(url), url).toBe(true);
+    for (const url of ['file:///app/out/renderer/index.html', 'file:///app/out/renderer/assets/app.js', 'data:image/png;base64,AA==', 'devtools://devtools/bundled/x.html']) expect(cancelled(url), url).toBe(false);
+
+    // Files: only paths the user gave. An import of a path not dropped is refused; a dropped one
+    // (granted by the preload, from the app's own window only) imports; exports go through the save dialog.
+    const { writeCourseFixture } = await import('../services/test-helpers');
+    const dropped = tempDir();
+    writeCourseFixture(dropped.path);
+    const event = { sender: win.webContents, senderFrame: (win.webContents as unknown as { mainFrame: unknown }).mainFrame };
+    const invoke = h.handlers.get('lockstep:invoke')!;
+    const grant = h.listeners.get('lockstep:grant-path')!;
+    expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toEqual({
+      ok: false,
+      error: 'request refused: the window may import only a file or folder dropped on it (or opened with File → Open)',
+    });
+    const stranger = { sender: { mainFrame: {} }, senderFrame: { url: 'https://evil.example/' }, returnValue: undefined };
+    grant(stranger, dropped.path);
+    expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toMatchObject({ ok: false });
+    const granted = { ...event, returnValue: undefined as unknown };
+    grant(granted, dropped.path);
+    expect(granted.returnValue).toBe(true);
+    expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toMatchObject({ ok: true, result: { name: dropped.path.split(/[\\/]/).pop() } });
+    expect(await invoke(event, 'datasets.importPath', { path: '/etc' })).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
+    expect(await invoke(event, 'runs.export', { runId: 'run-x', format: 'npz', path: '/tmp/anywhere.npz' })).toEqual({
+      ok: false,
+      error: 'request refused: the export destination is chosen in the save dialog',
+    });
+    dropped.cleanup();
+
+    // The CSP sent with every response: scripts only from the app (no eval), no plugins, no remote sources, no framing.
+    const cb = vi.fn();
+    h.webRequestHeaders!({ responseHeaders: {} }, cb);
+    const csp = cb.mock.calls[0][0].responseHeaders['Content-Security-Policy'][0] as string;
+    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    expect(directives.get('base-uri')).toEqual(["'none'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(csp).not.toMatch(/'unsafe-eval'|https?:|\*\s|\s\*(;|$)/);
 
     // Quitting stops the services first.
     const quitEvent = { preventDefault: vi.fn() };

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { isAbsolute, join, resolve } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
 import type { Method, Params } from '../../shared/protocol';
 import { RENDERER_CSP } from '../host/csp';
 import { AppServices, errorMessage } from '../services/app-services';
@@ -24,10 +24,33 @@ const rendererIndex = join(__dirname, '../renderer/index.html');
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 
 /** Only the app's own page, in its main frame, may call the services. */
-function trusted(event: IpcMainInvokeEvent): boolean {
+function trusted(event: IpcMainInvokeEvent | IpcMainEvent): boolean {
   const frame = event.senderFrame;
   if (!frame || frame !== event.sender.mainFrame || BrowserWindow.fromWebContents(event.sender) !== mainWindow) return false;
   return frame.url.startsWith('file://') || (!!devServerUrl && frame.url.startsWith(new URL(devServerUrl).origin + '/'));
+}
+
+/**
+ * The paths the user gave the window by dropping them (granted by the preload, see preload.ts).
+ * The renderer reaches the file system only through these, the open dialog (File menu) and the
+ * save dialog (exports): a `datasets.importPath` of any other path, or a `runs.export` naming
+ * its own destination, is refused.
+ */
+const grantedPaths = new Set<string>();
+
+function onGrantPath(event: IpcMainEvent, path: unknown): void {
+  if (trusted(event) && typeof path === 'string' && isAbsolute(path)) grantedPaths.add(resolve(path));
+  event.returnValue = true;
+}
+
+/** Why a request from the window touches a path the user did not give it, or null. */
+function pathRefusal(method: unknown, params: unknown): string | null {
+  const path = params && typeof params === 'object' ? (params as { path?: unknown }).path : undefined;
+  if (method === 'datasets.importPath' && !(typeof path === 'string' && grantedPaths.has(resolve(path)))) {
+    return 'request refused: the window may import only a file or folder dropped on it (or opened with File → Open)';
+  }
+  if (method === 'runs.export' && path !== undefined) return 'request refused: the export destination is chosen in the save dialog';
+  return null;
 }
 
 /** `runs.export` without a path: ask where to save (null when the user cancels). */
@@ -47,6 +70,8 @@ async function askExportPath(params: Params<'runs.export'>): Promise<string | nu
 async function invoke(event: IpcMainInvokeEvent, method: unknown, params: unknown): Promise<{ ok: boolean; result?: unknown; error?: string }> {
   if (!trusted(event)) return { ok: false, error: 'request refused: it did not come from the Lockstep window' };
   if (!services) return { ok: false, error: 'Lockstep is starting or stopping; try again' };
+  const refusal = pathRefusal(method, params);
+  if (refusal !== null) return { ok: false, error: refusal };
   try {
     if (method === 'runs.export' && params && typeof params === 'object' && (params as { path?: unknown }).path === undefined) {
       // Validate first, so a bad request never opens a dialog.
@@ -116,7 +141,12 @@ function createWindow(): void {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
       webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      navigateOnDragDrop: false,
     },
   });
   mainWindow = win;
@@ -134,9 +164,17 @@ function createWindow(): void {
   else void win.loadFile(rendererIndex);
 }
 
+// Every web contents (the window, devtools, anything a bug might open): no webviews, no new windows.
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 });
+
+/** The app's own page loads from file:// (or the dev server); anything else on the network is remote content. */
+function isOwnContent(url: string): boolean {
+  if (!/^(https?|wss?):/i.test(url)) return true; // file:, data:, blob:, devtools:
+  return !!devServerUrl && new URL(url).origin.replace(/^ws/, 'http') === new URL(devServerUrl).origin;
+}
 
 void app.whenReady().then(() => {
   services = new AppServices(app.getPath('userData'), { host: 'electron' });
@@ -144,9 +182,13 @@ void app.whenReady().then(() => {
     for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send('lockstep:event', event, payload);
   });
   ipcMain.handle('lockstep:invoke', invoke);
+  ipcMain.on('lockstep:grant-path', onGrantPath);
 
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  // No remote content: the renderer needs nothing from the network (the services are behind IPC).
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isOwnContent(details.url) }));
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } });
   });

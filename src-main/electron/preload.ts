@@ -5,7 +5,9 @@ import type { ElectronLockstep } from '../../shared/wire';
 /**
  * The renderer's only door to the app (sandboxed, CommonJS): `window.lockstep`, a frozen
  * LockstepApi over IPC (no Node, no ipcRenderer), plus `pathForFile(file)` so a file or folder
- * dropped on the window is imported by its path (`datasets.importPath`).
+ * dropped on the window is imported by its path (`datasets.importPath`). The main process
+ * imports only paths the user gave: each path of a real dropped file is granted to it here
+ * (a File the page makes itself has no path), synchronously, before the page can ask for it.
  */
 const listeners = new Map<EventName, Set<(payload: never) => void>>();
 
@@ -34,7 +36,9 @@ const api: ElectronLockstep = {
     return () => void set.delete(listener as (payload: never) => void);
   },
   pathForFile(file: File): string {
-    return webUtils.getPathForFile(file);
+    const path = webUtils.getPathForFile(file);
+    if (path) ipcRenderer.sendSync('lockstep:grant-path', path);
+    return path;
   },
 } satisfies LockstepApi & ElectronLockstep;
 

@@ -8,7 +8,7 @@
  * scaling Dense): both are undone, giving back the Lockstep network. A LayersModel from
  * elsewhere (no `lockstepSpec`) is read layer by layer when every layer has a Lockstep
  * equivalent (Conv1D, Max/AveragePooling1D, Dense, Flatten, GlobalAveragePooling1D, Dropout,
- * Activation; a Sequential model, channels-last, float32 weights); its classes come from
+ * Activation, BatchNormalization over channels; a Sequential model, channels-last, float32 weights); its classes come from
  * metadata.json or default to the ee-set letters for 9 outputs, else '0', '1', ….
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -283,6 +283,7 @@ const KERAS_TYPES: Record<string, string> = {
   GlobalAvgPool1D: 'GlobalAveragePooling1D',
   Dropout: 'Dropout',
   Activation: 'Activation',
+  BatchNormalization: 'BatchNormalization',
 };
 
 /** A Lockstep spec from a Keras Sequential topology whose every layer has an equivalent. */
@@ -350,8 +351,15 @@ function specFromTopology(topology: Record<string, unknown>, file: string): { sp
       case 'Activation':
         layer.activation = activation(c.activation);
         break;
+      case 'BatchNormalization': {
+        const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
+        if (axis !== -1 && axis !== 2) fail(`layer '${kerasName}': expected axis -1 (channels), found ${JSON.stringify(c.axis)}`);
+        if (c.center === false || c.scale === false) fail(`layer '${kerasName}': expected center and scale (a gamma and a beta)`);
+        Object.assign(layer, { momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3 });
+        break;
+      }
     }
-    for (const w of ['kernel', 'bias']) weightName.set(`${name}/${w}`, `${kerasName}/${w}`);
+    for (const w of ['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance']) weightName.set(`${name}/${w}`, `${kerasName}/${w}`);
     out.push(layer);
   });
   if (input === null) throw new LockstepError('expected the first layer to give batch_input_shape [null, time, channels]', { file, field: 'modelTopology' });

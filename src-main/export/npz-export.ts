@@ -5,6 +5,9 @@
  *   `<layer>.kernel`, `<layer>.bias`   float32, one pair per Conv1D / Dense layer, in the Lockstep
  *                                      (= tfjs / Keras) layout: Conv1D kernel [kernelSize, in, filters],
  *                                      Dense kernel [in, units]; `conv1d_1.kernel`, `dense_2.bias`, …
+ *   `<layer>.gamma`, `<layer>.beta`, `<layer>.moving_mean`, `<layer>.moving_variance`
+ *                                      float32 [channels], per BatchNormalization layer:
+ *                                      y = gamma · (x − moving_mean) / √(moving_variance + epsilon) + beta
  *   `classes`                          unicode [classes]
  *   `standardize_mean`, `standardize_std`
  *                                      float32 [channels]: inputs are (x − mean) / std per channel

@@ -17,9 +17,11 @@ export function randomModel(spec: NetworkSpec, seed: number) {
   const net = new Network(spec, { maxBatch: 8, seed });
   const rng = new Rng(seed + 100);
   const weights = new Map<string, Float32Array>();
-  for (const p of net.params) {
+  for (const p of net.weights) {
     const fanIn = p.shape.length > 1 ? p.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 4;
-    weights.set(p.name, Float32Array.from({ length: p.value.length }, () => rng.uniform(-1, 1) * Math.sqrt(3 / fanIn)));
+    // A variance must be positive (batch norm's moving variance): 0.5…1.5.
+    const draw = p.name.endsWith('/moving_variance') ? () => 1 + rng.uniform(-0.5, 0.5) : () => rng.uniform(-1, 1) * Math.sqrt(3 / fanIn);
+    weights.set(p.name, Float32Array.from({ length: p.value.length }, draw));
   }
   net.setWeights(weights);
   const C = spec.input[1];
@@ -83,7 +85,19 @@ export const NETWORKS: Array<[string, NetworkSpec]> = [
       { type: 'Dense', units: 9, activation: 'softmax' },
     ]),
   ],
-  ['best (GlobalAveragePooling1D, Dropout)', PRESETS.get('best')!.spec as NetworkSpec],
+  ['best (BatchNormalization, GlobalAveragePooling1D, Dropout)', PRESETS.get('best')!.spec as NetworkSpec],
+  [
+    'BatchNormalization over time and on a flat input, momentum and epsilon set',
+    spec([20, 4], [
+      { type: 'Conv1D', filters: 5, kernelSize: 3, padding: 'same', useBias: false },
+      { type: 'BatchNormalization' },
+      { type: 'Activation', activation: 'relu' },
+      { type: 'MaxPooling1D', poolSize: 2 },
+      { type: 'Flatten' },
+      { type: 'BatchNormalization', momentum: 0.9, epsilon: 0.01 },
+      { type: 'Dense', units: 9, activation: 'softmax' },
+    ]),
+  ],
   [
     'TimeSum → Dropout → flat Flatten → Dense (folded through)',
     spec([20, 3], [{ type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' }, { type: 'TimeSum' }, { type: 'Dropout', rate: 0.5 }, { type: 'Flatten' }, { type: 'Dense', units: 5, activation: 'softmax' }]),

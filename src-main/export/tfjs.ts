@@ -6,7 +6,7 @@
  * (classes, frames, channels, the input standardisation, the original Lockstep spec).
  *
  * Layer by layer: Conv1D, MaxPooling1D, AveragePooling1D, Dense, Dropout, Activation,
- * GlobalAveragePooling1D and Flatten are themselves (activations keep their Keras names; the
+ * BatchNormalization (gamma, beta, moving_mean, moving_variance), GlobalAveragePooling1D and Flatten are themselves (activations keep their Keras names; the
  * last Dense's 'softmax' is the model's output). TimeSum, Σ_t x[t,c], has no stock layer: it is
  * written as GlobalAveragePooling1D, (1/T) Σ_t x[t,c], and the next Dense kernel is multiplied
  * by T (its bias is unchanged), which gives the same logits; Dropout, a flat Flatten or a linear
@@ -68,6 +68,7 @@ export interface TfjsExport {
 
 const GLOROT = { class_name: 'GlorotUniform', config: { seed: null } };
 const ZEROS = { class_name: 'Zeros', config: {} };
+const ONES = { class_name: 'Ones', config: {} };
 const NO_EXTRAS = { kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null };
 
 /** What the exported model's inputs are, in words (metadata.json's `input`). */
@@ -176,6 +177,27 @@ export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'c
         break;
       case 'Activation':
         keras = { class_name: 'Activation', config: { ...common(c.name), activation: c.activation } };
+        break;
+      case 'BatchNormalization':
+        keras = {
+          class_name: 'BatchNormalization',
+          config: {
+            ...common(c.name),
+            axis: -1,
+            momentum: c.momentum,
+            epsilon: c.epsilon,
+            center: true,
+            scale: true,
+            beta_initializer: ZEROS,
+            gamma_initializer: ONES,
+            moving_mean_initializer: ZEROS,
+            moving_variance_initializer: ONES,
+            beta_regularizer: null,
+            gamma_regularizer: null,
+            beta_constraint: null,
+            gamma_constraint: null,
+          },
+        };
         break;
     }
     if (keras === null) return;

@@ -18,6 +18,7 @@ It doubles as the reference for reading the export elsewhere. Lockstep is channe
     the odd step on the right (torch's padding= is symmetric, so the input is padded explicitly);
     max pooling pads with -inf, average pooling divides by the number of real (unpadded) steps;
   - TimeSum is a sum over time, GlobalAveragePooling1D a mean over time;
+  - BatchNormalization is BatchNorm1d in eval mode (channels are torch's axis 1 either way);
   - Flatten flattens [time, channels] row-major (time-major): transpose back to
     [batch, time, channels] before flattening, as torch's flatten of [channels, time] differs;
   - the last Dense is followed by a softmax.
@@ -88,6 +89,23 @@ class OverTime(nn.Module):
         return x.mean(dim=2) if self.mean else x.sum(dim=2)
 
 
+class BatchNormChannelsLast(nn.Module):
+    """BatchNormalization at inference over channels: [B, C, T] (torch's BatchNorm1d axis) or a flat [B, F]."""
+
+    def __init__(self, z, name, epsilon):
+        super().__init__()
+        gamma = z[name + '.gamma']
+        self.bn = nn.BatchNorm1d(gamma.shape[0], eps=epsilon)
+        with torch.no_grad():
+            self.bn.weight.copy_(torch.from_numpy(gamma))
+            self.bn.bias.copy_(torch.from_numpy(z[name + '.beta']))
+            self.bn.running_mean.copy_(torch.from_numpy(z[name + '.moving_mean']))
+            self.bn.running_var.copy_(torch.from_numpy(z[name + '.moving_variance']))
+
+    def forward(self, x):
+        return self.bn(x)
+
+
 class FlattenChannelsLast(nn.Module):
     def forward(self, x):  # [B, C, T] -> [B, T*C] in Lockstep's (time-major) order
         return x.transpose(1, 2).reshape(x.shape[0], -1) if x.dim() == 3 else x
@@ -130,6 +148,8 @@ def build(z):
             modules.append(nn.Dropout(layer['rate']))
         elif t == 'Activation':
             modules.append(ACTIVATIONS[layer['activation']]())
+        elif t == 'BatchNormalization':
+            modules.append(BatchNormChannelsLast(z, name, layer['epsilon']))
         else:
             raise ValueError('unknown layer type ' + t)
     net = nn.Sequential(*modules).eval()

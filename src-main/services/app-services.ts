@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pkg from '../../package.json';
 import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { isLockstepError, LockstepError } from '../../shared/errors';
+import { Experiments } from '../experiment/experiments';
 import { PRESETS } from '../../shared/presets';
 import { parseParams, type EventName, type Events, type LockstepApi, type Method, type Params, type PresetSummary, type Results } from '../../shared/protocol';
 import { DatasetLibrary } from './dataset-library';
@@ -23,6 +24,7 @@ import { Uploads, type UploadLimits } from './uploads';
  *     runs/<id>/{run.json,metrics.jsonl,…}    training runs (run-store.ts)
  *     uploads/<uploadId>/files/…              files being dropped (uploads.ts; cleared on start)
  *     exports/<exportId>/…                    browser-host downloads (cleared on start)
+ *     experiments/<id>/…                      experiments: runs, results, report (src-main/experiment)
  */
 export interface AppServicesOptions {
   /** Which shell carries the UI; `app.info` reports it and `runs.export` follows it. Default 'browser'. */
@@ -49,6 +51,7 @@ export class AppServices implements LockstepApi {
   readonly runs: RunStore;
   readonly uploads: Uploads;
   readonly sessions: TrainingSessions;
+  readonly experiments: Experiments;
   private readonly exportsDir: string;
   private readonly host: 'electron' | 'browser';
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
@@ -65,6 +68,13 @@ export class AppServices implements LockstepApi {
     this.exportsDir = join(this.userData, 'exports');
     rmSync(this.exportsDir, { recursive: true, force: true });
     this.sessions = new TrainingSessions(this.runs, this.datasets, (event, payload) => this.emit(event, payload), options.training);
+    this.experiments = new Experiments(join(this.userData, 'experiments'), {
+      sessions: this.sessions,
+      runs: this.runs,
+      datasets: this.datasets,
+      emit: (event, payload) => this.emit(event, payload),
+      onRunState: (listener) => this.on('run.state', listener),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -128,6 +138,16 @@ export class AppServices implements LockstepApi {
         return { removed: this.runs.delete(runId) };
       },
       'runs.examples': ({ runId, split, trueClass, predictedClass }) => ({ examples: this.runs.examples(runId, split, trueClass, predictedClass) }),
+      'experiments.builtins': () => this.experiments.builtins(),
+      'experiments.start': (params) => this.experiments.start(params),
+      'experiments.list': () => this.experiments.list(),
+      'experiments.get': ({ experimentId }) => this.experiments.get(experimentId),
+      'experiments.stop': ({ experimentId }) => this.experiments.stop(experimentId),
+      'experiments.report': ({ experimentId }) => {
+        const s = this.experiments.get(experimentId);
+        if (!s.reportFiles.includes('report.html')) throw new LockstepError(`experiment ${s.name} has no report yet (it is ${s.state}; the report is written once its runs have ended)`);
+        return { html: readFileSync(join(s.outDir, 'report.html'), 'utf8') };
+      },
       'runs.export': async ({ runId, format, path }) => {
         const run = this.runs.get(runId);
         if (!this.runs.hasCheckpoint(runId)) {
@@ -193,9 +213,11 @@ export class AppServices implements LockstepApi {
     }
   }
 
-  /** Ends every training worker (active runs become 'interrupted') and drops unfinished uploads. */
+  /** Ends every training worker (active runs and experiments become 'interrupted') and drops unfinished uploads. */
   async close(): Promise<void> {
+    await this.experiments.close();
     await this.sessions.close();
+    await this.experiments.settled();
     this.uploads.close();
   }
 }

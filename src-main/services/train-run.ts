@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { median } from '../../shared/median';
+import { LockstepError } from '../../shared/errors';
 import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { TfjsBackend } from '../../shared/tfjs/backend';
+import { divergenceMessage, type DivergenceContext } from '../../shared/train/divergence';
+import type { TrainingEngine } from '../../shared/train/engine';
 import type { Evaluation } from '../../shared/train/evaluate';
 import { LockstepEngine, type LockstepReport } from '../../shared/train/lockstep';
 import type { TrainingSettings } from '../../shared/train/settings';
@@ -36,6 +39,8 @@ export interface TrainRunResult {
   engine: string;
   params: number;
   epochs: number;
+  /** With early stopping (settings.patience): the epoch whose weights and results these are. */
+  bestEpoch: number | null;
   settings: TrainingSettings;
   train: Omit<Evaluation, 'confusion'>;
   dev: Omit<Evaluation, 'confusion'> | null;
@@ -51,12 +56,17 @@ function summary(e: Evaluation): Omit<Evaluation, 'confusion'> {
   return { n: e.n, loss: e.loss, accuracy: e.accuracy };
 }
 
+function stopIfDiverged(engine: TrainingEngine, context: DivergenceContext): void {
+  const message = divergenceMessage(engine, context);
+  if (message !== null) throw new LockstepError(message);
+}
+
 /** Loads the data, builds the engine and trains it, epoch by epoch; saves a checkpoint (and a lockstep record) if asked. */
 export async function trainRun(request: TrainRunRequest, events: TrainRunEvents = {}): Promise<TrainRunResult> {
   const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
   const engine = await createEngine({ engine: request.engine ?? 'scratch', backend: request.backend ?? 'cpu', bound: request.bound }, engineOptions);
   try {
-    const trainer = new Trainer(engine, data.train, settings.batch, settings.seed);
+    const trainer = new Trainer(engine, data.train, settings.batch, settings.seed, settings);
     const metrics: EpochRecord[] = [];
     const totalSteps = trainer.stepsPerEpoch * settings.epochs;
     let last: ReturnType<Trainer['finishEpoch']> | null = null;
@@ -64,13 +74,18 @@ export async function trainRun(request: TrainRunRequest, events: TrainRunEvents 
       for (;;) {
         const { loss, epochDone } = trainer.trainStep();
         events.onStep?.(trainer.step, totalSteps, loss);
+        stopIfDiverged(engine, { step: trainer.step, epoch: epoch + 1, lr: settings.lr, engineId: engine.id, loss });
         if (epochDone) break;
       }
+      stopIfDiverged(engine, { step: trainer.step, epoch: epoch + 1, lr: settings.lr, engineId: engine.id });
       last = trainer.finishEpoch(data.dev, data.classes.length);
       const { trainEval: _t, devEval: _d, ...record } = last;
       metrics.push(record);
       events.onEpoch?.(record);
+      if (trainer.stopEarly) break;
     }
+    // Early stopping (settings.patience) ends with the best dev epoch's weights and results.
+    last = trainer.restoreBest() ?? last;
     const trainEval = last!.trainEval;
     const devEval = data.dev ? last!.devEval! : null;
     let checkpoint: string | null = null;
@@ -88,6 +103,7 @@ export async function trainRun(request: TrainRunRequest, events: TrainRunEvents 
       engine: engine.id,
       params: engine.paramCount,
       epochs: metrics.length,
+      bestEpoch: settings.patience !== undefined ? last!.epoch : null,
       settings,
       train: summary(trainEval),
       dev: devEval ? summary(devEval) : null,

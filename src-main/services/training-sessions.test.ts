@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol';
@@ -26,6 +27,19 @@ function weightsBytes(s: AppServices, run: RunSummary): Buffer {
 }
 
 describe('training sessions', () => {
+  it('early stopping (patience) ends the run before its epochs, with the best dev epoch\'s weights', async () => {
+    const s = services();
+    const run = await waitForEnd(s, (await s.invoke('runs.start', runParams({ epochs: 300, patience: 2 }))).id, 60_000);
+    expect(run.state).toBe('finished');
+    const detail = await s.invoke('runs.get', { runId: run.id });
+    const dev = detail.epochs.map((e) => e.devAccuracy ?? 0);
+    expect(dev.length).toBeLessThan(300);
+    const bestEpoch = dev.indexOf(Math.max(...dev));
+    // It stopped exactly `patience` epochs after the best one, and its results are the best epoch's.
+    expect(dev.length - 1 - bestEpoch).toBe(2);
+    expect(detail.results?.dev?.accuracy).toBe(dev[bestEpoch]);
+  });
+
   it('pause and resume continue exactly: bit-identical to an uninterrupted run', async () => {
     const s = services();
     const params = runParams({ epochs: 5, seed: 42 });
@@ -107,6 +121,25 @@ describe('training sessions', () => {
     expect((await s.invoke('datasets.list', {}))[0].id).toBe('demo');
   });
 
+  it('a worker killed from outside mid-run fails that run with the reason; the other run and the app go on', async () => {
+    const s = services({ training: { maxConcurrent: 2 } });
+    const victim = await s.invoke('runs.start', runParams({ epochs: 1000 }));
+    const other = await s.invoke('runs.start', runParams({ epochs: 3 }));
+    await nextEvent(s, 'run.progress', victim.id);
+    // A worker thread cannot be sent a signal: terminate() is the thread's kill -9 (it stops at
+    // whatever instruction it is on, without running any of the worker's code), here done behind
+    // TrainingSessions' back, as a crash would.
+    const sessions = (s.sessions as unknown as { sessions: Map<string, { worker: Worker }> }).sessions;
+    await sessions.get(victim.id)!.worker.terminate();
+    const killed = await waitForEnd(s, victim.id);
+    expect(killed.state).toBe('failed');
+    expect(killed.error).toBe('the training worker stopped unexpectedly (exit code 1)');
+    expect((await s.invoke('runs.get', { runId: victim.id })).steps.length).toBeGreaterThan(0);
+    expect((await waitForEnd(s, other.id)).state).toBe('finished');
+    const next = await waitForEnd(s, (await s.invoke('runs.start', runParams({ epochs: 1 }))).id);
+    expect(next.state).toBe('finished');
+  });
+
   it('a worker that exits fails its run', async () => {
     const s = services({ training: { fault: { atStep: 2, kind: 'exit' } } });
     const run = await waitForEnd(s, (await s.invoke('runs.start', runParams())).id);
@@ -122,12 +155,17 @@ describe('training sessions', () => {
     expect((await s.invoke('runs.get', { runId: run.id })).steps.at(-1)?.step).toBe(4);
   });
 
-  it('a genuinely exploding run fails as diverged', async () => {
+  it.each(['scratch', 'tfjs'] as const)('a genuinely exploding %s run fails as diverged, naming the step and the first layer', async (engine) => {
     const s = services();
     const spec = { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 50, activation: 'relu' }, { type: 'Dense', units: 9, activation: 'softmax' }] };
-    const run = await waitForEnd(s, (await s.invoke('runs.start', { ...runParams({ optimizer: 'sgd', lr: 100, epochs: 20 }), spec })).id);
+    const run = await waitForEnd(s, (await s.invoke('runs.start', { ...runParams({ optimizer: 'sgd', lr: 100, epochs: 20 }), engine, spec })).id);
     expect(run.state).toBe('failed');
-    expect(run.error).toMatch(/diverged at step \d+ .*lower learning rate/);
+    // Both engines train the same weights on the same batches, so both blow up at the same step.
+    expect(run.error).toBe(
+      `training diverged at step 11 (epoch 1): the ${engine === 'tfjs' ? 'tfjs-cpu' : 'scratch'} loss became NaN; ` +
+        'the first non-finite value is in layer dense_1 (its weights: dense_1/kernel[0] = NaN). Try a lower learning rate (this run used lr 100).',
+    );
+    expect((await s.invoke('runs.get', { runId: run.id })).steps.at(-1)?.step).toBe(11);
   });
 
   it('queues runs beyond the limit; a queued run can be stopped; deleting an active run ends it', async () => {
@@ -199,6 +237,30 @@ describe('training sessions', () => {
     const seconds = (times.at(-1)! - times[0]) / 1000;
     expect(times.length).toBeLessThanOrEqual(2 * (20 * seconds + 2));
     expect(times.length).toBeLessThan(400);
+  });
+
+  it('a dataset that cannot train is explained before training: nothing left refuses the import, one class or no train split refuses the start', async () => {
+    const s = services();
+    const done = await waitForEnd(s, (await s.invoke('runs.start', runParams({ epochs: 1 }))).id);
+    const course = (edit: (root: string) => void): string => {
+      const d = tempDir();
+      dirs.push(d.cleanup);
+      writeCourseFixture(d.path);
+      edit(d.path);
+      return d.path;
+    };
+    const allShort = course((r) => {
+      writeFileSync(join(r, 'train/lab/train.txt'), '1 train/feat/short.txt\n');
+      rmSync(join(r, 'dev'), { recursive: true });
+    });
+    await expect(s.invoke('datasets.importPath', { path: allShort })).rejects.toThrow(/no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/short.txt line 20: expected at least 70 frames, found 20\)/);
+    const oneClass = await s.invoke('datasets.importPath', { path: course((r) => writeFileSync(join(r, 'train/lab/train.txt'), '2 train/feat/ex0.txt\n2 train/feat/ex1.txt\n')) });
+    await expect(s.invoke('runs.start', runParams({}, oneClass.id))).rejects.toThrow(/the training split holds only one class \(D\); at least two are needed/);
+    const devOnly = await s.invoke('datasets.importPath', { path: course((r) => rmSync(join(r, 'train'), { recursive: true })) });
+    await expect(s.invoke('runs.start', runParams({}, devOnly.id))).rejects.toThrow(/no training examples left after the protocol/);
+    // No run was recorded for the refused starts; what was there is untouched.
+    expect((await s.invoke('runs.list', {})).map((r) => [r.id, r.state])).toEqual([[done.id, 'finished']]);
+    expect((await s.invoke('datasets.list', {})).map((d) => d.id)).toEqual(['demo', oneClass.id, devOnly.id]);
   });
 
   it('marks active runs interrupted when the services close', async () => {

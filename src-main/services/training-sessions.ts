@@ -5,6 +5,7 @@ import type { Split } from '../../shared/data/dataset';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import type { Events, Params, RunState, RunSummary } from '../../shared/protocol';
+import { untrainableReason } from '../../shared/train/prepare';
 import { DEMO_ID, type DatasetLibrary } from './dataset-library';
 import type { RunStore } from './run-store';
 import { startServiceWorker } from './worker-launch';
@@ -69,6 +70,9 @@ export class TrainingSessions {
   start(params: Params<'runs.start'>): RunSummary {
     if (this.closed) throw new LockstepError('the app is shutting down');
     const dataset = this.datasets.get(params.datasetId);
+    // Explained before training starts: a dataset the protocol left nothing (or one class) to learn from.
+    const untrainable = untrainableReason(dataset.name, dataset.classes, dataset.splits.train?.classCounts);
+    if (untrainable !== null) throw new LockstepError(untrainable);
     const spec = { ...params.spec, input: [params.settings.frames, dataset.channels] as [number, number] };
     // Checked here so a bad spec is an error response, not a failed run.
     const resolved = resolveSpec(spec, dataset.classes.length);

@@ -12,6 +12,7 @@ import { isLockstepError } from '../../shared/errors';
 import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { EpochPoint, SplitResult, StepPoint } from '../../shared/protocol';
 import type { TrainingEngine } from '../../shared/train/engine';
+import { divergenceMessage } from '../../shared/train/divergence';
 import { evaluateSplit } from '../../shared/train/evaluate';
 import { prepareData, type PreparedData } from '../../shared/train/prepare';
 import { optimizerSettings, resolveSettings } from '../../shared/train/settings';
@@ -73,7 +74,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     seed: settings.seed,
   });
   const K = data.classes.length;
-  const trainer = new Trainer(engine, data.train, settings.batch, settings.seed);
+  const trainer = new Trainer(engine, data.train, settings.batch, settings.seed, settings);
   const totalSteps = trainer.stepsPerEpoch * settings.epochs;
   const engineIds = pair ? [pair.reference.id, pair.candidate.id] : [engine.id];
   post({ type: 'ready', params: engine.paramCount, totalSteps, stepsPerEpoch: trainer.stepsPerEpoch, engines: engineIds });
@@ -124,6 +125,21 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     return c === CONTROL_STOP ? CONTROL_STOP : CONTROL_RUN;
   };
 
+  const engineById = (id: string): TrainingEngine => (pair ? (id === pair.reference.id ? pair.reference : pair.candidate) : engine);
+  /** The first engine's divergence message (in engine order), or null. */
+  const divergence = (check: (id: string) => string | null): string | null => {
+    for (const id of engineIds) {
+      const message = check(id);
+      if (message !== null) return message;
+    }
+    return null;
+  };
+  const fail = (message: string): void => {
+    flush(true);
+    post({ type: 'failed', message });
+    engine.dispose();
+  };
+
   const metrics: EpochRecord[] = [];
   let stopped = false;
   outer: for (epochIndex = 0; epochIndex < settings.epochs; epochIndex++) {
@@ -153,21 +169,20 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
       activeMs += dt;
       windowMs += dt;
       windowExamples += batchSize;
-      for (const [id, value] of Object.entries(losses)) {
-        if (!Number.isFinite(value)) {
-          flush(true);
-          post({
-            type: 'failed',
-            message:
-              `training diverged at step ${stepNumber} (epoch ${epochIndex + 1}): the ${id} loss became ${value}. ` +
-              `Try a lower learning rate (this run used lr ${settings.lr}).`,
-          });
-          engine.dispose();
-          return;
-        }
+      const diverged = divergence((id) => divergenceMessage(engineById(id), { step: stepNumber, epoch: epochIndex + 1, lr: settings.lr, engineId: id, loss: losses[id] }));
+      if (diverged !== null) {
+        fail(diverged);
+        return;
       }
       flush(false);
       if (epochDone) break;
+    }
+    // A NaN or Inf weight can hide behind a finite loss (ReLU and max pooling drop NaNs): check once an epoch.
+    const lastStep = trainer.step;
+    const corrupt = divergence((id) => divergenceMessage(engineById(id), { step: lastStep, epoch: epochIndex + 1, lr: settings.lr, engineId: id }));
+    if (corrupt !== null) {
+      fail(corrupt);
+      return;
     }
     const t0 = performance.now();
     const { trainEval: _t, devEval: _d, ...record } = trainer.finishEpoch(data.dev, K);
@@ -193,9 +208,12 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     activeMs += performance.now() - t0;
     pendingEpochs.push(...points);
     flush(false);
+    if (trainer.stopEarly) break;
   }
   flush(true);
   if (stopped) post({ type: 'stopped', step: trainer.step });
+  // Early stopping (settings.patience) ends with the best dev epoch's weights.
+  trainer.restoreBest();
 
   if (trainer.step > 0) {
     const results: Partial<Record<'train' | 'dev' | 'eval', SplitResult>> = {};

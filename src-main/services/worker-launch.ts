@@ -13,9 +13,11 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  *   `--import` hooks are registered on the main thread only (on Node 20 its loader skips worker
  *   threads), so inheriting execArgv is not enough. The worker starts from a two-line bootstrap
  *   that registers tsx's ESM hooks in the worker itself, then imports the module.
+ *
+ * `here` is the URL the worker's module sits beside (default this folder's; src-main/experiment
+ * passes its own).
  */
-export function startServiceWorker(name: string, options: WorkerOptions): Worker {
-  const here = import.meta.url;
+export function startServiceWorker(name: string, options: WorkerOptions, here: string = import.meta.url): Worker {
   if (here.endsWith('.ts')) {
     const require = createRequire(here);
     const hooks = pathToFileURL(require.resolve('tsx/esm')).href;

@@ -1,11 +1,12 @@
 import { SPLIT_NAMES } from '../../../shared/data/dataset';
 import { LockstepError } from '../../../shared/errors';
+import { prepareData } from '../../../shared/train/prepare';
 import { openDataset } from '../../services/datasets';
 import { intFlag, required } from '../args';
 import type { Command } from '../command';
 
 export const inspect: Command = {
-  summary: 'report what a dataset holds and what the protocol drops, per split',
+  summary: 'report what a dataset holds and what the protocol drops, per split; exit 1 if it cannot train',
   usage: 'inspect --data PATH [--frames 70] [--pad]',
   flags: { data: { type: 'string' }, frames: { type: 'string' }, pad: { type: 'boolean' } },
   async run(flags) {
@@ -26,6 +27,19 @@ export const inspect: Command = {
       if (r.droppedExamples.length > 5) lines.push(`      … and ${r.droppedExamples.length - 5} more (--json lists all)`);
     }
     if (kept === 0) throw new LockstepError(`${data}: no usable examples in any split`);
-    return { json: { dataset: dataset.name, classes: dataset.classes, splits }, text: lines.join('\n') };
+    // Skipped files are fine (exit 0); a dataset that cannot train is not (exit 1, with why).
+    let unusable: string | undefined;
+    try {
+      prepareData(dataset, false);
+    } catch (e) {
+      if (!(e instanceof LockstepError)) throw e;
+      unusable = e.message;
+    }
+    return {
+      json: { dataset: dataset.name, classes: dataset.classes, splits, trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
+      text: lines.join('\n'),
+      exitCode: unusable ? 1 : 0,
+      reason: unusable,
+    };
   },
 };

@@ -1,5 +1,6 @@
 import { LockstepError } from '../../../shared/errors';
 import { OPTIMIZERS, type OptimizerName } from '../../../shared/engine/optimizers';
+import { LR_SCHEDULES, type LrScheduleName } from '../../../shared/train/settings';
 import { checkEngineChoice } from '../../services/engines';
 import { trainRun } from '../../services/train-run';
 import { intFlag, numberFlag, required } from '../args';
@@ -11,7 +12,9 @@ export const train: Command = {
   usage:
     'train [--data PATH] --model PRESET|SPEC.json [--engine scratch|tfjs|lockstep] [--backend cpu|wasm]\n' +
     '      [--optimizer sgd|momentum|adam] [--lr X] [--batch N] [--epochs N] [--seed N] [--frames 70]\n' +
-    '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]',
+    '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]\n' +
+    '      [--lr-schedule constant|cosine|step] [--warmup-epochs N] [--decay-every N] [--decay-factor X]\n' +
+    '      [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]',
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },
@@ -28,6 +31,14 @@ export const train: Command = {
     'no-standardize': { type: 'boolean' },
     'weight-decay': { type: 'string' },
     out: { type: 'string' },
+    'lr-schedule': { type: 'string' },
+    'warmup-epochs': { type: 'string' },
+    'decay-every': { type: 'string' },
+    'decay-factor': { type: 'string' },
+    'time-shift': { type: 'string' },
+    'time-mask': { type: 'string' },
+    'freq-mask': { type: 'string' },
+    patience: { type: 'string' },
   },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
@@ -36,6 +47,9 @@ export const train: Command = {
     if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
     if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
       throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
+    }
+    if (f['lr-schedule'] !== undefined && !LR_SCHEDULES.includes(f['lr-schedule'] as LrScheduleName)) {
+      throw new LockstepError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${f['lr-schedule']}'`);
     }
     let bar: ProgressBar | null = null;
     let lastLoss = NaN;
@@ -57,6 +71,14 @@ export const train: Command = {
           frames: intFlag('frames', f.frames, 1),
           standardize: flags['no-standardize'] ? false : undefined,
           weightDecay: numberFlag('weight-decay', f['weight-decay']),
+          lrSchedule: f['lr-schedule'] as LrScheduleName | undefined,
+          warmupEpochs: intFlag('warmup-epochs', f['warmup-epochs'], 0),
+          decayEvery: intFlag('decay-every', f['decay-every'], 1),
+          decayFactor: numberFlag('decay-factor', f['decay-factor']),
+          timeShift: intFlag('time-shift', f['time-shift'], 0),
+          timeMask: intFlag('time-mask', f['time-mask'], 0),
+          freqMask: intFlag('freq-mask', f['freq-mask'], 0),
+          patience: intFlag('patience', f.patience, 1),
         },
       },
       {
@@ -78,6 +100,7 @@ export const train: Command = {
     const json = {
       params: result.params,
       epochs: result.epochs,
+      bestEpoch: result.bestEpoch,
       engine: result.engine,
       settings: result.settings,
       train: result.train,
@@ -90,7 +113,8 @@ export const train: Command = {
     };
     const l = result.lockstep;
     const text = [
-      `params ${result.params}, ${result.epochs} epochs, ${result.msPerEpoch.toFixed(0)} ms/epoch (median)`,
+      `params ${result.params}, ${result.epochs} epochs, ${result.msPerEpoch.toFixed(0)} ms/epoch (median)` +
+        (result.bestEpoch !== null ? `; early stopping kept epoch ${result.bestEpoch}'s weights` : ''),
       `train: loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)} (n=${result.train.n})`,
       result.dev ? `dev:   loss ${result.dev.loss.toFixed(4)}, accuracy ${pct(result.dev.accuracy)} (n=${result.dev.n})` : 'dev:   (no dev split)',
       result.checkpoint ? `checkpoint: ${result.checkpoint}` : 'checkpoint: not saved (pass --out DIR)',

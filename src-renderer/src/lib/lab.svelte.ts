@@ -1,13 +1,13 @@
 import { EE_SET_CLASSES } from '../../../shared/data/dataset';
 import { PRESETS } from '../../../shared/presets';
 import { trainingSettingsSchema, type DatasetSummary, type Events, type PresetSummary, type RunSummary, type RunState } from '../../../shared/protocol';
-import type { TrainingSettings } from '../../../shared/train/settings';
+import { TRAINING_AID_KEYS, type TrainingSettings } from '../../../shared/train/settings';
 import { getApi, type LabApi } from './api';
 import { errorMessage } from './format';
 import { appendEpochs, appendSteps, emptySeries, mergeNewer, seriesFromDetail, type RunSeries } from './series';
 import { analyzeSpec, withInput, type EditableSpec } from './spec-ops';
 
-export type Tab = 'data' | 'network' | 'train' | 'results' | 'runs';
+export type Tab = 'data' | 'network' | 'train' | 'results' | 'runs' | 'gradients' | 'experiments';
 export type EngineKind = 'scratch' | 'tfjs' | 'lockstep';
 export type BackendKind = 'cpu' | 'wasm';
 
@@ -193,6 +193,7 @@ export class Lab {
       if (s.nesterov !== undefined) out.nesterov = s.nesterov;
     }
     if (s.weightDecay) out.weightDecay = s.weightDecay;
+    for (const key of TRAINING_AID_KEYS) if (s[key] !== undefined) Object.assign(out, { [key]: s[key] });
     return out;
   }
 

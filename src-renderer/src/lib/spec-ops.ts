@@ -54,6 +54,8 @@ export const LAYER_FIELDS: Record<LayerType, FieldDef[]> = {
   GlobalAveragePooling1D: [],
   Dropout: [{ key: 'rate', label: 'rate', kind: 'rate', required: true }],
   Activation: [activationField()],
+  // epsilon (default 1e-3) is set in a spec file; the editor shows the momentum only.
+  BatchNormalization: [{ key: 'momentum', label: 'momentum', kind: 'rate', fallback: '0.99' }],
 };
 
 export const ACTIVATION_NAMES = ACTIVATIONS;

@@ -1,0 +1,38 @@
+/** Issue 5's speed and memory targets, checked against one benchmark run's medians. */
+export interface TargetInput {
+  /** ms per epoch (median) by network, then engine; null where the engine did not run. */
+  msPerEpoch: Record<string, Record<string, number | null>>;
+  loadMs: number | null;
+  peakRssMb: Record<string, number | null>;
+}
+
+export interface TargetCheck {
+  target: string;
+  /** The measured ratio or value the target bounds. */
+  value: number | null;
+  bound: number;
+  /** null when a needed measurement is missing. */
+  met: boolean | null;
+}
+
+const COURSE_NETWORKS = ['tdnn', 'fnn-50-tanh', 'best'];
+
+export function checkTargets({ msPerEpoch, loadMs, peakRssMb }: TargetInput): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const atMost = (target: string, value: number | null | undefined, bound: number): void => {
+    const v = value ?? null;
+    checks.push({ target, value: v === null ? null : Math.round(v * 1000) / 1000, bound, met: v === null ? null : v <= bound });
+  };
+  const ratio = (model: string, engine: string, base: string): number | null => {
+    const a = msPerEpoch[model]?.[engine], b = msPerEpoch[model]?.[base];
+    return a != null && b != null && b > 0 ? a / b : null;
+  };
+  for (const model of COURSE_NETWORKS) {
+    atMost(`${model}: scratch / torch ≤ ${model === 'tdnn' ? 1 : 2}`, ratio(model, 'scratch', 'torch'), model === 'tdnn' ? 1 : 2);
+    atMost(`${model}: scratch / tfjs-wasm ≤ 1/3`, ratio(model, 'scratch', 'tfjs-wasm'), 1 / 3);
+    atMost(`${model}: scratch / tfjs-cpu ≤ 1/20`, ratio(model, 'scratch', 'tfjs-cpu'), 1 / 20);
+  }
+  atMost('train split load ms ≤ 300', loadMs, 300);
+  atMost('scratch process peak RSS MB ≤ 150', peakRssMb.scratch, 150);
+  return checks;
+}
