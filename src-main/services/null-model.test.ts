@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeAgainstNull } from './null-model';
+import { judgeAgainstNull, nullDivergence } from './null-model';
+import { tempDir } from './test-helpers';
 
 describe('the null model: tfjs against itself in other summation orders (demo data)', () => {
   const request = { model: 'fnn-10-tanh', backend: 'cpu' as const, steps: 25, settings: { optimizer: 'adam' as const, seed: 1, batch: 50 }, bound: 1e-12 };
@@ -17,5 +20,22 @@ describe('the null model: tfjs against itself in other summation orders (demo da
     expect(judged.bound).toBe(largest);
     expect(judged.ok).toBe(true);
     expect((await judgeAgainstNull(request, largest * 1.01)).ok).toBe(false);
+  }, 120_000);
+});
+
+describe('the null model of a network with batch normalisation', () => {
+  it('does not chunk the batch (that would change the batch statistics): only the other backend', async () => {
+    const dir = tempDir();
+    try {
+      const model = join(dir.path, 'bn.json');
+      const spec = { input: [70, 16], layers: [{ type: 'Conv1D', filters: 3, kernelSize: 5 }, { type: 'BatchNormalization' }, { type: 'Activation', activation: 'relu' }, { type: 'GlobalAveragePooling1D' }, { type: 'Dense', units: 9, activation: 'softmax' }] };
+      writeFileSync(model, JSON.stringify(spec));
+      const runs = await nullDivergence({ model, backend: 'cpu', steps: 10, settings: { optimizer: 'sgd', lr: 0.05, seed: 1, batch: 50 } });
+      expect(runs.map((r) => r.candidate)).toEqual(['tfjs-wasm']);
+      expect(runs[0].maxRelLossDiff).toBeGreaterThan(0);
+      expect(runs[0].maxRelLossDiff).toBeLessThan(1e-4);
+    } finally {
+      dir.cleanup();
+    }
   }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { resolveSpec } from '../../shared/engine/spec';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
 import { DEFAULT_LOSS_BOUND, lossTrajectory, relativeLossDiff, runLockstep } from '../../shared/train/lockstep';
@@ -17,7 +18,8 @@ export interface NullRun {
  * masks, the same mathematics in another float32 summation order —
  *
  * - on the same backend, each batch's loss summed in k contiguous chunks (the batch reductions
- *   of every weight gradient reordered);
+ *   of every weight gradient reordered) — except where BatchNormalization couples the examples
+ *   of a batch, so that a chunked batch would compute another function;
  * - on the other backend (tfjs's JS kernels against its XNNPACK/WASM ones: every reduction,
  *   forward and backward, in another order). The two cannot run side by side in one process
  *   (the backend is global), so each trains alone and their losses are compared step by step.
@@ -27,12 +29,14 @@ export interface NullRun {
  * different things.
  */
 export async function nullDivergence(request: CompareRequest, chunkCounts: readonly number[] = [2, 3, 5]): Promise<NullRun[]> {
-  const { settings, data, engineOptions } = await setUpRun(request.model, request.data, request.settings);
+  const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
+  // Batch normalisation computes its statistics over the batch: a chunked batch is another function, not another order.
+  const batchCoupled = resolveSpec(spec).layers.some((l) => l.config.type === 'BatchNormalization');
   const create = (backend: TfjsBackend, batchChunks = 1): Promise<TfjsEngine> =>
     TfjsEngine.create({ ...engineOptions, backend, wasmDir: wasmDirectory(), batchChunks });
   const run = { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound };
   const runs: NullRun[] = [];
-  for (const chunks of chunkCounts) {
+  for (const chunks of batchCoupled ? [] : chunkCounts) {
     const reference = await create(request.backend);
     const candidate = await create(request.backend, chunks);
     try {
