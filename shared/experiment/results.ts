@@ -1,4 +1,5 @@
 import { median } from '../median';
+import { relativeLossDiff } from '../train/lockstep';
 import type { EpochPoint, ExperimentRow, RunSummary, SplitResult } from '../protocol';
 import type { TrainingSettings } from '../train/settings';
 import type { NetworkSpecJson, PlannedRun } from './grid';
@@ -63,15 +64,15 @@ export function rowFromRun(row: ExperimentRow, run: RunSummary, epochs: EpochPoi
 
 /**
  * How far two runs of the same network and batches drift apart: the largest per-step
- * |L_ref − L_cand| / max(|L_cand|, 1e-12) over the steps both ran (as a lockstep run measures
- * it); a NaN on either side counts as infinitely far. NaN when no step is shared.
+ * relative loss difference over the steps both ran (relativeLossDiff, as a lockstep run
+ * measures it); a NaN on either side counts as infinitely far. NaN when no step is shared.
  */
 export function maxRelativeLossDiff(reference: readonly number[], candidate: readonly number[]): number {
   const n = Math.min(reference.length, candidate.length);
   if (!n) return NaN;
   let max = 0;
   for (let i = 0; i < n; i++) {
-    const d = Math.abs(reference[i] - candidate[i]) / Math.max(Math.abs(candidate[i]), 1e-12);
+    const d = relativeLossDiff(reference[i], candidate[i]);
     if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
   }
   return max;
@@ -80,7 +81,7 @@ export function maxRelativeLossDiff(reference: readonly number[], candidate: rea
 /** The per-step relative differences themselves, for the agreement figure. */
 export function relativeLossDiffs(reference: readonly number[], candidate: readonly number[]): number[] {
   const n = Math.min(reference.length, candidate.length);
-  return Array.from({ length: n }, (_, i) => Math.abs(reference[i] - candidate[i]) / Math.max(Math.abs(candidate[i]), 1e-12));
+  return Array.from({ length: n }, (_, i) => relativeLossDiff(reference[i], candidate[i]));
 }
 
 /** The scratch run of each cell paired with each of the cell's tfjs runs, both with steps. */

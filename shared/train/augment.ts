@@ -43,7 +43,7 @@ export class Augmenter {
       if (shift > 0) {
         const d = rng.int(2 * shift + 1) - shift;
         // y[t] = x[t − d], zeros where t − d falls outside.
-        this.row.set(x.subarray(base, base + T * C));
+        for (let i = 0; i < T * C; i++) this.row[i] = x[base + i];
         for (let t = 0; t < T; t++) {
           const from = t - d;
           for (let c = 0; c < C; c++) x[base + t * C + c] = from >= 0 && from < T ? this.row[from * C + c] : 0;

@@ -1,5 +1,5 @@
 import { ActivationStage, type ElementwiseActivation } from '../activations';
-import type { FloatArray, Param } from '../types';
+import { sizeOf, type FloatArray, type Param } from '../types';
 import type { Arena, ArenaSizer } from './arena';
 
 /** The kernels' activation codes (kernels.wat). */
@@ -28,8 +28,8 @@ export abstract class FastLayer {
     private readonly alloc: Arena | ArenaSizer,
   ) {
     this.name = name;
-    this.inSize = inputShape.reduce((a, b) => a * b, 1);
-    this.outSize = outputShape.reduce((a, b) => a * b, 1);
+    this.inSize = sizeOf(inputShape);
+    this.outSize = sizeOf(outputShape);
     this.y = alloc.f32(maxBatch * this.outSize);
     this.dx = alloc.f32(maxBatch * this.inSize);
     this.xStage = alloc.f32(maxBatch * this.inSize);
@@ -81,7 +81,7 @@ export abstract class FastParamLayer extends FastLayer {
     alloc: Arena | ArenaSizer,
   ) {
     super(name, inputShape, outputShape, maxBatch, alloc);
-    const n = kernelShape.reduce((a, b) => a * b, 1);
+    const n = sizeOf(kernelShape);
     this.kernel = { name: `${name}/kernel`, shape: kernelShape, value: alloc.f32(n), grad: alloc.f32(n), decay: true };
     this.bias = useBias ? { name: `${name}/bias`, shape: [filters], value: alloc.f32(filters), grad: alloc.f32(filters), decay: false } : null;
     this.params = this.bias ? [this.kernel, this.bias] : [this.kernel];
