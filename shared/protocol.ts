@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIME_STRETCH } from './train/settings';
 
 /**
  * The one protocol between the UI and the services behind it. The Electron preload, the
@@ -32,6 +33,7 @@ export const trainingSettingsSchema = z.strictObject({
   warmupEpochs: z.number().int().min(0).max(100_000).optional(),
   decayEvery: z.number().int().min(1).max(100_000).optional(),
   decayFactor: finite.positive().max(1).optional(),
+  timeStretch: finite.min(0).max(MAX_TIME_STRETCH).optional(),
   timeShift: z.number().int().min(0).max(10_000).optional(),
   timeMask: z.number().int().min(0).max(10_000).optional(),
   freqMask: z.number().int().min(0).max(4096).optional(),

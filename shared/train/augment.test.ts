@@ -14,6 +14,7 @@ describe('Augmenter', () => {
     expect(Augmenter.wanted({})).toBe(false);
     expect(Augmenter.wanted({ timeShift: 0, timeMask: 0, freqMask: 0 })).toBe(false);
     expect(Augmenter.wanted({ freqMask: 1 })).toBe(true);
+    expect(Augmenter.wanted({ timeStretch: 0.1 })).toBe(true);
   });
 
   it('time shift: each example is itself moved by some d in −S…S frames, zeros shifted in, and every d occurs', () => {
@@ -32,6 +33,37 @@ describe('Augmenter', () => {
       shifts.add(matches[0]);
     }
     expect([...shifts].sort((a, b) => a - b)).toEqual([-2, -1, 0, 1, 2]);
+  });
+
+  it('time stretch: each example is itself resampled at one speed factor in 1 ± timeStretch, the last frame repeated past the end, and factors spread over the range', () => {
+    const stretch = 0.2, x = batch();
+    new Augmenter({ timeStretch: stretch }, T, C, 3).apply(x, B);
+    const factors: number[] = [];
+    for (let b = 0; b < B; b++) {
+      // x[b,t,c] = 1 + b·T·C + t·C + c is linear in t, so the stretched value reads off its source time.
+      const sourceTime = (t: number, c: number): number => (x[(b * T + t) * C + c] - 1 - b * T * C - c) / C;
+      const factor = sourceTime(1, 0);
+      factors.push(factor);
+      expect(factor).toBeGreaterThanOrEqual(1 - stretch - 1e-5);
+      expect(factor).toBeLessThanOrEqual(1 + stretch + 1e-5);
+      for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) expect(sourceTime(t, c), `example ${b} t ${t} c ${c}`).toBeCloseTo(Math.min(t * factor, T - 1), 3);
+    }
+    expect(Math.min(...factors)).toBeLessThan(0.9);
+    expect(Math.max(...factors)).toBeGreaterThan(1.1);
+  });
+
+  it('time stretch interpolates linearly between neighbouring frames', () => {
+    // Channel 0 is the frame index (it reads off the factor); channel 1 zig-zags, so a read between frames shows its weights.
+    const x = new Float32Array(T * 2);
+    for (let t = 0; t < T; t++) x.set([t, t % 2 === 0 ? 10 : -10], t * 2);
+    const original = x.slice();
+    new Augmenter({ timeStretch: 0.5 }, T, 2, 4).apply(x, 1);
+    const factor = x[2];
+    expect(factor % 1).not.toBe(0);
+    for (let t = 0; t < T; t++) {
+      const at = Math.min(t * factor, T - 1), lo = Math.floor(at), hi = Math.min(lo + 1, T - 1);
+      expect(x[t * 2 + 1], `frame ${t}`).toBeCloseTo(original[lo * 2 + 1] * (1 - (at - lo)) + original[hi * 2 + 1] * (at - lo), 4);
+    }
   });
 
   it('time and frequency masks zero one run of at most timeMask frames and one of at most freqMask channels; the rest is untouched', () => {
@@ -85,5 +117,7 @@ describe('Augmenter', () => {
     expect(fails({ freqMask: 6 })).toBe("freqMask must be at most the data's channels (5), got 6");
     expect(fails({ timeShift: 12 })).toBe("timeShift must be less than the data's frames (12), got 12");
     expect(fails({ timeMask: 13 })).toBe("timeMask must be at most the data's frames (12), got 13");
+    expect(fails({ timeStretch: 0.6 })).toBe('timeStretch must be a number in 0…0.5, got 0.6');
+    expect(fails({ timeStretch: -0.1 })).toBe('timeStretch must be a number in 0…0.5, got -0.1');
   });
 });

@@ -22,7 +22,9 @@ export interface TrainingSettings {
   /** 'step' schedule: multiply the rate by `decayFactor` (default 0.5) every `decayEvery` epochs. */
   decayEvery?: number;
   decayFactor?: number;
-  /** Augmentation of training batches (default off); see shared/train/augment.ts. Largest time shift, ± frames. */
+  /** Augmentation of training batches (default off); see shared/train/augment.ts. Largest relative change of speed (0.1: ×0.9…×1.1). */
+  timeStretch?: number;
+  /** Largest time shift, ± frames. */
   timeShift?: number;
   /** Widest run of frames (time mask) and of channels (frequency mask) zeroed per example. */
   timeMask?: number;
@@ -31,8 +33,11 @@ export interface TrainingSettings {
   patience?: number;
 }
 
+/** Largest time stretch: a speed factor beyond 1 ± 0.5 no longer resembles the same speech. */
+export const MAX_TIME_STRETCH = 0.5;
+
 /** The optional settings the Trainer applies itself (schedule, augmentation, early stopping). */
-export const TRAINING_AID_KEYS = ['lrSchedule', 'warmupEpochs', 'decayEvery', 'decayFactor', 'timeShift', 'timeMask', 'freqMask', 'patience'] as const;
+export const TRAINING_AID_KEYS = ['lrSchedule', 'warmupEpochs', 'decayEvery', 'decayFactor', 'timeStretch', 'timeShift', 'timeMask', 'freqMask', 'patience'] as const;
 
 export type LrScheduleName = 'constant' | 'cosine' | 'step';
 export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine', 'step'];
@@ -102,6 +107,11 @@ export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unkn
     settings.decayFactor = f;
   }
   if (settings.lrSchedule === 'step' && settings.decayEvery === undefined) throw new LockstepError(`lrSchedule 'step' needs decayEvery (epochs between decays)`);
+  if (s.timeStretch !== undefined) {
+    const f = s.timeStretch;
+    if (typeof f !== 'number' || !(f >= 0 && f <= MAX_TIME_STRETCH)) throw new LockstepError(`timeStretch must be a number in 0…${MAX_TIME_STRETCH}, got ${JSON.stringify(f)}`);
+    settings.timeStretch = f;
+  }
   for (const key of ['timeShift', 'timeMask', 'freqMask'] as const) if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
   if (s.patience !== undefined) settings.patience = positiveInt('patience', s.patience);
   return settings;

@@ -227,13 +227,14 @@ describe('Trainer training aids (any engine: applied by the trainer)', () => {
 
 describe('resolveSettings: training aids', () => {
   it('accepts and checks them', () => {
-    const s = resolveSettings({ epochs: 10, lrSchedule: 'step', decayEvery: 3, decayFactor: 0.2, warmupEpochs: 2, timeShift: 4, timeMask: 8, freqMask: 2, patience: 5 });
-    expect(s).toMatchObject({ lrSchedule: 'step', decayEvery: 3, decayFactor: 0.2, warmupEpochs: 2, timeShift: 4, timeMask: 8, freqMask: 2, patience: 5 });
+    const s = resolveSettings({ epochs: 10, lrSchedule: 'step', decayEvery: 3, decayFactor: 0.2, warmupEpochs: 2, timeStretch: 0.15, timeShift: 4, timeMask: 8, freqMask: 2, patience: 5 });
+    expect(s).toMatchObject({ lrSchedule: 'step', decayEvery: 3, decayFactor: 0.2, warmupEpochs: 2, timeStretch: 0.15, timeShift: 4, timeMask: 8, freqMask: 2, patience: 5 });
     expect(() => resolveSettings({ lrSchedule: 'linear' })).toThrow("lrSchedule must be one of constant, cosine, step, got \"linear\"");
     expect(() => resolveSettings({ lrSchedule: 'step' })).toThrow("lrSchedule 'step' needs decayEvery (epochs between decays)");
     expect(() => resolveSettings({ epochs: 5, warmupEpochs: 5 })).toThrow('warmupEpochs must be less than epochs (5), got 5');
     expect(() => resolveSettings({ decayFactor: 1.5 })).toThrow('decayFactor must be a number in (0, 1], got 1.5');
     expect(() => resolveSettings({ timeMask: -1 })).toThrow('timeMask must be an integer ≥ 0, got -1');
+    expect(() => resolveSettings({ timeStretch: 0.8 })).toThrow('timeStretch must be a number in 0…0.5, got 0.8');
     expect(() => resolveSettings({ patience: 0 })).toThrow('patience must be an integer ≥ 1, got 0');
   });
 });

@@ -14,7 +14,7 @@ export const train: Command = {
     '      [--optimizer sgd|momentum|adam] [--lr X] [--batch N] [--epochs N] [--seed N] [--frames 70]\n' +
     '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]\n' +
     '      [--lr-schedule constant|cosine|step] [--warmup-epochs N] [--decay-every N] [--decay-factor X]\n' +
-    '      [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]',
+    '      [--time-stretch FRACTION] [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]',
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },
@@ -35,6 +35,7 @@ export const train: Command = {
     'warmup-epochs': { type: 'string' },
     'decay-every': { type: 'string' },
     'decay-factor': { type: 'string' },
+    'time-stretch': { type: 'string' },
     'time-shift': { type: 'string' },
     'time-mask': { type: 'string' },
     'freq-mask': { type: 'string' },
@@ -75,6 +76,7 @@ export const train: Command = {
           warmupEpochs: intFlag('warmup-epochs', f['warmup-epochs'], 0),
           decayEvery: intFlag('decay-every', f['decay-every'], 1),
           decayFactor: numberFlag('decay-factor', f['decay-factor']),
+          timeStretch: numberFlag('time-stretch', f['time-stretch']),
           timeShift: intFlag('time-shift', f['time-shift'], 0),
           timeMask: intFlag('time-mask', f['time-mask'], 0),
           freqMask: intFlag('freq-mask', f['freq-mask'], 0),

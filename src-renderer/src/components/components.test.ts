@@ -5,6 +5,7 @@ import type { LabApi } from '../lib/api';
 import { lab } from '../lib/lab.svelte';
 import ConfusionMatrix from './ConfusionMatrix.svelte';
 import NetworkEditor from './NetworkEditor.svelte';
+import TrainPanel from './TrainPanel.svelte';
 
 const demo = {
   id: 'demo', name: 'demo', source: 'built-in', importedAt: '2026-01-01T00:00:00Z',
@@ -17,6 +18,7 @@ function fakeApi(): LabApi {
     'app.info': { version: 't', host: 'browser', presets: [...PRESETS.values()], classes: demo.classes },
     'datasets.list': [demo],
     'runs.list': [],
+    'runs.start': { id: 'r1', name: 'run', state: 'running', datasetId: 'demo', engine: 'scratch', createdAt: '2026-01-01T00:00:00Z' },
   };
   return { host: 'browser', invoke: vi.fn(async (m: string) => results[m]) as unknown as LabApi['invoke'], on: () => () => {} };
 }
@@ -54,5 +56,29 @@ describe('NetworkEditor', () => {
     await fireEvent.click(screen.getByTestId('layer-up-2'));
     expect((screen.getByTestId('layer-type-1') as HTMLSelectElement).value).toBe('TimeSum');
     expect(screen.getByTestId('spec-error').textContent).toMatch(/layer 3 Conv1D: expects a \[time, channels\] input, got \[4\]/);
+  });
+});
+
+describe('TrainPanel', () => {
+  it('sends the training aids the user set, and names a setting out of range before training', async () => {
+    const api = fakeApi();
+    await lab.init(api);
+    const { unmount } = render(TrainPanel);
+    const set = (id: string, value: string) => fireEvent.input(screen.getByTestId(id), { target: { value } });
+    await fireEvent.change(screen.getByTestId('set-lr-schedule'), { target: { value: 'cosine' } });
+    await set('set-warmup', '1');
+    await set('set-time-stretch', '0.6');
+    expect(lab.settingsError).toMatch(/^timeStretch: /);
+    expect(lab.canTrain).toBe(false);
+    await set('set-time-stretch', '0.15');
+    await set('set-time-shift', '2');
+    await set('set-time-mask', '4');
+    await set('set-freq-mask', '2');
+    await set('set-patience', '3');
+    expect(lab.settingsError).toBeNull();
+    unmount(); // the run's live charts would draw after the test: chart.js has no canvas here
+    await lab.start();
+    const start = vi.mocked(api.invoke).mock.calls.find(([m]) => m === 'runs.start');
+    expect(start?.[1]).toMatchObject({ settings: { lrSchedule: 'cosine', warmupEpochs: 1, timeStretch: 0.15, timeShift: 2, timeMask: 4, freqMask: 2, patience: 3 } });
   });
 });
