@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
@@ -10,8 +10,14 @@ import { BASE_URL, PORT, TOKEN } from './e2e/env';
  * download). One worker: the tests share one host, as a user shares one app.
  * `e2e/electron.spec.ts` runs only where an Electron binary exists.
  */
-// The config is loaded by the runner and by each worker: make the temp folder once.
-process.env.LOCKSTEP_E2E_USER_DATA ??= mkdtempSync(join(tmpdir(), 'lockstep-e2e-'));
+// The config is loaded by the runner and by each worker: the runner makes the temp folder (the
+// workers inherit it) and removes it as it exits, after it has stopped the web server, whether
+// the tests passed or not. A folder given in LOCKSTEP_E2E_USER_DATA is left alone.
+if (process.env.LOCKSTEP_E2E_USER_DATA === undefined) {
+  const made = mkdtempSync(join(tmpdir(), 'lockstep-e2e-'));
+  process.env.LOCKSTEP_E2E_USER_DATA = made;
+  process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+}
 const userData = process.env.LOCKSTEP_E2E_USER_DATA;
 
 /** CHROMIUM_PATH, else Debian's Chromium, else Playwright's own (scripts/ensure-browser.mjs installs it). */

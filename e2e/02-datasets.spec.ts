@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { gzipSync, zipSync } from 'fflate';
 import { EE_SET_DIR, HAS_EE_SET } from './env';
-import { dropFile, dropFiles, dropPaths, featureText, openLab, pageErrors, screenshot, tarOf, writeMiniEeSet, type MiniSet } from './helpers';
+import { dropFile, dropFiles, dropPaths, featureText, openLab, pageErrors, screenshot, tarOf, tempDirsRemovedAfterAll, writeMiniEeSet, type MiniSet } from './helpers';
 
 /**
  * Item 2: importing by drag and drop (folders natively, files in a DataTransfer), the per-split
@@ -12,8 +11,9 @@ import { dropFile, dropFiles, dropPaths, featureText, openLab, pageErrors, scree
  * errors shown inline while the app keeps running.
  */
 let mini: MiniSet;
+const tmp = tempDirsRemovedAfterAll('lockstep-mini-');
 test.beforeAll(() => {
-  mini = writeMiniEeSet(join(mkdtempSync(join(tmpdir(), 'lockstep-mini-')), 'mini-set'));
+  mini = writeMiniEeSet(join(tmp(), 'mini-set'));
 });
 
 async function expectImported(page: Page, name: string): Promise<void> {

@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { openLab, pageErrors, screenshot } from './helpers';
+import { openLab, pageErrors, screenshot, tempDirsRemovedAfterAll } from './helpers';
+
+const tmp = tempDirsRemovedAfterAll('lockstep-spec-');
 
 /** Item 3: the network editor, its live shape/parameter table, inline errors, presets, spec files. */
 test('edit a network: add, edit, reorder, remove; live shapes; invalid networks block Train', async ({ page }) => {
@@ -74,7 +75,7 @@ test('edit a network: add, edit, reorder, remove; live shapes; invalid networks 
   expect(saved.layers[0]).toMatchObject({ filters: 12, padding: 'same' });
   await page.getByTestId('editor-preset').selectOption('fnn-50-tanh');
   await expect(page.getByTestId('param-total')).toHaveText((1120 * 50 + 50 + 50 * 50 + 50 + 50 * 9 + 9).toLocaleString('en-US'));
-  const dir = mkdtempSync(join(tmpdir(), 'lockstep-spec-'));
+  const dir = tmp();
   writeFileSync(join(dir, 'saved.json'), JSON.stringify(saved));
   await page.getByTestId('spec-file').setInputFiles(join(dir, 'saved.json'));
   await expect(page.getByTestId('layer-type-1')).toHaveValue('MaxPooling1D');

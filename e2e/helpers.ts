@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { APP_PATH, SCREENS } from './env';
 
 /** Opens the lab and waits until it has loaded what it needs; page errors fail the test. */
@@ -14,6 +15,20 @@ export async function openLab(page: Page): Promise<void> {
 
 export function pageErrors(page: Page): string[] {
   return (page as Page & { __errors?: string[] }).__errors ?? [];
+}
+
+/**
+ * For a spec file's top level: returns `tmp()`, which makes a fresh folder under the OS temp
+ * folder; every folder it made is removed after the file's tests, whether they passed or not.
+ */
+export function tempDirsRemovedAfterAll(prefix: string): () => string {
+  const made: string[] = [];
+  test.afterAll(() => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { cli } from './run-cli';
 
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
+const tmp = tempDirsRemovedAfterAll('lockstep-cli-');
 
 describe('CLI on the built-in demo data', () => {
   it('train --json prints the result as the last stdout line and writes a loadable checkpoint', () => {
@@ -47,10 +47,10 @@ describe('CLI on the built-in demo data', () => {
   });
 
   it('training aids from flags: a cosine schedule per step, augmentation, early stopping that keeps the best dev epoch', () => {
-    const args = ['train', '--model', 'tdnn', '--epochs', '6', '--seed', '2', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--time-shift', '2', '--time-mask', '4', '--freq-mask', '2', '--patience', '2', '--json'];
+    const args = ['train', '--model', 'tdnn', '--epochs', '6', '--seed', '2', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--time-stretch', '0.1', '--time-shift', '2', '--time-mask', '4', '--freq-mask', '2', '--patience', '2', '--json'];
     const r = cli(...args);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.json.settings).toMatchObject({ lrSchedule: 'cosine', warmupEpochs: 1, timeShift: 2, timeMask: 4, freqMask: 2, patience: 2 });
+    expect(r.json.settings).toMatchObject({ lrSchedule: 'cosine', warmupEpochs: 1, timeStretch: 0.1, timeShift: 2, timeMask: 4, freqMask: 2, patience: 2 });
     const metrics: Array<{ epoch: number; lr: number; devAccuracy: number }> = r.json.metrics;
     // The rate at the end of the warm-up epoch is lr; afterwards it only falls.
     expect(metrics[0].lr).toBe(r.json.settings.lr);

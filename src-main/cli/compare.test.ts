@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { cli } from './run-cli';
 
+const tmp = tempDirsRemovedAfterAll('lockstep-cli-');
 
 /** tfjs's "install the node backend" notice must not reach either stream. */
 function expectQuiet(r: { stdout: string; stderr: string }): void {
@@ -66,7 +67,7 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
 
 describe('train with the tfjs and lockstep engines', () => {
   it('train --engine lockstep saves lockstep.json beside the checkpoint and prints the comparison', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'lockstep-cli-')), 'ckpt');
+    const out = join(tmp(), 'ckpt');
     const r = cli('train', '--model', 'fnn-10-relu', '--engine', 'lockstep', '--backend', 'wasm', '--epochs', '2', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
     expectQuiet(r);

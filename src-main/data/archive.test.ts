@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { gzipSync, zipSync } from 'fflate';
 import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
+import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { crc32, extractArchive, safeEntryPath, ZipReader } from './archive';
 import { courseFiles, enc, featText, tarBytes, tarItems, zip64Bytes, zipBytes, type TarItem } from './archive-fixtures';
 import { loadEeSet } from './eeset';
@@ -15,15 +16,7 @@ import { loadEeSet } from './eeset';
 // a tar or a tar.gz by the helpers below.
 // ----------------------------------------------------------------------------------------------
 
-const tmpDirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'archive-test-'));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirsRemovedAfterAll('archive-test-');
 
 function writeFolder(files: Record<string, string | Uint8Array>): string {
   const root = tmp();

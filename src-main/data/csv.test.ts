@@ -1,21 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
+import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { loadCsvDataset, splitCsvLine } from './csv';
 
-const tmpDirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-test-'));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirsRemovedAfterAll('csv-test-');
 
 const val = (e: number, t: number, c: number) => Math.round(Math.sin(e * 2.3 + t * 0.4 + c) * 1000) / 100;
 
@@ -83,6 +75,8 @@ describe('csv datasets: good files', () => {
     expect([...ints.splits.train!.y]).toEqual([0, 3]);
     const wide = await loadCsvDataset(csvFile(rows([['x', 'train', '12', 2], ['y', 'train', '3', 2]])), { frames: 2 });
     expect(wide.classes).toHaveLength(13);
+    const widest = await loadCsvDataset(csvFile(rows([['x', 'train', '999', 2]])), { frames: 2 });
+    expect(widest.classes).toHaveLength(1000);
     const names = await loadCsvDataset(csvFile('\ufeff' + rows([['x', 'train', 'yes', 2], ['"q,1"', 'train', 'no', 2], ['z', 'dev', 'maybe', 2]], '\r\n')), { frames: 2 });
     expect(names.classes).toEqual(['maybe', 'no', 'yes']);
     expect([...names.splits.train!.y]).toEqual([2, 1]);
@@ -121,6 +115,7 @@ describe('csv datasets: structural problems are LockstepErrors with the line', (
     ['rows apart', base.join('\n') + 'a,train,B,3,1,2,3\n', 8, 'example', ['expected the rows of example "a" on consecutive lines', 'its first row is line 2']],
     ['empty id', edit(2, ',train,B,0,1,2,3'), 2, 'example', ['expected an example id']],
     ['unterminated quote', edit(2, '"a,train,B,0,1,2,3'), 2, undefined, ['closing quote']],
+    ['class index past the limit', rows([['a', 'train', '0', 3], ['b', 'dev', '2147483647', 3]]), 5, 'label', ['expected class indices in 0–999', 'found "2147483647"']],
     ['only a header', base[0] + '\n', undefined, undefined, ['found none']],
     ['empty file', '', undefined, undefined, ['found an empty file']],
   ];

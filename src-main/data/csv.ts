@@ -29,7 +29,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { LockstepError } from '../../shared/errors';
 import { EE_SET_CLASSES, SPLIT_NAMES, type Dataset, type SplitName } from '../../shared/data/dataset';
 import { protocolOptions, type LoadOptions } from './load-options';
-import { SplitBuilder, defaultClasses, stemOf } from './npz';
+import { MAX_CLASSES, SplitBuilder, defaultClasses, stemOf } from './npz';
 
 const REQUIRED = ['example', 'split', 'label', 'frame'] as const;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -105,6 +105,8 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
   const builders = new Map<SplitName, SplitBuilder>();
   /** Labels as written → a provisional index; resolved into classes at the end. */
   const labelIds = new Map<string, number>();
+  /** By provisional index: the line where the label first appears. */
+  const labelLines: number[] = [];
   let values = new Float64Array(256 * 16);
   let rowLines = new Int32Array(256);
   let rowsSeen = 0;
@@ -117,7 +119,10 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     let b = builders.get(e.split);
     if (!b) builders.set(e.split, (b = new SplitBuilder(opts.frames, channels, opts.short, 16, path)));
     let label = labelIds.get(e.label);
-    if (label === undefined) labelIds.set(e.label, (label = labelIds.size));
+    if (label === undefined) {
+      labelIds.set(e.label, (label = labelIds.size));
+      labelLines.push(e.line);
+    }
     if (e.malformed) {
       b.drop({ file: e.id, line: e.malformed.line, reason: 'malformed', message: e.malformed.message });
     } else {
@@ -249,6 +254,13 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
   let index: Map<string, number>;
   if (raw.every((l) => /^\d+$/.test(l))) {
     const max = raw.reduce((m, l) => Math.max(m, Number(l)), -1);
+    if (max >= MAX_CLASSES) {
+      const k = raw.findIndex((l) => Number(l) === max);
+      throw new LockstepError(
+        `expected class indices in 0–${MAX_CLASSES - 1} (labels that are all whole numbers are class indices, at most ${MAX_CLASSES} classes), found ${shown(raw[k])}`,
+        { file: path, line: labelLines[k], field: 'label' },
+      );
+    }
     classes = defaultClasses(Math.max(max, 0));
     index = new Map(raw.map((l) => [l, Number(l)]));
   } else {

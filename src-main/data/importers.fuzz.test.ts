@@ -25,14 +25,19 @@ import { MAX_DROPS_LISTED } from './load-options';
 import { parseFeatureBytes } from './feature-parser';
 import { encodeNpy, encodeNpz, npyFloat32, npyFloats, npyInt32, npyInts, npyStrings, npyUnicode, parseNpy } from './npz';
 
-/** An input not answered within this time counts as a hang (generous: the CI machine is shared). */
 /**
- * CI replays one seed (FUZZ_SEED overrides it; print it with a failure to replay the case): a
- * fresh seed per run once drew an input that exhausted the worker's heap, not yet pinned down.
+ * Every run replays the same seed, so that a failure in CI is the same failure on a laptop.
+ * Explore others with FUZZ_SEED, and more inputs per property with FUZZ_RUNS (a factor; give
+ * vitest a longer --testTimeout with it). Seed 1 found a .npz label of 2^31 - 1 without class
+ * names, which made two billion classes and exhausted the heap (see npz.test.ts).
  */
 const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261127);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 1);
 fc.configureGlobal({ seed: FUZZ_SEED });
+/** `numRuns` for a property: `n` inputs, times FUZZ_RUNS. */
+const runs = (n: number): { numRuns: number } => ({ numRuns: Math.ceil(n * FUZZ_RUNS) });
 
+/** An input not answered within this time counts as a hang (generous: the CI machine is shared). */
 const HANG_MS = 10_000;
 /** Buffer memory an importer may hold at once beyond 16 times its input: read buffers, a dataset's arrays. */
 const MEMORY_SLACK = 64 * 1024 * 1024;
@@ -41,13 +46,13 @@ const PEAK_RSS_SLACK = 256 * 1024 * 1024;
 /** Small limits, so that archives and arrays declaring more are refused rather than read. */
 const LIMITS = { maxBytes: 4 * 1024 * 1024, maxEntries: 500 };
 
-const cleanups: Array<() => void> = [];
+// One temp folder for the whole file, removed after it, even when a property fails: a folder per
+// input left thousands behind whenever a run died before its cleanup.
+const work = tempDir('fuzz-test-');
+afterAll(work.cleanup);
 function tmp(): string {
-  const d = tempDir('fuzz-test-');
-  cleanups.push(d.cleanup);
-  return d.path;
+  return fs.mkdtempSync(path.join(work.path, 'd-'));
 }
-afterAll(() => cleanups.forEach((c) => c()));
 
 /**
  * Runs one import: resolves with its result, or with null when it refused the input with a
@@ -175,9 +180,9 @@ function signatureOffsets(bytes: Uint8Array, signatures: number[]): number[] {
 /** Zip's records, and its zip64 extra field (id 1, 24 bytes long). */
 const ZIP_RECORDS = [0x04034b50, 0x02014b50, 0x06054b50, 0x06064b50, 0x07064b50, 0x00180001];
 
-/** A fresh file holding `bytes`. */
+/** A file named `name` holding `bytes` (the one of that name before it is overwritten). */
 function fileOf(name: string, bytes: Uint8Array): string {
-  const p = path.join(tmp(), name);
+  const p = path.join(work.path, name);
   fs.writeFileSync(p, bytes);
   return p;
 }
@@ -217,7 +222,7 @@ describe('fuzz: course-layout feature files', () => {
         expect(r.infLine === 0 || r.infMsg.length > 0).toBe(true);
         if (r.badLine === 0 && r.infLine === 0) for (let i = 0; i < Math.min(r.rows, maxRows) * 16; i++) expect(Number.isFinite(r.values[i])).toBe(true);
       }),
-      { numRuns: 2000 },
+      runs(2000),
     );
   });
 
@@ -235,7 +240,7 @@ describe('fuzz: course-layout feature files', () => {
         checkDataset(ds!);
         expect(ds!.reports.train!.listed).toBe(2);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 });
@@ -276,7 +281,7 @@ describe('fuzz: course-layout labels files', () => {
           expect(id.split('/')).not.toContain('..');
         }
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 
@@ -301,7 +306,7 @@ describe('fuzz: course-layout labels files', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 });
@@ -321,7 +326,7 @@ describe('fuzz: archives', () => {
         const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf('ee.zip', bytes), { frames: 10, limits: LIMITS }));
         if (ds) checkDataset(ds);
       }),
-      { numRuns: 250 },
+      runs(250),
     );
   });
 
@@ -337,7 +342,7 @@ describe('fuzz: archives', () => {
         const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf(name, bytes), { frames: 10, limits: LIMITS }));
         if (ds) checkDataset(ds);
       }),
-      { numRuns: 250 },
+      runs(250),
     );
   });
 
@@ -347,7 +352,7 @@ describe('fuzz: archives', () => {
         const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf(name, bytes), { frames: 10, limits: LIMITS }));
         if (ds) checkDataset(ds);
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 });
@@ -408,7 +413,7 @@ describe('fuzz: .npy and .npz', () => {
           return a;
         });
       }),
-      { numRuns: 800 },
+      runs(800),
     );
   });
 
@@ -462,7 +467,7 @@ describe('fuzz: .npy and .npz', () => {
         const ds = await importOrRefuse(inflated, () => openDataset(fileOf('shapes.npz', bytes), { frames, short: k.short }), padded);
         if (ds) checkDataset(ds);
       }),
-      { numRuns: 100 },
+      runs(100),
     );
   });
 
@@ -479,7 +484,7 @@ describe('fuzz: .npy and .npz', () => {
         const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf('d.npz', bytes), { frames: 4, short: 'pad', limits: LIMITS }));
         if (ds) checkDataset(ds);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 });
@@ -519,7 +524,7 @@ describe('fuzz: .csv', () => {
         if (ds) checkDataset(ds);
         else expect((caught as LockstepError).file).toBe(file);
       }),
-      { numRuns: 500 },
+      runs(500),
     );
   });
 
@@ -535,7 +540,7 @@ describe('fuzz: .csv', () => {
           expect((e as LockstepError).line).toBe(7);
         }
       }),
-      { numRuns: 2000 },
+      runs(2000),
     );
   });
 });

@@ -1,23 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { zipSync, type Zippable } from 'fflate';
 import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
-import { encodeNpz, loadNpzDataset, npyFloat32, npyInt32, npyUnicode, NpzFile, npyFloats, npyInts, npyStrings } from './npz';
+import { tempDirsRemovedAfterAll } from '../services/test-helpers';
+import { encodeNpz, loadNpzDataset, MAX_CLASSES, npyFloat32, npyInt32, npyUnicode, NpzFile, npyFloats, npyInts, npyStrings, parseNpy } from './npz';
 
-const tmpDirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'npz-test-'));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirsRemovedAfterAll('npz-test-');
 
 // ----------------------------------------------------------------------------------------------
 // .npy written by hand (independently of the module under test)
@@ -188,7 +180,9 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     ['truncated payload', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2)), { truncate: 5 }), y: goodY }, 'X', ['expected 2×3×2 = 12 values of 4 bytes (48 bytes)', 'found 43 bytes (truncated)']],
     ['labels of the wrong length', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [3], i64([0, 1, 1])) }, 'y', ['expected shape [2] (one label per example of X), found [3]']],
     ['float labels', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<f8', [2], f64([0, 1])) }, 'y', ["expected an integer dtype", "'<f8' (float64)"]],
-    ['negative label', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([0, -1])) }, 'y', ['expected labels ≥ 0, found -1 at index 1']],
+    ['negative label', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([0, -1])) }, 'y', ['expected labels in 0–999', 'found -1 at index 1']],
+    ['label past the class limit', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([999, 1000])) }, 'y', ['expected labels in 0–999 (without a classes array the labels are class indices, at most 1000 classes), found 1000 at index 1']],
+    ['too many class names', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, classes: npy('<U1', [MAX_CLASSES + 1], new Uint8Array(new Uint32Array(MAX_CLASSES + 1).fill(65).buffer)) }, 'classes', ['expected at most 1000 class names, found shape [1001]']],
     ['label beyond classes', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([0, 2])), classes: npy(unicode(['a', 'b']).descr, [2], unicode(['a', 'b']).bytes) }, 'y', ['expected labels in 0–1 (classes holds 2 names), found 2 at index 1']],
     ['pickled classes', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, classes: npy('|O', [2], new Uint8Array(16)) }, 'classes', ["expected a unicode string array (dtype '<U…')", 'dtype=str']],
     ['unknown split', { X_test: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y_test: goodY }, 'X_test', ['X_train, X_dev or X_eval, found X_test']],
@@ -202,6 +196,14 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
   it.each(cases)('%s', async (_name, arrays, field, fragments) => {
     const p = npzFile(arrays);
     await refused(loadNpzDataset(p, { frames: 3 }), p, field, ...fragments);
+  });
+
+  it('one label of 2^31 - 1 without classes is refused, never made into two billion classes (fuzz seed 1, shrunk)', async () => {
+    // The counterexample fast-check found: X [262144, 0, 3] (no bytes), y all int32 2147483647,
+    // no lengths, no classes. A class per index up to the label exhausted the heap (1.7 GB).
+    const n = 262144;
+    const p = npzFile({ X: npy('<f4', [n, 0, 3], new Uint8Array(0)), y: npy('<i4', [n], new Uint8Array(Int32Array.from({ length: n }, () => 2 ** 31 - 1).buffer)) }, 6);
+    await refused(openDataset(p, { frames: 70, short: 'drop' }), p, 'y', 'expected labels in 0–999', 'found 2147483647 at index 0');
   });
 
   it('a file that is not a zip, and a zip bomb inside an npz', async () => {
@@ -225,6 +227,30 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     expect(ds.reports.train!.droppedExamples[9_999]).toMatchObject({ file: 'X[9999]', reason: 'short' });
     const padded = empty(300_000);
     await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 268435456 values (1 GiB of float32), found 300000 examples × 70 frames × 16 channels');
+  });
+});
+
+describe('npy arrays sized to exhaust memory, time or the stack', () => {
+  it('strings of no bytes are refused: a shape alone would ask for any number of them', () => {
+    for (const descr of ['<U0', '|S0']) {
+      const a = parseNpy(npy(descr, [2 ** 40], new Uint8Array(0)), 'names', 'f.npz');
+      expect(() => npyStrings(a, 'names', 'f.npz')).toThrow(/f\.npz, field names: expected strings of at least one character, found '(<U0|\|S0)'/);
+    }
+  });
+
+  it('a string of 200 000 code points reads (the stack is not asked to hold them all)', () => {
+    const long = 'é𝄞'.repeat(100_000);
+    const { descr, bytes } = unicode([long]);
+    expect(npyStrings(parseNpy(npy(descr, [1], bytes), 'names', 'f.npz'), 'names', 'f.npz')).toEqual([long]);
+  });
+
+  it('a header past the 10 000 bytes numpy itself reads is refused before its fields are searched', () => {
+    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (1,), ${"'shape': (".repeat(2000)}}\n`;
+    const bytes = new Uint8Array(12 + header.length + 4);
+    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
+    new DataView(bytes.buffer).setUint32(8, header.length, true);
+    bytes.set(new TextEncoder().encode(header), 12);
+    expect(() => parseNpy(bytes, 'X', 'f.npz')).toThrow(`f.npz, field X: expected a .npy header of at most 10000 bytes, found one of ${header.length} bytes`);
   });
 });
 

@@ -55,6 +55,11 @@ export interface NpyArray {
 }
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+/**
+ * The longest header read, numpy's own default (`max_header_size`, which np.load refuses past):
+ * a real header is under 200 bytes, and the header's patterns take time quadratic in its length.
+ */
+const MAX_NPY_HEADER = 10_000;
 
 const DTYPE_NAMES: Record<string, string> = {
   f2: 'float16',
@@ -98,6 +103,7 @@ export function parseNpy(bytes: Uint8Array, name: string, file: string): NpyArra
   } else {
     return fail(`expected .npy format version 1, 2 or 3, found ${major}`);
   }
+  if (headerLen > MAX_NPY_HEADER) fail(`expected a .npy header of at most ${MAX_NPY_HEADER} bytes, found one of ${headerLen} bytes`);
   if (start + headerLen > bytes.length) fail(`expected a .npy header of ${headerLen} bytes, found a truncated one`);
   const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString(major === 3 ? 'utf8' : 'latin1');
   if (/['"]descr['"]\s*:\s*\[/.test(header)) fail('expected a plain dtype, found a structured (record) dtype');
@@ -201,21 +207,15 @@ export function npyStrings(a: NpyArray, name: string, file: string): string[] {
   }
   checkCOrder(a, name, file);
   const width = Number((u ?? s)![1]);
+  // Elements of no bytes would let a shape alone, with no payload, ask for any number of strings.
+  if (width === 0) throw new LockstepError(`expected strings of at least one character, found ${describeDtype(a.descr)}`, { file, field: name });
   const itemSize = u ? width * 4 : width;
   const count = checkPayload(a, itemSize, name, file);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const at = i * itemSize;
     if (u) {
-      const cps: number[] = [];
-      for (let k = 0; k < width; k++) {
-        const o = at + k * 4;
-        const cp = (a.data[o] | (a.data[o + 1] << 8) | (a.data[o + 2] << 16) | (a.data[o + 3] << 24)) >>> 0;
-        if (cp > 0x10ffff) throw new LockstepError(`expected unicode code points, found 0x${cp.toString(16)} in element ${i}`, { file, field: name });
-        cps.push(cp);
-      }
-      while (cps.length && cps[cps.length - 1] === 0) cps.pop();
-      out.push(String.fromCodePoint(...cps));
+      out.push(utf32String(a.data, at, width, i, name, file));
     } else {
       let end = at + width;
       while (end > at && a.data[end - 1] === 0) end--;
@@ -223,6 +223,25 @@ export function npyStrings(a: NpyArray, name: string, file: string): string[] {
     }
   }
   return out;
+}
+
+/** Code points passed to String.fromCodePoint at once: spreading a whole long string overflows the stack. */
+const CODE_POINTS_PER_CALL = 4096;
+
+/** Element `element`: the string of `width` UTF-32LE code points at `data[at…]`, trailing NULs removed. */
+function utf32String(data: Uint8Array, at: number, width: number, element: number, name: string, file: string): string {
+  const cps = new Uint32Array(width);
+  let end = 0;
+  for (let k = 0; k < width; k++) {
+    const o = at + k * 4;
+    const cp = (data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) | (data[o + 3] << 24)) >>> 0;
+    if (cp > 0x10ffff) throw new LockstepError(`expected unicode code points, found 0x${cp.toString(16)} in element ${element}`, { file, field: name });
+    cps[k] = cp;
+    if (cp !== 0) end = k + 1;
+  }
+  let text = '';
+  for (let k = 0; k < end; k += CODE_POINTS_PER_CALL) text += String.fromCodePoint(...cps.subarray(k, Math.min(end, k + CODE_POINTS_PER_CALL)));
+  return text;
 }
 
 /** The bytes of a `.npy` v1.0 file (header padded so the data start at a multiple of 64). */
@@ -328,7 +347,14 @@ export class NpzFile {
 // The frames protocol for examples held in memory (npz, csv)
 // ---------------------------------------------------------------------------------------------
 
-/** The classes when none are named: the ee-set letters if every label is below 9, else '0', '1', …. */
+/**
+ * The most classes a dataset whose labels are bare indices may have. A label is a class index, so
+ * one label of 2^31 in a few bytes of file would otherwise make two billion classes (and as many
+ * outputs, and confusion-matrix rows and columns); importers refuse larger labels, naming them.
+ */
+export const MAX_CLASSES = 1000;
+
+/** The classes when none are named (`maxLabel` < MAX_CLASSES): the ee-set letters if every label is below 9, else '0', '1', …. */
 export function defaultClasses(maxLabel: number): string[] {
   if (maxLabel < EE_SET_CLASSES.length) return [...EE_SET_CLASSES];
   return Array.from({ length: maxLabel + 1 }, (_, k) => String(k));
@@ -487,6 +513,7 @@ export async function loadNpzDataset(path: string, options: NpzLoadOptions = {})
     if (npz.has('classes')) {
       const a = await npz.read('classes');
       if (a.shape.length !== 1) throw new LockstepError(`expected a 1-D array of class names, found shape ${shapeText(a.shape)}`, { file: path, field: 'classes' });
+      if (a.shape[0] > MAX_CLASSES) throw new LockstepError(`expected at most ${MAX_CLASSES} class names, found shape ${shapeText(a.shape)}`, { file: path, field: 'classes' });
       classes = npyStrings(a, 'classes', path);
       const seen = new Set<string>();
       classes.forEach((c, k) => {
@@ -523,13 +550,11 @@ export async function loadNpzDataset(path: string, options: NpzLoadOptions = {})
         throw new LockstepError(`expected shape [${N}] (one label per example of ${p.x}), found ${shapeText(ya.shape)}`, { file: path, field: p.y });
       }
       const y = npyInts(ya, p.y, path);
+      const limit = classes ? classes.length - 1 : MAX_CLASSES - 1;
       for (let i = 0; i < N; i++) {
-        const limit = classes ? classes.length - 1 : Infinity;
         if (y[i] < 0 || y[i] > limit) {
-          throw new LockstepError(
-            classes ? `expected labels in 0–${limit} (classes holds ${classes.length} names), found ${y[i]} at index ${i}` : `expected labels ≥ 0, found ${y[i]} at index ${i}`,
-            { file: path, field: p.y },
-          );
+          const why = classes ? `classes holds ${classes.length} names` : `without a classes array the labels are class indices, at most ${MAX_CLASSES} classes`;
+          throw new LockstepError(`expected labels in 0–${limit} (${why}), found ${y[i]} at index ${i}`, { file: path, field: p.y });
         }
         if (y[i] > maxLabel) maxLabel = y[i];
       }

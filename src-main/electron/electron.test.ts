@@ -2,7 +2,7 @@
  * Electron's binary cannot run here, so the shell is checked against a stand-in `electron`
  * module: the preload's window.lockstep, and the main process's IPC handler, menu and window.
  */
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { tempDir } from '../services/test-helpers';
 
 const userData = tempDir();
@@ -162,6 +162,7 @@ describe('main process', () => {
     // File → Open Dataset Folder… imports; the window hears datasets.changed.
     const { writeCourseFixture } = await import('../services/test-helpers');
     const folder = tempDir();
+    onTestFinished(folder.cleanup);
     writeCourseFixture(folder.path);
     h.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [folder.path] });
     const file = (h.menu as Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }>).find((m) => m.label === 'File')!;
@@ -169,7 +170,6 @@ describe('main process', () => {
     await vi.waitFor(() => expect(h.sent.some(([channel, name]) => channel === 'lockstep:event' && name === 'datasets.changed')).toBe(true));
     const list = (await invoke(event, 'datasets.list', {})) as { result: Array<{ name: string }> };
     expect(list.result.map((d) => d.name)).toEqual(['demo', folder.path.split(/[\\/]/).pop()]);
-    folder.cleanup();
 
     // Import errors go to an error box, not a crash.
     h.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [folder.path + '-missing'] });
@@ -238,6 +238,7 @@ describe('main process', () => {
     // (granted by the preload, from the app's own window only) imports; exports go through the save dialog.
     const { writeCourseFixture } = await import('../services/test-helpers');
     const dropped = tempDir();
+    onTestFinished(dropped.cleanup);
     writeCourseFixture(dropped.path);
     const event = { sender: win.webContents, senderFrame: (win.webContents as unknown as { mainFrame: unknown }).mainFrame };
     const invoke = h.handlers.get('lockstep:invoke')!;
@@ -258,7 +259,6 @@ describe('main process', () => {
       ok: false,
       error: 'request refused: the export destination is chosen in the save dialog',
     });
-    dropped.cleanup();
 
     // The CSP sent with every response: scripts only from the app (no eval), no plugins, no remote sources, no framing.
     const cb = vi.fn();

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../cli/run-cli';
+import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { pngSize } from './test-helpers';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'lockstep-experiment-cli-'));
+const tmp = tempDirsRemovedAfterAll('lockstep-experiment-cli-');
 
 describe('experiment (CLI) on the built-in demo data', () => {
   it('trains the grid on both engines, times it and writes the runs, the results and the report', () => {

@@ -22,8 +22,11 @@ describe('experiments through the protocol', () => {
     services.onAny((event, payload) => events.push({ event, payload }));
   });
   afterAll(async () => {
-    await services.close();
-    dir.cleanup();
+    try {
+      await services?.close();
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('lists the built-in course experiment and rejects a malformed or misfitting experiment with a message naming it', async () => {

@@ -107,9 +107,12 @@ describe('browser host', () => {
     }
   });
   afterAll(async () => {
-    client?.close();
-    await host?.close();
-    dir.cleanup();
+    try {
+      client?.close();
+      await host?.close();
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('prints a 127.0.0.1 URL with a token and serves the renderer', async () => {

@@ -19,8 +19,11 @@ describe('AppServices', () => {
     services.onAny((event, payload) => events.push({ event, payload }));
   });
   afterAll(async () => {
-    await services.close();
-    dir.cleanup();
+    try {
+      await services?.close();
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('answers app.info and always lists the demo dataset', async () => {

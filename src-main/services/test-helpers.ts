@@ -5,12 +5,27 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { Events, Params, RunSummary } from '../../shared/protocol';
 import type { AppServices } from './app-services';
 
 export function tempDir(prefix = 'lockstep-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file's top level: returns `tmp()`, which makes a fresh folder under the OS temp
+ * folder; every folder it made is removed after the file's tests, whether they passed or not.
+ */
+export function tempDirsRemovedAfterAll(prefix = 'lockstep-test-'): () => string {
+  const made: Array<() => void> = [];
+  afterAll(() => made.forEach((cleanup) => cleanup()));
+  return () => {
+    const dir = tempDir(prefix);
+    made.push(dir.cleanup);
+    return dir.path;
+  };
 }
 
 function featureText(seed: number, label: number, rows: number): string {
