@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { demoDataset } from '../shared/data/demo';
 import { median } from '../shared/median';
 import { prepareData } from '../shared/train/prepare';
-import { loadEeSet } from '../src-main/data/eeset';
 import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
+import { EE_SET_DIR, timeTrainLoad, type LoadTimes } from './load-time';
 import { checkTargets } from './targets';
 
 const { values: args } = parseArgs({
@@ -91,29 +91,25 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
-  // 1. Data: load time of the real train split (median of 3), then the prepared split dumped for the workers.
-  const dataDir = process.env.EE_SET_DIR ?? path.resolve(repoRoot, '../shared/datasets/ee-set');
+  // 1. Data: load time of the real train split (a cold load, then the median of warm ones), then
+  //    the prepared split dumped for the workers.
+  const dataDir = EE_SET_DIR;
   const haveReal = fs.existsSync(dataDir);
-  let loadMs: number | null = null;
+  let load: LoadTimes | null = null;
   let dataset;
   if (haveReal) {
-    const times: number[] = [];
-    for (let i = 0; i < CFG.loadRepeats; i++) {
-      const t0 = performance.now();
-      // openDataset reads a folder with loadEeSet; called directly here to load the train split alone.
-      dataset = await loadEeSet(dataDir, { frames: 70, splits: ['train'] });
-      times.push(performance.now() - t0);
-    }
-    loadMs = median(times);
+    ({ dataset, times: load } = await timeTrainLoad(dataDir, CFG.loadRepeats));
   } else {
     dataset = demoDataset(70);
   }
+  const loadStats = load === null ? null : { ...stats(load.wallMs), cpuMs: median(load.cpuMs), coldMs: load.coldMs };
+  const loadMs = loadStats?.median ?? null;
   const prepared = prepareData(dataset!, true);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
   const meta = dumpSplit(tmp, prepared.train, prepared.classes.length, haveReal ? dataDir : 'demo');
   const specs = Object.fromEntries(NETWORKS.map((m) => [m, benchSpec(m, meta)]));
   fs.writeFileSync(path.join(tmp, 'specs.json'), JSON.stringify(specs));
-  log(`data: ${meta.source}, train ${meta.n}×${meta.frames}×${meta.channels}, ${meta.classes} classes${loadMs !== null ? `, load ${r1(loadMs)} ms` : ''}; ${quick ? 'quick' : 'full'} run`);
+  log(`data: ${meta.source}, train ${meta.n}×${meta.frames}×${meta.channels}, ${meta.classes} classes${loadStats !== null ? `, load ${r1(loadStats.median)} ms (CPU ${r1(loadStats.cpuMs)} ms; first ${r1(loadStats.coldMs)} ms)` : ''}; ${quick ? 'quick' : 'full'} run`);
 
   // 2. Workers, one process per engine.
   const workers = new Map<Peer, Worker>();
@@ -251,7 +247,7 @@ async function main(): Promise<void> {
   const medians = (field: 'msPerEpoch' | 'cpuMsPerEpoch') =>
     Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).map(([p, c]) => [p, c?.[field] ?? null]))]));
   const targets = checkTargets({ msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb });
-  const cpuTargets = checkTargets({ msPerEpoch: medians('cpuMsPerEpoch'), loadMs, peakRssMb });
+  const cpuTargets = checkTargets({ msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb });
   const cpus = os.cpus();
   const result = {
     machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version, torch: (torchInfo?.torch as string | undefined) ?? null, loadavg: os.loadavg().map(r1) },
@@ -261,6 +257,7 @@ async function main(): Promise<void> {
     cpuRatios,
     batchScaling,
     loadMs: loadMs === null ? null : r1(loadMs),
+    load: loadStats === null ? null : { min: r1(loadStats.min), max: r1(loadStats.max), cpuMs: r1(loadStats.cpuMs), coldMs: r1(loadStats.coldMs), repeats: CFG.loadRepeats },
     peakRssMb,
     targets,
     cpuTargets,
@@ -291,7 +288,9 @@ async function main(): Promise<void> {
   for (const model of SCALING_NETWORKS) {
     for (const p of PEERS) out.push(`| ${model} | ${p} | ${BATCH_SIZES.map((b) => batchScaling[model][p][String(b)]?.msPerIter.toFixed(2) ?? '—').join(' | ')} |`);
   }
-  out.push('', `train-split load: ${result.loadMs === null ? 'n/a (no ee-set; demo data)' : `${result.loadMs} ms (median of ${CFG.loadRepeats})`}`);
+  const loadLine = (l: NonNullable<typeof result.load>): string =>
+    `${result.loadMs} ms (${l.min}–${l.max}; median of ${l.repeats} after a first load of ${l.coldMs} ms), CPU ${l.cpuMs} ms`;
+  out.push('', `train-split load: ${result.load === null ? 'n/a (no ee-set; demo data)' : loadLine(result.load)}`);
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
   const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
   out.push('', '## targets (issue 5; ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');

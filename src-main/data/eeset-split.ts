@@ -1,7 +1,8 @@
 /**
  * Loading one split of the ee-set: its labels file, then every listed feature file into one
- * preallocated Float32Array (one slot of `frames` rows per listed example; the kept slots are
- * compacted by one copy at the end), shared with the worker thread when the split is large.
+ * preallocated Float32Array (one slot of `frames` rows per listed example), the kept slots
+ * compacted in place at the end; a worker thread reads part of the files when the split is
+ * large.
  *
  * A problem in a feature file only drops that example; each drop is recorded in the split's
  * report with its file, line (where there is one), reason and message. A path whose real
@@ -38,8 +39,11 @@ export async function loadSplit(
 
   const useWorker = listed >= eesetTuning.workerMinFiles && helper.available();
   const alloc = (bytes: number) => (useWorker ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-  /** One slot of `frames` rows per listed example. */
-  const slots = new Float32Array(alloc(listed * rowLen * 4));
+  /**
+   * One slot of `frames` rows per listed example, for the files the main thread reads (the
+   * worker's come back in buffers of their own), compacted in place at the end into the split.
+   */
+  const slots = new Float32Array(listed * rowLen);
   /** Per example: status, rows, line, last row line (see FileProcessor). */
   const info = new Int32Array(alloc(listed * 4 * 4));
   const messages = new Map<number, string>();
@@ -79,7 +83,6 @@ export async function loadSplit(
   const MAIN_DONE = 2;
   const job = useWorker
     ? helper.run({
-        slots: slots.buffer as SharedArrayBuffer,
         info: info.buffer as SharedArrayBuffer,
         ctrl: ctrl.buffer as SharedArrayBuffer,
         targets,
@@ -109,18 +112,27 @@ export async function loadSplit(
       await new Promise<void>((r) => setImmediate(r));
     }
   }
+  /** Per chunk: the worker's rows of its files, where the worker read them. */
+  let workerRows: (Float32Array | undefined)[] = [];
   if (job !== null) {
-    const workerMessages = await job;
-    if (workerMessages === null) {
+    const result = await job;
+    if (result === null) {
       // The worker failed: redo everything it claimed.
       for (let c = 0; c < nChunks; c++) if (Atomics.load(ctrl, 1 + c) !== MAIN_DONE) processChunk(c);
     } else {
+      workerRows = result.rows;
       for (let c = 0; c < nChunks; c++) {
-        if (Atomics.load(ctrl, 1 + c) !== MAIN_DONE) eesetTuning.lastWorkerFiles += Math.min(listed, (c + 1) * chunk) - c * chunk;
+        if (workerRows[c] !== undefined) eesetTuning.lastWorkerFiles += Math.min(listed, (c + 1) * chunk) - c * chunk;
       }
-      for (let j = 0; j < workerMessages.length; j += 2) messages.set(workerMessages[j] as number, workerMessages[j + 1] as string);
+      for (let j = 0; j < result.msgs.length; j += 2) messages.set(result.msgs[j] as number, result.msgs[j + 1] as string);
     }
   }
+  /** Where the rows of example k are: its chunk's buffer from the worker, or the slots. */
+  const rowsOf = (k: number): { rows: Float32Array; at: number } => {
+    const c = Math.floor(k / chunk);
+    const fromWorker = workerRows[c];
+    return fromWorker === undefined ? { rows: slots, at: k * rowLen } : { rows: fromWorker, at: (k - c * chunk) * rowLen };
+  };
 
   // Final pass, in labels order: symlinks, escapes, classification, compaction.
   const dropped = emptyDropCounts();
@@ -131,7 +143,8 @@ export async function loadSplit(
     let status = info[k * 4];
     if (status === S_DIR_ESCAPE) throw escapeError(e, labelsRel, messages.get(k) ?? '');
     if (status === MAIN_PROCESSOR.S_SYMLINK) {
-      const m = processSymlink(ctx, e, labelsRel, targets[k], slots, k * rowLen, frames, info, k);
+      const { rows, at } = rowsOf(k);
+      const m = processSymlink(ctx, e, labelsRel, targets[k], rows, at, frames, info, k);
       if (m !== '') messages.set(k, m);
       status = info[k * 4];
     }
@@ -164,19 +177,22 @@ export async function loadSplit(
   }
 
   const kept = keptIdx.length;
-  // Slots start zeroed and each is written by its own file only, so short examples are
-  // already zero-padded.
-  let x: Float32Array;
-  if (kept === listed && !useWorker) {
-    x = slots;
-  } else {
-    x = new Float32Array(kept * rowLen);
-    for (let j = 0; j < kept; j++) {
-      const k = keptIdx[j];
-      const n = Math.min(frames, info[k * 4 + 1]) * EE_SET_CHANNELS; // the rest stays zero
-      x.set(slots.subarray(k * rowLen, k * rowLen + n), j * rowLen);
-    }
+  // Compaction in place: kept example j moves to slot j ≤ k, so no slot is overwritten before
+  // it has moved. Slots start zeroed and each file writes only its own rows, so short examples
+  // are zero-padded, except in a slot that held another file's rows: its rest is zeroed.
+  for (let j = 0; j < kept; j++) {
+    const k = keptIdx[j];
+    const n = Math.min(frames, info[k * 4 + 1]) * EE_SET_CHANNELS;
+    const { rows, at } = rowsOf(k);
+    if (rows === slots && k === j) continue;
+    if (rows === slots) slots.copyWithin(j * rowLen, at, at + n);
+    else slots.set(rows.subarray(at, at + n), j * rowLen);
+    slots.fill(0, j * rowLen + n, (j + 1) * rowLen);
   }
+  // The split's x is the slots' kept part, without a copy unless that would leave more than a
+  // tenth of the buffer unused (many dropped examples).
+  const used = kept * rowLen;
+  const x = used >= slots.length * 0.9 ? new Float32Array(slots.buffer, 0, used) : slots.slice(0, used);
   const y = new Int32Array(kept);
   const ids = new Array<string>(kept);
   for (let j = 0; j < kept; j++) {

@@ -10,6 +10,7 @@ import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { loadEeSet, parseFeatureBytes, eesetTuning, type LoadOptions } from './eeset';
 import { createFeatureParser } from './feature-parser';
 import { createFileProcessor } from './feature-reader';
+import { loaderHelper } from './eeset-worker';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -609,6 +610,56 @@ describe('loadEeSet: worker thread', () => {
     }
     expect(single.reports.train!.dropped).toEqual({ missing: 1, malformed: 1, nonFinite: 1, short: 25 });
     expect(single.splits.train!.ids.at(-1)).toBe('train/fbc/ex3_fbc.txt.link');
+  });
+
+  it('compacts kept examples over dropped ones, zero-padding short ones, with or without the worker', async () => {
+    const r = tmp();
+    // Rows 66–71 in turn; every 5th file is missing, so the kept ones move left over longer ones.
+    const ex = Array.from({ length: 30 }, (_, i) => ({ label: i % 9, rel: `train/fbc/f${i}.txt`, rows: i % 5 === 2 ? undefined : 66 + (i % 6), seed: i }));
+    makeSplit(r, 'train', ex);
+    const keptEx = ex.filter((e) => e.rows !== undefined);
+    for (const [workerMinFiles, mainThreadHelps] of [[1e9, true], [1, false], [1, true]] as const) {
+      Object.assign(eesetTuning, { workerMinFiles, mainThreadHelps, chunkFiles: 4 });
+      const s = (await loadEeSet(r, { short: 'pad' })).splits.train!;
+      expect(s.ids).toEqual(keptEx.map((e) => e.rel));
+      keptEx.forEach((e, j) => {
+        const slot = s.x.subarray(j * 1120, (j + 1) * 1120);
+        const n = Math.min(70, e.rows!) * 16;
+        expect(slot.subarray(0, n)).toEqual(expected(e.seed, Math.min(70, e.rows!)));
+        expect(slot.subarray(n).every((v) => v === 0)).toBe(true);
+      });
+      expect(s.x.byteOffset).toBe(0);
+      expect(s.x.buffer.byteLength).toBeLessThanOrEqual((s.x.byteLength / 0.9) + 1120 * 4);
+    }
+  });
+
+  it('gives a split of many dropped examples a buffer of its own size', async () => {
+    const r = tmp();
+    makeSplit(r, 'train', Array.from({ length: 20 }, (_, i) => ({ label: 0, rel: `train/fbc/f${i}.txt`, rows: i < 2 ? 70 : undefined })));
+    const s = (await loadEeSet(r)).splits.train!;
+    expect(s.n).toBe(2);
+    expect(s.x.buffer.byteLength).toBe(2 * 1120 * 4);
+  });
+
+  it('keeps its helper thread for the next load, and never keeps the process alive with it', async () => {
+    const r = tmp();
+    makeSplit(r, 'train', goodExamples('train', 6));
+    eesetTuning.workerMinFiles = 1;
+    eesetTuning.mainThreadHelps = false;
+    await loadEeSet(r);
+    const helper = loaderHelper();
+    const again = await loadEeSet(r);
+    expect(loaderHelper()).toBe(helper);
+    expect(eesetTuning.lastWorkerFiles).toBe(6);
+    expect(again.reports.train!.kept).toBe(6);
+    // A process that loaded with the worker exits by itself (execFileSync would time out otherwise).
+    const script = `import { loadEeSet, eesetTuning } from ${JSON.stringify(path.join(here, 'eeset.ts'))};
+      eesetTuning.workerMinFiles = 1;
+      eesetTuning.mainThreadHelps = false;
+      const ds = await loadEeSet(${JSON.stringify(r)});
+      console.log(ds.reports.train.kept, eesetTuning.lastWorkerFiles > 0);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, timeout: 30_000 });
+    expect(out.toString().trim()).toBe('6 true');
   });
 });
 

@@ -14,10 +14,13 @@
  * - eeset-split.ts: loading one split (each dropped example recorded in its report);
  * - feature-reader.ts / feature-parser.ts: reading and parsing one feature file, exactly and
  *   without allocation per number (self-contained: their source also runs in the worker);
+ *   feature-rows.wat: the parser's WebAssembly SIMD fast path for the dataset's own row format;
  * - eeset-worker.ts: the worker thread that shares a large split's files with the main thread.
  *
- * Speed (train: 5280 files, 123 MB of text): ≈ 360 ms on one thread, ≈ 260–280 ms with the
- * worker (median of 10 loads of the train split on the quiet 2-core dev VM).
+ * Speed (train: 5280 files, 123 MB of text), per load after the first in a process, on the
+ * 2-core dev VM: 75–85 ms when it was quiet, ~300–400 ms at load average 7 (130–190 ms of CPU,
+ * both threads: the kernel's open/read/close ~60, the fast path ~35, page faults and GC of the
+ * split's 23 MB ~35, labels ~10). The first load also starts the worker (~30 ms of CPU).
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
@@ -25,7 +28,7 @@ import { LockstepError } from '../../shared/errors';
 import { EE_SET_CLASSES, SPLIT_NAMES, type Dataset, type SplitName } from '../../shared/data/dataset';
 import { findLabelsFile, isDirectory, makeRootContext } from './eeset-root';
 import { loadSplit } from './eeset-split';
-import { WorkerHelper, eesetTuning } from './eeset-worker';
+import { eesetTuning, loaderHelper } from './eeset-worker';
 import { protocolOptions, type LoadOptions } from './load-options';
 
 export { eesetTuning } from './eeset-worker';
@@ -100,7 +103,7 @@ export async function loadEeSet(path: string, options: LoadOptions = {}): Promis
     reports: {},
   };
   eesetTuning.lastWorkerFiles = 0;
-  const helper = new WorkerHelper();
+  const helper = loaderHelper();
   // Start the worker now (it takes ~30 ms to boot) if a labels file looks long enough to use it.
   const bigEnough = (p: string) => {
     try {
@@ -110,14 +113,10 @@ export async function loadEeSet(path: string, options: LoadOptions = {}): Promis
     }
   };
   if (jobs.some((j) => bigEnough(j.labelsAbs))) helper.available();
-  try {
-    for (const { split, labelsAbs } of jobs) {
-      const { data, report } = await loadSplit(ctx, labelsAbs, frames, short, helper);
-      dataset.splits[split] = data;
-      dataset.reports[split] = report;
-    }
-  } finally {
-    helper.close();
+  for (const { split, labelsAbs } of jobs) {
+    const { data, report } = await loadSplit(ctx, labelsAbs, frames, short, helper);
+    dataset.splits[split] = data;
+    dataset.reports[split] = report;
   }
   return dataset;
 }

@@ -1,12 +1,21 @@
 /**
  * The ee-set's feature files: ASCII rows of 16 numbers (one row per frame), parsed byte by byte
  * straight into a Float32Array. The parse is exact: every value equals
- * `Math.fround(Number(token))` (Clinger's fast path for short mantissas, `Number()` of the
- * token for anything outside it), and it never allocates per number.
+ * `Math.fround(Number(token))`, and it never allocates per number.
  *
- * `createFeatureParser` is SELF-CONTAINED: it may use only JavaScript globals (Buffer, Math, …),
- * because its source text also runs in the loader's worker thread (eeset-worker.ts).
+ * Two paths, one result. The fast path (feature-rows.wat, WebAssembly SIMD) converts rows in
+ * the dataset's own fixed-width format ("%16.7e", 16 fields of 16 bytes); it stops at the first
+ * line that is not one and leaves that line to the general parser below, which handles every
+ * other syntax (Clinger's fast path for short mantissas, `Number()` of the token for anything
+ * outside it) and reports every error. The general parser alone (no module given) is the
+ * reference the fast path is tested against (feature-rows.test.ts).
+ *
+ * `createFeatureParser` is SELF-CONTAINED: it may use only its parameter and JavaScript globals
+ * (Buffer, Math, WebAssembly, …), because its source text also runs in the loader's worker
+ * thread (eeset-worker.ts).
  */
+
+import { featureRowsModule, type FeatureRowsExports } from './feature-rows';
 
 /** Values per feature row (16 log mel filterbank coefficients). */
 export const EE_SET_CHANNELS = 16;
@@ -26,13 +35,44 @@ export interface ParsedFeatures {
   infMsg: string;
 }
 
-export function createFeatureParser() {
+/** `fastRows`: the compiled feature-rows.wat (see feature-rows.ts), or `null` for the general parser alone. */
+export function createFeatureParser(fastRows: WebAssembly.Module | null = null) {
   /** Values per row: EE_SET_CHANNELS (repeated here, as this function may not use outer names). */
   const CH = 16;
   const MAX_SHOWN = 24;
   /** Exact powers of ten: Clinger's fast path (integer mantissa < 2^53, |exponent| ≤ 22). */
   const POW10 = new Float64Array(23);
   for (let k = 0, p = 1; k <= 22; k++, p *= 10) POW10[k] = p;
+
+  // The fast path's memory: its own table (below SCRATCH), the rows it converted last
+  // (SCRATCH), then the file's text (INPUT), which the reader reads straight into.
+  const SCRATCH = 1024;
+  const SCRATCH_ROWS = 1024;
+  const INPUT = SCRATCH + SCRATCH_ROWS * CH * 4;
+  const PAGE = 65536;
+  const fast = fastRows === null ? null : (new WebAssembly.Instance(fastRows).exports as unknown as FeatureRowsExports);
+  let input = new Uint8Array(0);
+  let converted = new Float32Array(0);
+
+  /**
+   * The buffer for a file's text, at least `size` bytes, keeping what the last one held (it
+   * is one buffer, grown when needed): in the fast path's memory when there is one.
+   */
+  function inputBuffer(size: number): Uint8Array {
+    if (input.length >= size) return input;
+    if (fast === null) {
+      const bigger = new Uint8Array(size);
+      bigger.set(input);
+      input = bigger;
+      return input;
+    }
+    const mem = fast.memory;
+    const missing = INPUT + size - mem.buffer.byteLength;
+    if (missing > 0) mem.grow(Math.ceil(missing / PAGE)); // keeps the content; detaches the old views
+    input = new Uint8Array(mem.buffer, INPUT, mem.buffer.byteLength - INPUT);
+    converted = new Float32Array(mem.buffer, SCRATCH, SCRATCH_ROWS * CH);
+    return input;
+  }
 
   /** Parse state of the current file (lines are 1-based; 0 = none). */
   const st = { line: 0, rows: 0, lastRowLine: 0, badLine: 0, badMsg: '', infLine: 0, infMsg: '' };
@@ -95,7 +135,26 @@ export function createFeatureParser() {
     let rows = st.rows;
     let lastRowLine = st.lastRowLine;
     let infLine = st.infLine;
+    /** `buf` is the fast path's input buffer: its byte `i` is at `at + i` in the module's memory. */
+    const at = fast !== null && buf.buffer === fast.memory.buffer ? buf.byteOffset : -1;
     while (i < end) {
+      if (at >= 0) {
+        // The fast path converts the rows it can (keeping the first maxRows), up to the next
+        // line it cannot, which the general parser below takes.
+        for (;;) {
+          const keep = rows < maxRows;
+          const limit = keep ? Math.min(maxRows - rows, SCRATCH_ROWS) : 0x7fffffff;
+          const n = fast!.parse_rows(at + i, at + end, SCRATCH, limit, keep ? 1 : 0);
+          if (n === 0) break;
+          if (keep) out.set(converted.subarray(0, n * CH), base + rows * CH);
+          rows += n;
+          line += n;
+          lastRowLine = line;
+          i = (fast!.stop.value as number) - at;
+          if (n < limit) break;
+        }
+        if (i >= end) break;
+      }
       line++;
       const lineStart = i;
       let col = 0;
@@ -122,116 +181,82 @@ export function createFeatureParser() {
           c = buf[++i];
         }
         let v = 0;
-        let done = false;
-        // Fast path for printf's %.7e (this dataset's format): d.ddddddde±dd
-        if (i + 13 < end && buf[i + 1] === 46 && (buf[i + 9] | 32) === 101) {
-          const d0 = c - 48;
-          const d1 = buf[i + 2] - 48;
-          const d2 = buf[i + 3] - 48;
-          const d3 = buf[i + 4] - 48;
-          const d4 = buf[i + 5] - 48;
-          const d5 = buf[i + 6] - 48;
-          const d6 = buf[i + 7] - 48;
-          const d7 = buf[i + 8] - 48;
-          const s = buf[i + 10];
-          const x0 = buf[i + 11] - 48;
-          const x1 = buf[i + 12] - 48;
-          const t = buf[i + 13];
-          if (
-            d0 >>> 0 < 10 && d1 >>> 0 < 10 && d2 >>> 0 < 10 && d3 >>> 0 < 10 &&
-            d4 >>> 0 < 10 && d5 >>> 0 < 10 && d6 >>> 0 < 10 && d7 >>> 0 < 10 &&
-            x0 >>> 0 < 10 && x1 >>> 0 < 10 && (s === 45 || s === 43) &&
-            (t === 32 || t === 10 || t === 13 || t === 9)
-          ) {
-            const e10 = (s === 45 ? -(x0 * 10 + x1) : x0 * 10 + x1) - 7;
-            if (e10 >= -22 && e10 <= 22) {
-              const mant = ((d0 * 10 + d1) * 100 + d2 * 10 + d3) * 10000 + (d4 * 10 + d5) * 100 + d6 * 10 + d7;
-              v = e10 < 0 ? mant / POW10[-e10] : mant * POW10[e10];
-              if (neg) v = -v;
-              i += 13;
-              c = t;
-              done = true;
-            }
-          }
+        // General syntax. Integer and fraction digits accumulate into one integer mantissa,
+        // exact while below 2^53 (it only grows, so checking its final value suffices).
+        const numStart = i;
+        let mant = 0;
+        let e10 = 0;
+        let point = 0;
+        while ((c - 48) >>> 0 < 10) {
+          mant = mant * 10 + (c - 48);
+          c = buf[++i];
         }
-        if (!done) {
-          // General syntax. Integer and fraction digits accumulate into one integer mantissa,
-          // exact while below 2^53 (it only grows, so checking its final value suffices).
-          const numStart = i;
-          let mant = 0;
-          let e10 = 0;
-          let point = 0;
+        if (c === 46) {
+          point = 1;
+          c = buf[++i];
+          const fracStart = i;
           while ((c - 48) >>> 0 < 10) {
             mant = mant * 10 + (c - 48);
             c = buf[++i];
           }
-          if (c === 46) {
-            point = 1;
+          e10 = fracStart - i;
+        }
+        if (i - numStart - point > 0) {
+          if ((c | 32) === 101) {
             c = buf[++i];
-            const fracStart = i;
+            let eneg = false;
+            if (c === 45) {
+              eneg = true;
+              c = buf[++i];
+            } else if (c === 43) {
+              c = buf[++i];
+            }
+            const expStart = i;
+            let ev = 0;
             while ((c - 48) >>> 0 < 10) {
-              mant = mant * 10 + (c - 48);
+              if (ev < 1e6) ev = ev * 10 + (c - 48);
               c = buf[++i];
             }
-            e10 = fracStart - i;
+            if (i === expStart) {
+              fail(line, `expected a number in column ${col + 1}, found ${shownToken(buf, tokStart, end)}`);
+              st.line = line;
+              return;
+            }
+            e10 += eneg ? -ev : ev;
           }
-          if (i - numStart - point > 0) {
-            if ((c | 32) === 101) {
-              c = buf[++i];
-              let eneg = false;
-              if (c === 45) {
-                eneg = true;
-                c = buf[++i];
-              } else if (c === 43) {
-                c = buf[++i];
-              }
-              const expStart = i;
-              let ev = 0;
-              while ((c - 48) >>> 0 < 10) {
-                if (ev < 1e6) ev = ev * 10 + (c - 48);
-                c = buf[++i];
-              }
-              if (i === expStart) {
-                fail(line, `expected a number in column ${col + 1}, found ${shownToken(buf, tokStart, end)}`);
-                st.line = line;
-                return;
-              }
-              e10 += eneg ? -ev : ev;
-            }
-            if (c !== 32 && c !== 9 && c !== 13 && c !== 10) {
-              fail(line, `expected a number in column ${col + 1}, found ${shownToken(buf, tokStart, end)}`);
-              st.line = line;
-              return;
-            }
-            if (mant < 9007199254740992 && e10 >= -22 && e10 <= 22) {
-              v = e10 < 0 ? mant / POW10[-e10] : mant * POW10[e10];
-              if (neg) v = -v;
-            } else if (mant === 0) {
-              v = neg ? -0 : 0;
-            } else {
-              const text = tokenText(buf, tokStart, i);
-              v = Number(text);
-              const f = Math.fround(v);
-              if ((f === Infinity || f === -Infinity) && infLine === 0) {
-                infLine = line;
-                st.infMsg = `expected finite numbers, found ${text} in column ${col + 1}, beyond the float32 range`;
-              }
-            }
+          if (c !== 32 && c !== 9 && c !== 13 && c !== 10) {
+            fail(line, `expected a number in column ${col + 1}, found ${shownToken(buf, tokStart, end)}`);
+            st.line = line;
+            return;
+          }
+          if (mant < 9007199254740992 && e10 >= -22 && e10 <= 22) {
+            v = e10 < 0 ? mant / POW10[-e10] : mant * POW10[e10];
+            if (neg) v = -v;
+          } else if (mant === 0) {
+            v = neg ? -0 : 0;
           } else {
-            const e = i === numStart ? matchNonFinite(buf, i) : -1;
-            const t = e < 0 ? 0 : buf[e];
-            if (t !== 32 && t !== 9 && t !== 13 && t !== 10) {
-              fail(line, `expected a number in column ${col + 1}, found ${shownToken(buf, tokStart, end)}`);
-              st.line = line;
-              return;
-            }
-            i = e;
-            c = t;
-            v = NaN;
-            if (infLine === 0) {
+            const text = tokenText(buf, tokStart, i);
+            v = Number(text);
+            const f = Math.fround(v);
+            if ((f === Infinity || f === -Infinity) && infLine === 0) {
               infLine = line;
-              st.infMsg = `expected finite numbers, found ${tokenText(buf, tokStart, i)} in column ${col + 1}`;
+              st.infMsg = `expected finite numbers, found ${text} in column ${col + 1}, beyond the float32 range`;
             }
+          }
+        } else {
+          const e = i === numStart ? matchNonFinite(buf, i) : -1;
+          const t = e < 0 ? 0 : buf[e];
+          if (t !== 32 && t !== 9 && t !== 13 && t !== 10) {
+            fail(line, `expected a number in column ${col + 1}, found ${shownToken(buf, tokStart, end)}`);
+            st.line = line;
+            return;
+          }
+          i = e;
+          c = t;
+          v = NaN;
+          if (infLine === 0) {
+            infLine = line;
+            st.infMsg = `expected finite numbers, found ${tokenText(buf, tokStart, i)} in column ${col + 1}`;
           }
         }
         if (store) out[o + col] = v;
@@ -271,7 +296,7 @@ export function createFeatureParser() {
     const values = new Float32Array(maxRows * CH);
     const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     if (bytes.length > start) {
-      const buf = new Uint8Array(bytes.length + 1);
+      const buf = inputBuffer(bytes.length + 1);
       buf.set(bytes);
       let end = bytes.length;
       if (buf[end - 1] !== 10) buf[end++] = 10;
@@ -280,11 +305,10 @@ export function createFeatureParser() {
     return { values, rows: st.rows, badLine: st.badLine, badMsg: st.badMsg, infLine: st.infLine, infMsg: st.infMsg };
   }
 
-
-  return { CH, st, parseLines, resetState, fail, parseBytes };
+  return { CH, st, inputBuffer, parseLines, resetState, fail, parseBytes };
 }
 
-const PARSER = createFeatureParser();
+const PARSER = createFeatureParser(featureRowsModule());
 
 /**
  * Parses the text of one feature file (rows of 16 numbers) as the loader does: the first

@@ -1,7 +1,8 @@
 /**
  * Reading the ee-set's feature files: each is opened without following a symlink in its last
- * component, read synchronously in chunks of whole lines into one reused buffer, and handed to
- * the feature parser, which writes its rows into the split's preallocated slots.
+ * component, read synchronously in chunks of whole lines into the parser's input buffer (one,
+ * reused; in the WebAssembly fast path's memory, so the bytes are copied once, by the kernel),
+ * and parsed there, the rows going into the split's preallocated slots.
  *
  * Why synchronous reads: on the 2-core dev VM, reading the 5280 train files with
  * fs.promises.readFile (32 in flight) took 330–440 ms, against 95–120 ms with readFileSync or
@@ -13,6 +14,7 @@
  */
 import * as fs from 'node:fs';
 import { createFeatureParser, type FeatureParser } from './feature-parser';
+import { featureRowsModule } from './feature-rows';
 
 export type FileProcessor = ReturnType<typeof createFileProcessor>;
 
@@ -30,8 +32,8 @@ export function createFileProcessor(fsm: typeof fs, parser: FeatureParser) {
   const O_NOFOLLOW: number | undefined = fsm.constants.O_NOFOLLOW;
   const O_NONBLOCK: number = fsm.constants.O_NONBLOCK || 0;
 
-  /** Reused read buffer; one byte is always kept free for the parser's '\n' sentinel. */
-  let readBuf = Buffer.allocUnsafe((1 << 20) + 1);
+  /** The parser's input buffer (read straight into); one byte is always kept free for its '\n' sentinel. */
+  let readBuf = parser.inputBuffer((1 << 20) + 1);
 
   function openFailure(code: string): string {
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'file not found';
@@ -51,9 +53,7 @@ export function createFileProcessor(fsm: typeof fs, parser: FeatureParser) {
           parser.fail(st.line + 1, `expected rows of ${CH} numbers, found a line longer than ${MAX_LINE_BYTES >> 20} MiB`);
           return '';
         }
-        const bigger = Buffer.allocUnsafe(Math.min((readBuf.length - 1) * 2, MAX_LINE_BYTES) + 1);
-        readBuf.copy(bigger, 0, 0, fill);
-        readBuf = bigger;
+        readBuf = parser.inputBuffer(Math.min((readBuf.length - 1) * 2, MAX_LINE_BYTES) + 1); // keeps its content
       }
       const buf = readBuf;
       let n: number;
@@ -166,4 +166,4 @@ export function createFileProcessor(fsm: typeof fs, parser: FeatureParser) {
 }
 
 /** The main thread's processor. */
-export const MAIN_PROCESSOR = createFileProcessor(fs, createFeatureParser());
+export const MAIN_PROCESSOR = createFileProcessor(fs, createFeatureParser(featureRowsModule()));
