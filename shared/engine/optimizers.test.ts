@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockstepError } from '../errors';
 import { createOptimizer, type OptimizerSettings } from './optimizers';
+import { ScratchEngine } from './scratch-engine';
 import type { FloatArrayCtor, Param } from './types';
 
 /*
@@ -177,5 +178,36 @@ describe('optimizer details', () => {
     expect(() => createOptimizer(params, { optimizer: 'sgd', lr: Infinity })).toThrow(/learning rate/);
     expect(() => createOptimizer(params, { optimizer: 'adam', lr: 0.1, weightDecay: -0.1 })).toThrow(/weight decay must be ≥ 0/);
     expect(() => createOptimizer(params, { optimizer: 'rmsprop' as 'sgd', lr: 0.1 })).toThrow(/unknown optimizer 'rmsprop'/);
+  });
+});
+
+describe('optimizer state, reference and fast', () => {
+  const spec = { input: [6, 3], layers: [{ type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' }, { type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'softmax' }] };
+  const x = Float32Array.from({ length: 4 * 18 }, (_, i) => Math.sin(i));
+  const y = Int32Array.from([0, 1, 2, 1]);
+  const settings: OptimizerSettings[] = [{ optimizer: 'momentum', lr: 0.1, momentum: 0.9 }, { optimizer: 'adam', lr: 0.01 }];
+  for (const kernels of ['fast', 'reference'] as const) {
+    for (const optimizer of settings) {
+      it(`${kernels} ${optimizer.optimizer}: a twin given the weights and the optimizer state steps exactly alike; given the weights alone it does not`, () => {
+        const make = () => new ScratchEngine({ spec, optimizer, maxBatch: 4, seed: 3, kernels });
+        const trained = make();
+        for (let i = 0; i < 5; i++) trained.trainStep(x, y, 4);
+        const twin = make(), weightsOnly = make();
+        twin.setWeights(trained.getWeights());
+        twin.setOptimizerState(trained.getOptimizerState());
+        weightsOnly.setWeights(trained.getWeights());
+        for (const e of [trained, twin, weightsOnly]) e.trainStep(x, y, 4);
+        expect(twin.getWeights()).toEqual(trained.getWeights());
+        expect(weightsOnly.getWeights()).not.toEqual(trained.getWeights());
+        expect(twin.getOptimizerState()).toEqual(trained.getOptimizerState());
+      });
+    }
+  }
+
+  it('refuses a state of another optimizer', () => {
+    const adam = new ScratchEngine({ spec, optimizer: { optimizer: 'adam', lr: 0.01 }, maxBatch: 4, seed: 3 });
+    const momentum = new ScratchEngine({ spec, optimizer: { optimizer: 'momentum', lr: 0.1 }, maxBatch: 4, seed: 3 });
+    expect(() => adam.setOptimizerState(momentum.getOptimizerState())).toThrow(LockstepError);
+    expect(() => adam.setOptimizerState(momentum.getOptimizerState())).toThrow('optimizer state of 4 buffers and 0 scalars does not fit this optimizer (8 and 2)');
   });
 });

@@ -27,6 +27,26 @@ export interface Optimizer {
   step(): void;
   /** The learning rate can change between steps (schedules). */
   lr: number;
+  /** A copy of what it carries from step to step; setState of it into a twin makes both go on alike. */
+  getState(): OptimizerState;
+  setState(state: OptimizerState): void;
+}
+
+/** An optimizer's accumulators (momentum's a; Adam's m, then v; param by param) and scalars (Adam's β1ᵗ, β2ᵗ). */
+export interface OptimizerState {
+  buffers: FloatArray[];
+  scalars: number[];
+}
+
+export function copyState(buffers: FloatArray[], scalars: number[]): OptimizerState {
+  return { buffers: buffers.map((b) => b.slice()), scalars: [...scalars] };
+}
+
+/** Copies a state's buffers into an optimizer's own, once the state is known to be of its shape. */
+export function restoreBuffers(buffers: FloatArray[], scalarCount: number, state: OptimizerState): void {
+  const fits = state.buffers.length === buffers.length && state.scalars.length === scalarCount && state.buffers.every((b, i) => b.length === buffers[i].length);
+  if (!fits) throw new LockstepError(`optimizer state of ${state.buffers.length} buffers and ${state.scalars.length} scalars does not fit this optimizer (${buffers.length} and ${scalarCount})`);
+  buffers.forEach((b, i) => b.set(state.buffers[i]));
 }
 
 /** Effective gradient g + λ·w for one element. */
@@ -47,6 +67,14 @@ class Sgd implements Optimizer {
       const w = p.value;
       for (let i = 0; i < w.length; i++) w[i] -= this.lr * decayed(p, i, this.decay);
     }
+  }
+
+  getState(): OptimizerState {
+    return copyState([], []);
+  }
+
+  setState(state: OptimizerState): void {
+    restoreBuffers([], 0, state);
   }
 }
 
@@ -74,6 +102,14 @@ class Momentum implements Optimizer {
         w[i] -= this.lr * (this.nesterov ? g + mu * a[i] : a[i]);
       }
     }
+  }
+
+  getState(): OptimizerState {
+    return copyState(this.accumulators, []);
+  }
+
+  setState(state: OptimizerState): void {
+    restoreBuffers(this.accumulators, 0, state);
   }
 }
 
@@ -126,6 +162,15 @@ class Adam implements Optimizer {
     }
     this.beta1Power = r(this.beta1Power * b1);
     this.beta2Power = r(this.beta2Power * b2);
+  }
+
+  getState(): OptimizerState {
+    return copyState([...this.m, ...this.v], [this.beta1Power, this.beta2Power]);
+  }
+
+  setState(state: OptimizerState): void {
+    restoreBuffers([...this.m, ...this.v], 2, state);
+    [this.beta1Power, this.beta2Power] = state.scalars;
   }
 }
 

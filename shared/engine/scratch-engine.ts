@@ -2,7 +2,7 @@ import type { EngineOptions, TrainingEngine } from '../train/engine';
 import { buildFastNetwork } from './fast/fast-network';
 import { createFastOptimizer } from './fast/fast-optimizer';
 import { Network } from './network';
-import { createOptimizer, type Optimizer } from './optimizers';
+import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers';
 
 /**
  * 'fast': Conv1D, Dense and the optimizer on hand-written WebAssembly SIMD kernels (shared/engine/fast);
@@ -60,6 +60,15 @@ export class ScratchEngine implements TrainingEngine {
 
   getGradients(): Map<string, Float32Array> {
     return new Map(this.network.params.map((p) => [p.name, Float32Array.from(p.grad)]));
+  }
+
+  /** The optimizer's state (a copy), and setting it: the fast and reference paths hold the same state. */
+  getOptimizerState(): OptimizerState {
+    return this.optimizer.getState();
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.optimizer.setState(state);
   }
 
   setLearningRate(lr: number): void {

@@ -1,4 +1,4 @@
-import { checkOptimizerSettings, type Optimizer, type OptimizerSettings } from '../optimizers';
+import { checkOptimizerSettings, copyState, restoreBuffers, type Optimizer, type OptimizerSettings, type OptimizerState } from '../optimizers';
 import type { Param } from '../types';
 import type { Arena, Allocator } from './arena';
 
@@ -18,31 +18,42 @@ export function createFastOptimizer(params: Param[], s: OptimizerSettings, arena
         step() {
           for (const p of at) k.sgd(p.w, p.g, p.n, this.lr, p.decay);
         },
+        getState: () => copyState([], []),
+        setState: (state: OptimizerState) => restoreBuffers([], 0, state),
       };
     case 'momentum': {
       const mu = s.momentum ?? 0.9, nesterov = s.nesterov ? 1 : 0;
-      const acc = at.map((p) => arena.ptr(arena.f32(p.n)));
+      const acc = at.map((p) => arena.f32(p.n));
+      const accAt = acc.map((a) => arena.ptr(a));
       return {
         lr: s.lr,
         step() {
-          at.forEach((p, j) => k.momentum(p.w, p.g, acc[j], p.n, this.lr, mu, nesterov, p.decay));
+          at.forEach((p, j) => k.momentum(p.w, p.g, accAt[j], p.n, this.lr, mu, nesterov, p.decay));
         },
+        getState: () => copyState(acc, []),
+        setState: (state: OptimizerState) => restoreBuffers(acc, 0, state),
       };
     }
     case 'adam': {
       const r = Math.fround;
       const beta1 = s.beta1 ?? 0.9, beta2 = s.beta2 ?? 0.999, eps = r(s.epsilon ?? 1e-7);
       const b1 = r(beta1), b2 = r(beta2), oneMinusB1 = r(1 - beta1), oneMinusB2 = r(1 - beta2);
-      const m = at.map((p) => arena.ptr(arena.f32(p.n)));
-      const v = at.map((p) => arena.ptr(arena.f32(p.n)));
+      const m = at.map((p) => arena.f32(p.n));
+      const v = at.map((p) => arena.f32(p.n));
+      const mAt = m.map((a) => arena.ptr(a)), vAt = v.map((a) => arena.ptr(a));
       let beta1Power = b1, beta2Power = b2;
       return {
         lr: s.lr,
         step() {
           const minusLr = r(-this.lr), c1 = r(1 - beta1Power), c2 = r(1 - beta2Power);
-          at.forEach((p, j) => k.adam(p.w, p.g, m[j], v[j], p.n, minusLr, b1, b2, oneMinusB1, oneMinusB2, c1, c2, eps, p.decay));
+          at.forEach((p, j) => k.adam(p.w, p.g, mAt[j], vAt[j], p.n, minusLr, b1, b2, oneMinusB1, oneMinusB2, c1, c2, eps, p.decay));
           beta1Power = r(beta1Power * b1);
           beta2Power = r(beta2Power * b2);
+        },
+        getState: () => copyState([...m, ...v], [beta1Power, beta2Power]),
+        setState(state: OptimizerState) {
+          restoreBuffers([...m, ...v], 2, state);
+          [beta1Power, beta2Power] = state.scalars;
         },
       };
     }
