@@ -3,17 +3,27 @@
  * (`compare` for each cell), one line per cell, and the rows as JSON on the last line.
  *
  * A cell whose relative loss difference exceeds the bound (1e-4) at some step gets its null
- * model measured (tfjs against itself: each batch summed in 2, 3 and 5 chunks, and tfjs on the
- * other backend; see src-main/services/null-model.ts); the cell's bound then becomes the largest null divergence,
+ * model measured (the same mathematics in other float32 summation orders: tfjs with each batch
+ * summed in 2, 3 and 5 chunks — for networks with batch normalisation, the scratch engine's
+ * reference layers against its fast path instead — and tfjs on the other backend; see
+ * src-main/services/null-model.ts); the cell's bound then becomes the largest null divergence,
  * and the cell passes if scratch vs tfjs stays within it — float32 rounding alone moves two
  * runs that far apart, so nothing beyond rounding separates the engines.
  *
- *   npx tsx scripts/lockstep-matrix.ts [--data PATH] [--steps 200] [--seed 1] [--batch 50]
+ * Each line ends with the process's heap and tfjs's live tensor count after the cell: both stay
+ * flat from cell to cell (every engine is disposed), which a long matrix relies on.
+ *
+ * With --resync, tfjs takes scratch's weights before every step (LockstepOptions.resync): each
+ * step compares the engines from identical weights, judged against 1e-4 without a null model —
+ * for telling a real disagreement from chaotic drift in a cell beyond its null.
+ *
+ *   npx tsx scripts/lockstep-matrix.ts [--data PATH] [--steps 200] [--seed 1] [--batch 50] [--resync]
  *                                      [--backends cpu,wasm] [--optimizers sgd,adam] [--presets tdnn,...]
  *
  * Exits non-zero if any cell fails.
  */
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
 import type { OptimizerName } from '../shared/engine/optimizers';
 import { PRESET_NAMES } from '../shared/presets';
 import type { TfjsBackend } from '../shared/tfjs/backend';
@@ -30,6 +40,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'cpu,wasm' },
     optimizers: { type: 'string', default: 'sgd,adam' },
     presets: { type: 'string', default: PRESET_NAMES.join(',') },
+    resync: { type: 'boolean', default: false },
   },
 });
 
@@ -43,24 +54,25 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
         model,
         backend,
         steps: Number(values.steps),
+        resync: values.resync,
         settings: { optimizer, seed: Number(values.seed), batch: Number(values.batch) },
       };
       const r = await compareRun(request);
-      const nullModel = r.ok ? null : await judgeAgainstNull(request, r.maxRelLossDiff);
+      const nullModel = r.ok || values.resync ? null : await judgeAgainstNull(request, r.maxRelLossDiff);
       const nullRuns = nullModel?.runs ?? null;
       const bound = nullModel?.bound ?? DEFAULT_LOSS_BOUND;
       const row = {
-        backend, model, optimizer, lr: r.lr, steps: r.steps, bound, ok: nullModel?.ok ?? r.ok, firstStepOver1e4: r.firstFailingStep,
+        backend, model, optimizer, resync: values.resync, lr: r.lr, steps: r.steps, bound, ok: nullModel?.ok ?? r.ok, firstStepOver1e4: r.firstFailingStep,
         maxRelLossDiff: r.maxRelLossDiff, maxAbsLossDiff: r.maxAbsLossDiff, maxAbsWeightDiff: r.maxAbsWeightDiff, maxAbsGradDiff: r.maxAbsGradDiff,
         scratchMsPerStep: r.scratchMsPerStep, tfjsMsPerStep: r.tfjsMsPerStep, finalScratchLoss: r.perStep.scratchLoss[r.steps - 1], nullRuns,
       };
       rows.push(row);
       process.stdout.write(
-        `${backend.padEnd(5)} ${model.padEnd(15)} ${optimizer.padEnd(5)} rel ${e(row.maxRelLossDiff)} abs ${e(row.maxAbsLossDiff)} ` +
+        `${backend.padEnd(5)} ${model.padEnd(15)} ${optimizer.padEnd(5)}${values.resync ? ' resync' : ''} rel ${e(row.maxRelLossDiff)} abs ${e(row.maxAbsLossDiff)} ` +
           `|Δw| ${e(row.maxAbsWeightDiff)} |Δg| ${e(row.maxAbsGradDiff)} ms/step scratch ${row.scratchMsPerStep.toFixed(1)} tfjs ${row.tfjsMsPerStep.toFixed(1)} ` +
           `final loss ${row.finalScratchLoss.toFixed(4)} ${row.ok ? 'ok' : 'FAILED'}` +
           (nullRuns ? ` (bound ${e(bound)} from the null model: ${nullRuns.map((n) => `${n.candidate} ${e(n.maxRelLossDiff)}`).join(', ')})` : '') +
-          '\n',
+          ` [heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB, ${tf.memory().numTensors} tensors]\n`,
       );
     }
   }

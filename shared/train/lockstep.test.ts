@@ -62,6 +62,26 @@ describe('LockstepEngine', () => {
     expect(r.perStep.relLossDiff[2]).toBeGreaterThan(0);
   });
 
+  it('resync: every step starts from the reference\'s weights, so drift cannot accumulate', () => {
+    // Different learning rates: a plain run drifts apart from step 2 on.
+    const drifting = runLockstep(new ScratchEngine(options(1)), new ScratchEngine(options(1, 0.06)), train, { steps: 8, batch: 40, seed: 4, checkEvery: 1 });
+    expect(drifting.perStep.relLossDiff[1]).toBeGreaterThan(0);
+    const r = runLockstep(new ScratchEngine(options(1)), new ScratchEngine(options(1, 0.06)), train, { steps: 8, batch: 40, seed: 4, checkEvery: 1, resync: true });
+    // Each step's loss and gradients come from the same weights: equal; each update still differs.
+    expect(r.perStep.relLossDiff).toEqual(new Array(8).fill(0));
+    for (const c of r.checks) {
+      expect(Math.max(...Object.values(c.gradients))).toBe(0);
+      expect(c.weights['dense_1/kernel']).toBeGreaterThan(0);
+    }
+  });
+
+  it('resync hides no real disagreement', () => {
+    const r = runLockstep(new ScratchEngine(options(1)), new Doctored(1 + 3e-4, options(1)), train, { steps: 5, batch: 40, seed: 4, resync: true });
+    expect(r.ok).toBe(false);
+    expect(r.firstFailingStep).toBe(1);
+    for (const d of r.perStep.relLossDiff) expect(d).toBeCloseTo(3e-4 / (1 + 3e-4), 9);
+  });
+
   it('counts a NaN loss as an infinite difference, never as agreement', () => {
     const r = runLockstep(new ScratchEngine(options(1)), new Doctored(NaN, options(1)), train, { steps: 2, batch: 40, seed: 4 });
     expect(r.ok).toBe(false);

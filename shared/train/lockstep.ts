@@ -19,6 +19,13 @@ export const DEFAULT_CHECK_EVERY = 10;
 export interface LockstepOptions {
   bound?: number;
   checkEvery?: number;
+  /**
+   * Before every step the candidate takes the reference's weights (its optimizer state stays its
+   * own), so every step compares the engines from identical weights. Rounding differences then
+   * cannot accumulate: where a plain run drifts apart chaotically (a ReLU or max-pool decision
+   * flipped by rounding, amplified by training), this tells a real disagreement from that drift.
+   */
+  resync?: boolean;
 }
 
 export interface TensorDiffs {
@@ -87,6 +94,7 @@ export class LockstepEngine implements TrainingEngine {
   readonly paramCount: number;
   readonly bound: number;
   private readonly checkEvery: number;
+  private readonly resync: boolean;
   private readonly perStep: LockstepReport['perStep'] = { referenceLoss: [], candidateLoss: [], relLossDiff: [], referenceMs: [], candidateMs: [] };
   private readonly checks: TensorDiffs[] = [];
 
@@ -100,6 +108,7 @@ export class LockstepEngine implements TrainingEngine {
     this.paramCount = reference.paramCount;
     this.bound = options.bound ?? DEFAULT_LOSS_BOUND;
     this.checkEvery = options.checkEvery ?? DEFAULT_CHECK_EVERY;
+    this.resync = options.resync ?? false;
     candidate.setWeights(reference.getWeights());
   }
 
@@ -109,6 +118,7 @@ export class LockstepEngine implements TrainingEngine {
 
   /** Both engines take the step on the same batch; returns the reference's loss. */
   trainStep(x: Float32Array, labels: Int32Array, batch: number): number {
+    if (this.resync) this.candidate.setWeights(this.reference.getWeights());
     const t0 = performance.now();
     const reference = this.reference.trainStep(x, labels, batch);
     const t1 = performance.now();

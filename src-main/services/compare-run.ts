@@ -13,6 +13,8 @@ export interface CompareRequest {
   /** optimizer, lr, batch, seed: from the model's preset unless given. */
   settings: Partial<TrainingSettings>;
   bound?: number;
+  /** Candidate synced to the reference's weights before every step (LockstepOptions.resync). */
+  resync?: boolean;
 }
 
 export interface CompareResult {
@@ -49,6 +51,7 @@ export async function compareRun(request: CompareRequest, onStep?: (step: number
       batch: settings.batch,
       seed: settings.seed,
       bound: request.bound,
+      resync: request.resync,
       onStep,
     });
     return {

@@ -1,3 +1,4 @@
+import { ScratchEngine } from '../../shared/engine/scratch-engine';
 import { resolveSpec } from '../../shared/engine/spec';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
@@ -7,22 +8,29 @@ import { wasmDirectory } from './engines';
 import { setUpRun } from './run-setup';
 
 export interface NullRun {
-  /** The engine tfjs was held against: `tfjs-cpu-chunked3` (same backend, batch in 3 chunks) or `tfjs-wasm` (the other backend). */
+  /**
+   * What was held against the unchanged engine: `tfjs-cpu-chunked3` (tfjs on the same backend, batch in 3 chunks),
+   * `tfjs-wasm` (tfjs on the other backend) or `scratch-reference` (the scratch engine's reference layers, against its fast path).
+   */
   candidate: string;
   maxRelLossDiff: number;
   firstFailingStep: number | null;
 }
 
 /**
- * The null model of a comparison: tfjs against itself, same weights, batches and dropout
+ * The null model of a comparison: an engine against itself, same weights, batches and dropout
  * masks, the same mathematics in another float32 summation order —
  *
- * - on the same backend, each batch's loss summed in k contiguous chunks (the batch reductions
- *   of every weight gradient reordered) — except where BatchNormalization couples the examples
- *   of a batch, so that a chunked batch would compute another function;
- * - on the other backend (tfjs's JS kernels against its XNNPACK/WASM ones: every reduction,
+ * - tfjs on the same backend, each batch's loss summed in k contiguous chunks (the batch
+ *   reductions of every weight gradient reordered) — except where BatchNormalization couples
+ *   the examples of a batch, so that a chunked batch would compute another function;
+ * - tfjs on the other backend (its JS kernels against its XNNPACK/WASM ones: every reduction,
  *   forward and backward, in another order). The two cannot run side by side in one process
- *   (the backend is global), so each trains alone and their losses are compared step by step.
+ *   (the backend is global), so each trains alone and their losses are compared step by step;
+ * - for batch-normalised networks, in place of the chunked batches, the scratch engine's
+ *   readable reference layers against its fast WebAssembly path (every GEMM summed in another
+ *   order), in lockstep — so that such a network's bound, too, rests on more than one sample of
+ *   a divergence that, once kinks flip, is chaotic.
  *
  * Its divergence is what rounding alone, amplified by the training dynamics, does to a
  * lockstep run; a scratch-vs-tfjs divergence within it is no evidence that the engines compute
@@ -36,6 +44,10 @@ export async function nullDivergence(request: CompareRequest, chunkCounts: reado
     TfjsEngine.create({ ...engineOptions, backend, wasmDir: wasmDirectory(), batchChunks });
   const run = { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound };
   const runs: NullRun[] = [];
+  if (batchCoupled) {
+    const r = runLockstep(new ScratchEngine(engineOptions), new ScratchEngine({ ...engineOptions, kernels: 'reference' }), data.train, run);
+    runs.push({ candidate: 'scratch-reference', maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep });
+  }
   for (const chunks of batchCoupled ? [] : chunkCounts) {
     const reference = await create(request.backend);
     const candidate = await create(request.backend, chunks);

@@ -15,7 +15,8 @@ export const compare: Command = {
   usage:
     'compare [--data PATH] --model PRESET|SPEC.json [--optimizer sgd|momentum|adam] [--lr X] [--batch N]\n' +
     `      [--steps 200] [--seed 1] [--backend cpu|wasm] [--bound ${DEFAULT_LOSS_BOUND} (per-step relative loss difference)]\n' +
-    '      [--null (where the bound is exceeded, measure the null model — tfjs against itself in other summation orders — and judge against its divergence)]`,
+    '      [--null (where the bound is exceeded, measure the null model — the same mathematics in other summation orders — and judge against its divergence)]\n' +
+    '      [--resync (tfjs takes scratch\'s weights before every step: each step compared from identical weights, no drift accumulates)]`,
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },
@@ -27,9 +28,10 @@ export const compare: Command = {
     backend: { type: 'string' },
     bound: { type: 'string' },
     null: { type: 'boolean' },
+    resync: { type: 'boolean' },
   },
   async run(flags) {
-    const { null: withNull, ...rest } = flags as Record<string, string | boolean | undefined>;
+    const { null: withNull, resync, ...rest } = flags as Record<string, string | boolean | undefined>;
     const f = rest as Record<string, string | undefined>;
     const { backend } = checkEngineChoice('lockstep', f.backend ?? 'cpu');
     if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
@@ -45,6 +47,7 @@ export const compare: Command = {
       backend,
       steps,
       bound,
+      resync: resync === true,
       settings: { optimizer: f.optimizer as OptimizerName | undefined, lr: numberFlag('lr', f.lr), batch: intFlag('batch', f.batch, 1), seed: intFlag('seed', f.seed, 0) },
     };
     const compared = await compareRun(request, (step) => bar.update(step));
@@ -52,12 +55,12 @@ export const compare: Command = {
     const nullModel = withNull && !compared.ok ? await judgeAgainstNull(request, compared.maxRelLossDiff) : undefined;
     const r = nullModel ? { ...compared, bound: nullModel.bound, ok: nullModel.ok, nullModel } : compared;
     const text = [
-      `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps`,
+      `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps${request.resync ? ', tfjs resynced to scratch\'s weights every step' : ''}`,
       `loss:      max |Ls − Lt| ${e(r.maxAbsLossDiff)}, max relative ${e(r.maxRelLossDiff)} (bound ${r.bound})`,
       `weights:   max |Δ| ${e(r.maxAbsWeightDiff)};  gradients: max |Δ| ${e(r.maxAbsGradDiff)} (every ${DEFAULT_CHECK_EVERY}th step and the last)`,
       `ms/step:   ${r.engines.scratch} ${r.scratchMsPerStep.toFixed(2)}, ${r.engines.tfjs} ${r.tfjsMsPerStep.toFixed(2)}`,
       ...(nullModel
-        ? [`null model (tfjs against itself): ${nullModel.runs.map((n) => `${n.candidate} ${e(n.maxRelLossDiff)}`).join(', ')}; bound ${e(nullModel.bound)}`]
+        ? [`null model (other summation orders): ${nullModel.runs.map((n) => `${n.candidate} ${e(n.maxRelLossDiff)}`).join(', ')}; bound ${e(nullModel.bound)}`]
         : []),
       r.ok ? 'ok' : nullModel ? 'FAILED: beyond the null model\'s divergence' : `FAILED: step ${r.firstFailingStep} exceeds the bound`,
     ].join('\n');
