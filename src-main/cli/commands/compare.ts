@@ -14,9 +14,9 @@ export const compare: Command = {
   summary: 'train scratch and tfjs in lockstep from the same weights on the same batches; report their divergence',
   usage:
     'compare [--data PATH] --model PRESET|SPEC.json [--optimizer sgd|momentum|adam] [--lr X] [--batch N]\n' +
-    `      [--steps 200] [--seed 1] [--backend cpu|wasm] [--bound ${DEFAULT_LOSS_BOUND} (per-step relative loss difference)]\n' +
+    `      [--steps 200] [--seed 1] [--backend cpu|wasm] [--bound ${DEFAULT_LOSS_BOUND} (per-step relative loss difference)]\n` +
     '      [--null (where the bound is exceeded, measure the null model — the same mathematics in other summation orders — and judge against its divergence)]\n' +
-    '      [--resync (tfjs takes scratch\'s weights before every step: each step compared from identical weights, no drift accumulates)]`,
+    "      [--resync (tfjs takes scratch's weights before every step: each step compared from identical weights, no drift accumulates)]",
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },

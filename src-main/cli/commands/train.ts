@@ -11,7 +11,7 @@ export const train: Command = {
   summary: 'train a preset or spec file; save a checkpoint with --out',
   usage:
     'train [--data PATH] --model PRESET|SPEC.json [--engine scratch|tfjs|lockstep] [--backend cpu|wasm]\n' +
-    '      [--optimizer sgd|momentum|adam] [--lr X] [--batch N] [--epochs N] [--seed N] [--frames 70]\n' +
+    '      [--optimizer sgd|momentum|adam] [--lr X] [--momentum X] [--batch N] [--epochs N] [--seed N] [--frames 70]\n' +
     '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]\n' +
     '      [--lr-schedule constant|cosine|step] [--warmup-epochs N] [--decay-every N] [--decay-factor X]\n' +
     '      [--time-stretch FRACTION] [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]',
