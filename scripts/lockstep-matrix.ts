@@ -3,12 +3,13 @@
  * (`compare` for each cell), one line per cell, and the rows as JSON on the last line.
  *
  * A cell whose relative loss difference exceeds the bound (1e-4) at some step gets its null
- * model measured (the same mathematics in other float32 summation orders: tfjs with each batch
+ * model measured (the same mathematics with only float32 rounding changed: tfjs with each batch
  * summed in 2, 3 and 5 chunks — for networks with batch normalisation, the scratch engine's
- * reference layers against its fast path instead — and tfjs on the other backend; see
- * src-main/services/null-model.ts); the cell's bound then becomes the largest null divergence,
- * and the cell passes if scratch vs tfjs stays within it — float32 rounding alone moves two
- * runs that far apart, so nothing beyond rounding separates the engines.
+ * reference layers against its fast path instead — tfjs on the other backend, and each engine
+ * from initial weights one ulp away, 2 tfjs and 16 scratch seeds; see
+ * src-main/services/null-model.ts) and is run again resynced before every step. The cell passes
+ * if scratch vs tfjs drifts no further than the largest null divergence (rounding alone moves two
+ * runs that far apart) and, resynced, every step stays within 1e-4 (each step computes the same).
  *
  * Each line ends with the process's heap and tfjs's live tensor count after the cell: both stay
  * flat from cell to cell (every engine is disposed), which a long matrix relies on.
@@ -25,6 +26,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerName } from '../shared/engine/optimizers';
+import { median } from '../shared/median';
 import { PRESET_NAMES } from '../shared/presets';
 import type { TfjsBackend } from '../shared/tfjs/backend';
 import { DEFAULT_LOSS_BOUND } from '../shared/train/lockstep';
@@ -61,17 +63,22 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
       const nullModel = r.ok || values.resync ? null : await judgeAgainstNull(request, r.maxRelLossDiff);
       const nullRuns = nullModel?.runs ?? null;
       const bound = nullModel?.bound ?? DEFAULT_LOSS_BOUND;
+      const divergences = nullRuns?.map((n) => n.maxRelLossDiff) ?? [];
       const row = {
         backend, model, optimizer, resync: values.resync, lr: r.lr, steps: r.steps, bound, ok: nullModel?.ok ?? r.ok, firstStepOver1e4: r.firstFailingStep,
         maxRelLossDiff: r.maxRelLossDiff, maxAbsLossDiff: r.maxAbsLossDiff, maxAbsWeightDiff: r.maxAbsWeightDiff, maxAbsGradDiff: r.maxAbsGradDiff,
-        scratchMsPerStep: r.scratchMsPerStep, tfjsMsPerStep: r.tfjsMsPerStep, finalScratchLoss: r.perStep.scratchLoss[r.steps - 1], nullRuns,
+        scratchMsPerStep: r.scratchMsPerStep, tfjsMsPerStep: r.tfjsMsPerStep, finalScratchLoss: r.perStep.scratchLoss[r.steps - 1],
+        nullRunsFurther: nullModel?.nullRunsFurther ?? null, resynced: nullModel?.resynced ?? null, nullRuns,
       };
       rows.push(row);
       process.stdout.write(
         `${backend.padEnd(5)} ${model.padEnd(15)} ${optimizer.padEnd(5)}${values.resync ? ' resync' : ''} rel ${e(row.maxRelLossDiff)} abs ${e(row.maxAbsLossDiff)} ` +
           `|Δw| ${e(row.maxAbsWeightDiff)} |Δg| ${e(row.maxAbsGradDiff)} ms/step scratch ${row.scratchMsPerStep.toFixed(1)} tfjs ${row.tfjsMsPerStep.toFixed(1)} ` +
           `final loss ${row.finalScratchLoss.toFixed(4)} ${row.ok ? 'ok' : 'FAILED'}` +
-          (nullRuns ? ` (bound ${e(bound)} from the null model: ${nullRuns.map((n) => `${n.candidate} ${e(n.maxRelLossDiff)}`).join(', ')})` : '') +
+          (nullModel
+            ? ` (null model, ${divergences.length} runs: ${e(Math.min(...divergences))} … ${e(bound)}, median ${e(median(divergences))}, ` +
+              `${nullModel.nullRunsFurther} further; resynced ${e(nullModel.resynced.maxRelLossDiff)})`
+            : '') +
           ` [heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB, ${tf.memory().numTensors} tensors]\n`,
       );
     }

@@ -10,10 +10,12 @@ import { TFJS_BACKENDS, type TfjsBackend } from './backend';
 import { TfjsEngine } from './tfjs-engine';
 
 /**
- * Scratch against tfjs on the built-in demo data (seed 1, batch 50), every step's relative loss
- * difference within 1e-4. A few cases run the full 200 steps; every preset × optimizer ×
- * backend runs fewer steps under the same bound (the full 200-step matrix, minutes long on
- * the cpu backend, is scripts/lockstep-matrix.ts).
+ * Scratch against tfjs on the built-in demo data (seed 1, batch 50): every preset with SGD and
+ * with Adam on both backends, 200 steps, every step's relative loss difference within 1e-4.
+ * Except `best` with Adam: free-running, rounding alone drifts it past 1e-4 (a ReLU behind batch
+ * normalisation flipped, then amplified), so here its first steps are held to 1e-4 and its 200
+ * steps are judged by the null model in src-main/services/null-model.test.ts; and `best` on
+ * tfjs-cpu, about a second a step: 200 steps there are scripts/lockstep-matrix.ts.
  */
 const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
 const train = prepareData(demoDataset(), true).train;
@@ -36,44 +38,26 @@ function expectInLockstep(r: LockstepReport, steps: number): void {
   expect(r.ok).toBe(true);
 }
 
-describe('200 lockstep steps on the demo data', () => {
-  it.each([
-    ['tdnn', 'adam', 'wasm'],
-    ['tdnn', 'sgd', 'wasm'],
-    ['fnn-10-relu', 'adam', 'cpu'],
-  ] as const)('%s with %s on tfjs-%s', async (model, optimizer, backend) => {
-    const r = await lockstep(model, optimizer, backend, 200);
-    expectInLockstep(r, 200);
-    // Training happened: the loss fell well below its start.
-    expect(r.perStep.referenceLoss[199]).toBeLessThan(0.85 * r.perStep.referenceLoss[0]);
-    expect(r.checks.map((c) => c.step)).toEqual(Array.from({ length: 20 }, (_, i) => 10 * (i + 1)));
-  });
-});
-
-describe('best over 200 steps, tfjs resynced to the scratch weights before every step', () => {
-  // Free-running, best with Adam drifts past 1e-4 within ~40 steps once rounding flips a ReLU
-  // right behind batch normalisation (src-main/cli/compare.test.ts); from identical weights at
-  // every step along the whole trajectory, the two engines' steps must agree.
-  it('with adam on tfjs-wasm', async () => {
-    const r = await lockstep('best', 'adam', 'wasm', 200, true);
-    expectInLockstep(r, 200);
-    expect(r.perStep.referenceLoss[199]).toBeLessThan(0.85 * r.perStep.referenceLoss[0]);
-  }, 300_000);
-});
-
-/** Fewer steps where a step is slow (tfjs-cpu runs the 'best' convolutions in plain JS). */
-function stepsFor(model: string, backend: TfjsBackend): number {
-  if (model === 'best') return backend === 'cpu' ? 2 : 10;
-  if (model.startsWith('fnn-50') && backend === 'cpu') return 5;
-  return 10;
+function stepsFor(model: string, optimizer: OptimizerName, backend: TfjsBackend): number {
+  if (model !== 'best') return 200;
+  if (backend === 'cpu') return 2;
+  return optimizer === 'sgd' ? 200 : 10; // Adam: the steps before rounding has flipped a kink
 }
 
 describe.each(TFJS_BACKENDS)('every preset trains in lockstep on tfjs-%s', (backend) => {
   it.each(PRESET_NAMES.flatMap((model) => (['sgd', 'adam'] as const).map((optimizer) => [model, optimizer] as const)))(
     '%s with %s',
     async (model, optimizer) => {
-      const steps = stepsFor(model, backend);
-      expectInLockstep(await lockstep(model, optimizer, backend, steps), steps);
+      const steps = stepsFor(model, optimizer, backend);
+      const r = await lockstep(model, optimizer, backend, steps);
+      expectInLockstep(r, steps);
+      if (steps < 200) return;
+      // Training happened (agreement on a network that stood still would show little): the last 20 steps' mean loss is below the first 20's
+      // (for the FNNs with SGD at their presets' Adam learning rates, not by much).
+      const meanLoss = (from: number): number => r.perStep.referenceLoss.slice(from, from + 20).reduce((a, b) => a + b, 0) / 20;
+      expect(meanLoss(180)).toBeLessThan(meanLoss(0));
+      expect(r.checks.map((c) => c.step)).toEqual(Array.from({ length: 20 }, (_, i) => 10 * (i + 1)));
     },
+    60_000,
   );
 });

@@ -45,23 +45,33 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
     expect(r.stderr).toMatch(/lockstep failed: step \d+'s relative loss difference exceeds 1e-12/);
   });
 
-  it('--null judges a run beyond its bound against the null model, and says so', () => {
+  it('--null measures the null model and the resynced comparison, and judges by both (here failing: resynced, rounding exceeds a bound of 1e-12)', () => {
     const r = cli('compare', '--model', 'fnn-10-tanh', '--optimizer', 'adam', '--steps', '12', '--bound', '1e-12', '--backend', 'cpu', '--null', '--json');
-    const runs: { candidate: string; maxRelLossDiff: number }[] = r.json.nullModel.runs;
-    expect(runs.map((n) => n.candidate)).toEqual(['tfjs-cpu-chunked2', 'tfjs-cpu-chunked3', 'tfjs-cpu-chunked5', 'tfjs-wasm']);
-    expect(r.json.bound).toBe(Math.max(...runs.map((n) => n.maxRelLossDiff)));
-    expect(r.json.ok).toBe(r.json.maxRelLossDiff <= r.json.bound);
-    expect(r.status).toBe(r.json.ok ? 0 : 1);
-  });
+    const n = r.json.nullModel;
+    const runs: { candidate: string; maxRelLossDiff: number }[] = n.runs;
+    expect(runs.map((x) => x.candidate)).toEqual([
+      'tfjs-cpu-chunked2', 'tfjs-cpu-chunked3', 'tfjs-cpu-chunked5', 'tfjs-wasm', 'tfjs-cpu-ulp1', 'tfjs-cpu-ulp2',
+      ...Array.from({ length: 16 }, (_, i) => `scratch-ulp${i + 1}`),
+    ]);
+    expect(r.json.bound).toBe(Math.max(...runs.map((x) => x.maxRelLossDiff)));
+    expect(n.nullRunsFurther).toBe(runs.filter((x) => x.maxRelLossDiff > r.json.maxRelLossDiff).length);
+    expect(n.resynced.maxRelLossDiff).toBeGreaterThan(1e-12);
+    expect(n.resynced.ok).toBe(false);
+    expect(r.json.ok).toBe(false);
+    expect(r.status).toBe(1);
+    const text = cli('compare', '--model', 'fnn-10-tanh', '--optimizer', 'adam', '--steps', '12', '--bound', '1e-12', '--backend', 'cpu', '--null');
+    expect(text.stdout).toMatch(/^null model \(the same mathematics, only rounding changed; 22 runs\): max relative \S+ … \S+, median \S+;$/m);
+    expect(text.stdout).toMatch(/^ +\d+ of them diverge further than scratch vs tfjs; bound \S+$/m);
+    expect(text.stdout).toMatch(/^resynced: +every step from identical weights, max relative \S+$/m);
+    expect(text.stdout.trim().split('\n').pop()).toMatch(/^FAILED: resynced, step \d+ exceeds 1e-12$/);
+  }, 120_000);
 
-  it('--resync: best with Adam drifts past 1e-4 once rounding flips a ReLU behind batch normalisation; from identical weights every step, it agrees', () => {
-    const args = ['compare', '--model', 'best', '--optimizer', 'adam', '--steps', '60', '--backend', 'wasm', '--json'];
-    const drifting = cli(...args);
-    expect(drifting.json.ok, 'no drift to tell apart: choose a case that drifts').toBe(false);
-    const resynced = cli(...args, '--resync');
-    expect(resynced.status, resynced.stderr).toBe(0);
-    expect(resynced.json.ok).toBe(true);
-    expect(resynced.json.maxRelLossDiff).toBeLessThan(1e-5);
+  it('--resync: tfjs takes scratch\'s weights before every step, and the report says so', () => {
+    const r = cli('compare', '--model', 'best', '--optimizer', 'adam', '--steps', '10', '--backend', 'wasm', '--resync');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/10 steps, tfjs resynced to scratch's weights every step$/m);
+    const relative = Number(/max relative (\S+)/.exec(r.stdout)?.[1]);
+    expect(relative).toBeLessThan(1e-5);
   }, 120_000);
 
   it.each([

@@ -2,91 +2,138 @@ import { ScratchEngine } from '../../shared/engine/scratch-engine';
 import { resolveSpec } from '../../shared/engine/spec';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
-import { DEFAULT_LOSS_BOUND, lossTrajectory, relativeLossDiff, runLockstep } from '../../shared/train/lockstep';
-import type { CompareRequest } from './compare-run';
+import type { TrainingEngine } from '../../shared/train/engine';
+import { DEFAULT_LOSS_BOUND, lossTrajectory, relativeLossDiff, runLockstep, type LockstepRunOptions } from '../../shared/train/lockstep';
+import { nudgedByOneUlp } from '../../shared/train/perturb';
+import { compareRun, type CompareRequest } from './compare-run';
 import { wasmDirectory } from './engines';
 import { setUpRun } from './run-setup';
 
 export interface NullRun {
   /**
    * What was held against the unchanged engine: `tfjs-cpu-chunked3` (tfjs on the same backend, batch in 3 chunks),
-   * `tfjs-wasm` (tfjs on the other backend) or `scratch-reference` (the scratch engine's reference layers, against its fast path).
+   * `tfjs-wasm` (tfjs on the other backend), `scratch-reference` (the scratch engine's reference layers, against its
+   * fast path), `scratch-ulp4` / `tfjs-cpu-ulp1` (the engine from weights one ulp away, seed 4 / 1).
    */
   candidate: string;
   maxRelLossDiff: number;
   firstFailingStep: number | null;
 }
 
+export interface NullModelOptions {
+  /** tfjs on the request's backend with each batch summed in this many chunks (networks without batch normalisation). */
+  chunkCounts?: readonly number[];
+  /** Scratch runs from one-ulp-nudged weights (cheap: the sample that shows the spread). */
+  scratchUlpSamples?: number;
+  /** tfjs runs on the request's backend from one-ulp-nudged weights. */
+  tfjsUlpSamples?: number;
+  /** tfjs on the other backend (slow where that is cpu and the network convolves a lot). */
+  otherBackend?: boolean;
+}
+
+const DEFAULT_NULL: Required<NullModelOptions> = { chunkCounts: [2, 3, 5], scratchUlpSamples: 16, tfjsUlpSamples: 2, otherBackend: true };
+
 /**
- * The null model of a comparison: an engine against itself, same weights, batches and dropout
- * masks, the same mathematics in another float32 summation order —
+ * The null model of a comparison: an engine against itself, same batches and dropout masks,
+ * the same mathematics with only float32 rounding changed —
  *
  * - tfjs on the same backend, each batch's loss summed in k contiguous chunks (the batch
  *   reductions of every weight gradient reordered) — except where BatchNormalization couples
- *   the examples of a batch, so that a chunked batch would compute another function;
+ *   the examples of a batch, so that a chunked batch would compute another function; there the
+ *   scratch engine's readable reference layers against its fast WebAssembly path (every GEMM
+ *   summed in another order), in lockstep;
  * - tfjs on the other backend (its JS kernels against its XNNPACK/WASM ones: every reduction,
- *   forward and backward, in another order). The two cannot run side by side in one process
- *   (the backend is global), so each trains alone and their losses are compared step by step;
- * - for batch-normalised networks, in place of the chunked batches, the scratch engine's
- *   readable reference layers against its fast WebAssembly path (every GEMM summed in another
- *   order), in lockstep — so that such a network's bound, too, rests on more than one sample of
- *   a divergence that, once kinks flip, is chaotic.
+ *   forward and backward, in another order). The backend is global to the process, so each
+ *   trains alone and their losses are compared step by step;
+ * - each engine from its initial weights moved by one ulp (`nudgedByOneUlp`), one sample per
+ *   seed: a difference the size of one rounding, as a weather forecast's ensemble perturbs its
+ *   initial state. Where a network's training is chaotic (kinks such as a ReLU at 0 flipped by
+ *   rounding, amplified every step) the divergence after N steps is a random variable spread
+ *   over about a factor of two; one or two samples of it are no bound, sixteen show its spread.
  *
  * Its divergence is what rounding alone, amplified by the training dynamics, does to a
  * lockstep run; a scratch-vs-tfjs divergence within it is no evidence that the engines compute
  * different things.
  */
-export async function nullDivergence(request: CompareRequest, chunkCounts: readonly number[] = [2, 3, 5]): Promise<NullRun[]> {
+export async function nullDivergence(request: CompareRequest, options: NullModelOptions = {}): Promise<NullRun[]> {
+  const { chunkCounts, scratchUlpSamples, tfjsUlpSamples, otherBackend } = { ...DEFAULT_NULL, ...options };
   const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
   // Batch normalisation computes its statistics over the batch: a chunked batch is another function, not another order.
   const batchCoupled = resolveSpec(spec).layers.some((l) => l.config.type === 'BatchNormalization');
-  const create = (backend: TfjsBackend, batchChunks = 1): Promise<TfjsEngine> =>
+  const createTfjs = (backend: TfjsBackend, batchChunks = 1): Promise<TfjsEngine> =>
     TfjsEngine.create({ ...engineOptions, backend, wasmDir: wasmDirectory(), batchChunks });
-  const run = { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound };
+  const run: LockstepRunOptions = { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound };
+  const bound = request.bound ?? DEFAULT_LOSS_BOUND;
   const runs: NullRun[] = [];
-  if (batchCoupled) {
-    const r = runLockstep(new ScratchEngine(engineOptions), new ScratchEngine({ ...engineOptions, kernels: 'reference' }), data.train, run);
-    runs.push({ candidate: 'scratch-reference', maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep });
-  }
-  for (const chunks of batchCoupled ? [] : chunkCounts) {
-    const reference = await create(request.backend);
-    const candidate = await create(request.backend, chunks);
+
+  const lockstep = (reference: TrainingEngine, candidate: TrainingEngine, name = candidate.id): void => {
     try {
       const r = runLockstep(reference, candidate, data.train, run);
-      runs.push({ candidate: r.candidate, maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep });
+      runs.push({ candidate: name, maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep });
     } finally {
       reference.dispose();
       candidate.dispose();
     }
-  }
-  const trajectory = async (backend: TfjsBackend): Promise<number[]> => {
-    const engine = await create(backend);
+  };
+  if (batchCoupled) lockstep(new ScratchEngine(engineOptions), new ScratchEngine({ ...engineOptions, kernels: 'reference' }), 'scratch-reference');
+  else for (const chunks of chunkCounts) lockstep(await createTfjs(request.backend), await createTfjs(request.backend, chunks));
+
+  /** The engine's losses alone; `nudgeSeed` starts it one ulp from the initial weights. */
+  const trajectory = (engine: TrainingEngine, nudgeSeed?: number): number[] => {
     try {
+      if (nudgeSeed !== undefined) engine.setWeights(nudgedByOneUlp(engine.getWeights(), nudgeSeed));
       return lossTrajectory(engine, data.train, run);
     } finally {
       engine.dispose();
     }
   };
-  const other = TFJS_BACKENDS.find((b) => b !== request.backend) as TfjsBackend;
-  const reference = await trajectory(request.backend);
-  const candidate = await trajectory(other);
-  const diffs = reference.map((loss, i) => relativeLossDiff(loss, candidate[i]));
-  const bound = request.bound ?? DEFAULT_LOSS_BOUND;
-  const failing = diffs.findIndex((d) => !(d <= bound));
-  runs.push({ candidate: `tfjs-${other}`, maxRelLossDiff: Math.max(...diffs), firstFailingStep: failing < 0 ? null : failing + 1 });
+  const against = (reference: number[], candidate: string, losses: number[]): void => {
+    const diffs = reference.map((loss, i) => relativeLossDiff(loss, losses[i]));
+    const failing = diffs.findIndex((d) => !(d <= bound));
+    runs.push({ candidate, maxRelLossDiff: Math.max(...diffs), firstFailingStep: failing < 0 ? null : failing + 1 });
+  };
+  if (otherBackend || tfjsUlpSamples > 0) {
+    const tfjsReference = trajectory(await createTfjs(request.backend));
+    const other = TFJS_BACKENDS.find((b) => b !== request.backend) as TfjsBackend;
+    if (otherBackend) against(tfjsReference, `tfjs-${other}`, trajectory(await createTfjs(other)));
+    for (let seed = 1; seed <= tfjsUlpSamples; seed++) {
+      against(tfjsReference, `tfjs-${request.backend}-ulp${seed}`, trajectory(await createTfjs(request.backend), seed));
+    }
+  }
+  const scratchReference = trajectory(new ScratchEngine(engineOptions));
+  for (let seed = 1; seed <= scratchUlpSamples; seed++) {
+    against(scratchReference, `scratch-ulp${seed}`, trajectory(new ScratchEngine(engineOptions), seed));
+  }
   return runs;
 }
 
 export interface NullJudgement {
   runs: NullRun[];
-  /** The bound the comparison is judged against: the larger of the requested bound and the null's largest divergence. */
+  /** The bound the free-running comparison is judged against: the larger of the requested bound and the null's largest divergence. */
   bound: number;
+  /** How many null runs diverged further than the comparison: where it sits in what rounding alone does. */
+  nullRunsFurther: number;
+  /** The same comparison resynced before every step (LockstepOptions.resync), judged against the requested bound. */
+  resynced: { maxRelLossDiff: number; firstFailingStep: number | null; ok: boolean };
   ok: boolean;
 }
 
-/** Judges a comparison's largest relative loss difference against the bound its null model sets. */
-export async function judgeAgainstNull(request: CompareRequest, maxRelLossDiff: number): Promise<NullJudgement> {
-  const runs = await nullDivergence(request);
-  const bound = Math.max(request.bound ?? DEFAULT_LOSS_BOUND, ...runs.map((r) => r.maxRelLossDiff));
-  return { runs, bound, ok: maxRelLossDiff <= bound };
+/**
+ * A comparison beyond the requested bound passes only on two counts: free-running, it diverges
+ * no further than the null model's largest divergence (rounding alone moves runs that far
+ * apart); and resynced to identical weights before every step, every step stays within the
+ * requested bound (each step computes the same thing — the drift is amplified rounding, not a
+ * disagreement).
+ */
+export function judge(maxRelLossDiff: number, runs: NullRun[], resynced: NullJudgement['resynced'], requestedBound = DEFAULT_LOSS_BOUND): NullJudgement {
+  const bound = Math.max(requestedBound, ...runs.map((r) => r.maxRelLossDiff));
+  const nullRunsFurther = runs.filter((r) => r.maxRelLossDiff > maxRelLossDiff).length;
+  return { runs, bound, nullRunsFurther, resynced, ok: maxRelLossDiff <= bound && resynced.ok };
+}
+
+/** Measures the null model and the resynced comparison of a free-running comparison, and judges it by them. */
+export async function judgeAgainstNull(request: CompareRequest, maxRelLossDiff: number, options?: NullModelOptions): Promise<NullJudgement> {
+  const runs = await nullDivergence(request, options);
+  const r = await compareRun({ ...request, resync: true });
+  return judge(maxRelLossDiff, runs, { maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep, ok: r.ok }, request.bound);
 }
