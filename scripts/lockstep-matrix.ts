@@ -26,7 +26,6 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerName } from '../shared/engine/optimizers';
-import { median } from '../shared/median';
 import { PRESET_NAMES } from '../shared/presets';
 import type { TfjsBackend } from '../shared/tfjs/backend';
 import { DEFAULT_LOSS_BOUND } from '../shared/train/lockstep';
@@ -63,7 +62,6 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
       const nullModel = r.ok || values.resync ? null : await judgeAgainstNull(request, r.maxRelLossDiff);
       const nullRuns = nullModel?.runs ?? null;
       const bound = nullModel?.bound ?? DEFAULT_LOSS_BOUND;
-      const divergences = nullRuns?.map((n) => n.maxRelLossDiff) ?? [];
       const row = {
         backend, model, optimizer, resync: values.resync, lr: r.lr, steps: r.steps, bound, ok: nullModel?.ok ?? r.ok, firstStepOver1e4: r.firstFailingStep,
         maxRelLossDiff: r.maxRelLossDiff, maxAbsLossDiff: r.maxAbsLossDiff, maxAbsWeightDiff: r.maxAbsWeightDiff, maxAbsGradDiff: r.maxAbsGradDiff,
@@ -76,7 +74,7 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
           `|Δw| ${e(row.maxAbsWeightDiff)} |Δg| ${e(row.maxAbsGradDiff)} ms/step scratch ${row.scratchMsPerStep.toFixed(1)} tfjs ${row.tfjsMsPerStep.toFixed(1)} ` +
           `final loss ${row.finalScratchLoss.toFixed(4)} ${row.ok ? 'ok' : 'FAILED'}` +
           (nullModel
-            ? ` (null model, ${divergences.length} runs: ${e(Math.min(...divergences))} … ${e(bound)}, median ${e(median(divergences))}, ` +
+            ? ` (null model, ${nullModel.runs.length} runs: ${e(nullModel.spread.min)} … ${e(nullModel.spread.max)}, median ${e(nullModel.spread.median)}, ` +
               `${nullModel.nullRunsFurther} further; resynced ${e(nullModel.resynced.maxRelLossDiff)})`
             : '') +
           ` [heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB, ${tf.memory().numTensors} tensors]\n`,

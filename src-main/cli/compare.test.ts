@@ -59,11 +59,12 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
     expect(n.resynced.ok).toBe(false);
     expect(r.json.ok).toBe(false);
     expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/lockstep failed: resynced, step \d+'s relative loss difference exceeds 1e-12/);
     const text = cli('compare', '--model', 'fnn-10-tanh', '--optimizer', 'adam', '--steps', '12', '--bound', '1e-12', '--backend', 'cpu', '--null');
     expect(text.stdout).toMatch(/^null model \(the same mathematics, only rounding changed; 22 runs\): max relative \S+ … \S+, median \S+;$/m);
     expect(text.stdout).toMatch(/^ +\d+ of them diverge further than scratch vs tfjs; bound \S+$/m);
     expect(text.stdout).toMatch(/^resynced: +every step from identical weights, max relative \S+$/m);
-    expect(text.stdout.trim().split('\n').pop()).toMatch(/^FAILED: resynced, step \d+ exceeds 1e-12$/);
+    expect(text.stdout.trim().split('\n').pop()).toMatch(/^FAILED: resynced, step \d+'s relative loss difference exceeds 1e-12$/);
   }, 120_000);
 
   it('--resync: tfjs takes scratch\'s weights before every step, and the report says so', () => {

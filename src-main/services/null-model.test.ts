@@ -40,7 +40,7 @@ describe('judge', () => {
   const resyncedOk = { maxRelLossDiff: 3e-7, firstFailingStep: null, ok: true };
 
   it('bounds a free-running comparison by the null model\'s largest divergence', () => {
-    expect(judge(4e-3, runs, resyncedOk)).toEqual({ runs, bound: 5e-3, nullRunsFurther: 1, resynced: resyncedOk, ok: true });
+    expect(judge(4e-3, runs, resyncedOk)).toEqual({ runs, bound: 5e-3, spread: { min: 1e-3, median: 3e-3, max: 5e-3 }, nullRunsFurther: 1, resynced: resyncedOk, ok: true });
     expect(judge(5e-3, runs, resyncedOk).ok).toBe(true);
     expect(judge(5.1e-3, runs, resyncedOk)).toMatchObject({ nullRunsFurther: 0, ok: false });
   });

@@ -1,4 +1,5 @@
 import { ScratchEngine } from '../../shared/engine/scratch-engine';
+import { median } from '../../shared/median';
 import { resolveSpec } from '../../shared/engine/spec';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
@@ -49,7 +50,7 @@ const DEFAULT_NULL: Required<NullModelOptions> = { chunkCounts: [2, 3, 5], scrat
  *   seed: a difference the size of one rounding, as a weather forecast's ensemble perturbs its
  *   initial state. Where a network's training is chaotic (kinks such as a ReLU at 0 flipped by
  *   rounding, amplified every step) the divergence after N steps is a random variable spread
- *   over about a factor of two; one or two samples of it are no bound, sixteen show its spread.
+ *   over a factor of two or more; one or two samples of it are no bound, sixteen show its spread.
  *
  * Its divergence is what rounding alone, amplified by the training dynamics, does to a
  * lockstep run; a scratch-vs-tfjs divergence within it is no evidence that the engines compute
@@ -111,6 +112,8 @@ export interface NullJudgement {
   runs: NullRun[];
   /** The bound the free-running comparison is judged against: the larger of the requested bound and the null's largest divergence. */
   bound: number;
+  /** The null runs' largest relative loss differences: smallest, median, largest. */
+  spread: { min: number; median: number; max: number };
   /** How many null runs diverged further than the comparison: where it sits in what rounding alone does. */
   nullRunsFurther: number;
   /** The same comparison resynced before every step (LockstepOptions.resync), judged against the requested bound. */
@@ -126,9 +129,11 @@ export interface NullJudgement {
  * disagreement).
  */
 export function judge(maxRelLossDiff: number, runs: NullRun[], resynced: NullJudgement['resynced'], requestedBound = DEFAULT_LOSS_BOUND): NullJudgement {
-  const bound = Math.max(requestedBound, ...runs.map((r) => r.maxRelLossDiff));
-  const nullRunsFurther = runs.filter((r) => r.maxRelLossDiff > maxRelLossDiff).length;
-  return { runs, bound, nullRunsFurther, resynced, ok: maxRelLossDiff <= bound && resynced.ok };
+  const divergences = runs.map((r) => r.maxRelLossDiff);
+  const spread = { min: Math.min(...divergences), median: median(divergences), max: Math.max(...divergences) };
+  const bound = Math.max(requestedBound, spread.max);
+  const nullRunsFurther = divergences.filter((d) => d > maxRelLossDiff).length;
+  return { runs, bound, spread, nullRunsFurther, resynced, ok: maxRelLossDiff <= bound && resynced.ok };
 }
 
 /** Measures the null model and the resynced comparison of a free-running comparison, and judges it by them. */

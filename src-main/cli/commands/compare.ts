@@ -4,7 +4,6 @@ import { DEFAULT_CHECK_EVERY, DEFAULT_LOSS_BOUND } from '../../../shared/train/l
 import { compareRun } from '../../services/compare-run';
 import { checkEngineChoice } from '../../services/engines';
 import { judgeAgainstNull, type NullJudgement } from '../../services/null-model';
-import { median } from '../../../shared/median';
 import { intFlag, numberFlag, required } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../progress';
@@ -12,9 +11,9 @@ import { ProgressBar } from '../progress';
 const e = (x: number): string => x.toExponential(2);
 
 function nullModelLines(n: NullJudgement): string[] {
-  const divergences = n.runs.map((r) => r.maxRelLossDiff);
+  const { min, median, max } = n.spread;
   return [
-    `null model (the same mathematics, only rounding changed; ${n.runs.length} runs): max relative ${e(Math.min(...divergences))} … ${e(Math.max(...divergences))}, median ${e(median(divergences))};`,
+    `null model (the same mathematics, only rounding changed; ${n.runs.length} runs): max relative ${e(min)} … ${e(max)}, median ${e(median)};`,
     `           ${n.nullRunsFurther} of them diverge further than scratch vs tfjs; bound ${e(n.bound)}`,
     `resynced:  every step from identical weights, max relative ${e(n.resynced.maxRelLossDiff)}`,
   ];
@@ -65,19 +64,20 @@ export const compare: Command = {
     // A resynced comparison is judged against the bound itself: no drift accumulates for a null model to account for.
     const nullModel = withNull && !compared.ok && !request.resync ? await judgeAgainstNull(request, compared.maxRelLossDiff) : undefined;
     const r = nullModel ? { ...compared, bound: nullModel.bound, ok: nullModel.ok, nullModel } : compared;
+    const requestedBound = request.bound ?? DEFAULT_LOSS_BOUND;
+    const failure = !nullModel
+      ? `step ${r.firstFailingStep}'s relative loss difference exceeds ${requestedBound}`
+      : nullModel.resynced.ok
+        ? `${e(r.maxRelLossDiff)} is beyond the null model's largest divergence, ${e(nullModel.bound)}`
+        : `resynced, step ${nullModel.resynced.firstFailingStep}'s relative loss difference exceeds ${requestedBound}`;
     const text = [
       `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps${request.resync ? ', tfjs resynced to scratch\'s weights every step' : ''}`,
       `loss:      max |Ls − Lt| ${e(r.maxAbsLossDiff)}, max relative ${e(r.maxRelLossDiff)} (bound ${compared.bound})`,
       `weights:   max |Δ| ${e(r.maxAbsWeightDiff)};  gradients: max |Δ| ${e(r.maxAbsGradDiff)} (every ${DEFAULT_CHECK_EVERY}th step and the last)`,
       `ms/step:   ${r.engines.scratch} ${r.scratchMsPerStep.toFixed(2)}, ${r.engines.tfjs} ${r.tfjsMsPerStep.toFixed(2)}`,
       ...(nullModel ? nullModelLines(nullModel) : []),
-      r.ok ? 'ok' : nullModel ? `FAILED: ${nullModel.resynced.ok ? "beyond the null model's divergence" : `resynced, step ${nullModel.resynced.firstFailingStep} exceeds ${request.bound ?? DEFAULT_LOSS_BOUND}`}` : `FAILED: step ${r.firstFailingStep} exceeds the bound`,
+      r.ok ? 'ok' : `FAILED: ${failure}`,
     ].join('\n');
-    return {
-      json: { ...r },
-      text,
-      exitCode: r.ok ? 0 : 1,
-      reason: r.ok ? undefined : `lockstep failed: step ${r.firstFailingStep}'s relative loss difference exceeds ${r.bound}`,
-    };
+    return { json: { ...r }, text, exitCode: r.ok ? 0 : 1, reason: r.ok ? undefined : `lockstep failed: ${failure}` };
   },
 };
