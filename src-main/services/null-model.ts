@@ -1,6 +1,6 @@
 import { ScratchEngine } from '../../shared/engine/scratch-engine';
-import { median } from '../../shared/median';
 import { resolveSpec } from '../../shared/engine/spec';
+import { median } from '../../shared/median';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
 import type { TrainingEngine } from '../../shared/train/engine';
