@@ -1,6 +1,6 @@
 import { LockstepError } from '../errors';
 import { Rng } from '../engine/rng';
-import { MAX_TIME_STRETCH, type TrainingSettings } from './settings';
+import { checkTimeStretch, type TrainingSettings } from './settings';
 
 export type AugmentSettings = Pick<TrainingSettings, 'timeStretch' | 'timeShift' | 'timeMask' | 'freqMask'>;
 
@@ -23,8 +23,7 @@ export class Augmenter {
     private readonly channels: number,
     seed: number,
   ) {
-    const stretch = s.timeStretch ?? 0;
-    if (!(stretch >= 0 && stretch <= MAX_TIME_STRETCH)) throw new LockstepError(`timeStretch must be a number in 0…${MAX_TIME_STRETCH}, got ${stretch}`);
+    checkTimeStretch(s.timeStretch ?? 0);
     if ((s.freqMask ?? 0) > channels) throw new LockstepError(`freqMask must be at most the data's channels (${channels}), got ${s.freqMask}`);
     if ((s.timeShift ?? 0) >= frames) throw new LockstepError(`timeShift must be less than the data's frames (${frames}), got ${s.timeShift}`);
     if ((s.timeMask ?? 0) > frames) throw new LockstepError(`timeMask must be at most the data's frames (${frames}), got ${s.timeMask}`);

@@ -36,6 +36,12 @@ export interface TrainingSettings {
 /** Largest time stretch: a speed factor beyond 1 ± 0.5 no longer resembles the same speech. */
 export const MAX_TIME_STRETCH = 0.5;
 
+/** A time stretch, checked: a number in 0…MAX_TIME_STRETCH. */
+export function checkTimeStretch(f: unknown): number {
+  if (typeof f !== 'number' || !(f >= 0 && f <= MAX_TIME_STRETCH)) throw new LockstepError(`timeStretch must be a number in 0…${MAX_TIME_STRETCH}, got ${JSON.stringify(f)}`);
+  return f;
+}
+
 /** The optional settings the Trainer applies itself (schedule, augmentation, early stopping). */
 export const TRAINING_AID_KEYS = ['lrSchedule', 'warmupEpochs', 'decayEvery', 'decayFactor', 'timeStretch', 'timeShift', 'timeMask', 'freqMask', 'patience'] as const;
 
@@ -107,11 +113,7 @@ export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unkn
     settings.decayFactor = f;
   }
   if (settings.lrSchedule === 'step' && settings.decayEvery === undefined) throw new LockstepError(`lrSchedule 'step' needs decayEvery (epochs between decays)`);
-  if (s.timeStretch !== undefined) {
-    const f = s.timeStretch;
-    if (typeof f !== 'number' || !(f >= 0 && f <= MAX_TIME_STRETCH)) throw new LockstepError(`timeStretch must be a number in 0…${MAX_TIME_STRETCH}, got ${JSON.stringify(f)}`);
-    settings.timeStretch = f;
-  }
+  if (s.timeStretch !== undefined) settings.timeStretch = checkTimeStretch(s.timeStretch);
   for (const key of ['timeShift', 'timeMask', 'freqMask'] as const) if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
   if (s.patience !== undefined) settings.patience = positiveInt('patience', s.patience);
   return settings;

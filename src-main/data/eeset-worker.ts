@@ -6,7 +6,8 @@
  * thread: the source text of the self-contained feature parser and file processor, and the
  * parser's WebAssembly fast path (the compiled module is handed over, not recompiled). If the
  * worker cannot start or fails, the main thread redoes its share: the result never depends on
- * the worker. */
+ * the worker.
+ */
 import * as os from 'node:os';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { createFeatureParser } from './feature-parser';
