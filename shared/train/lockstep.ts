@@ -87,6 +87,12 @@ export function relativeLossDiff(reference: number, candidate: number): number {
   return Math.abs(reference - candidate) / Math.max(Math.abs(candidate), 1e-12);
 }
 
+/** The first 1-based step whose relative loss difference is beyond `bound` (NaN counts as beyond), or null. */
+export function firstStepOver(relLossDiffs: readonly number[], bound: number): number | null {
+  const failing = relLossDiffs.findIndex((d) => !(d <= bound));
+  return failing < 0 ? null : failing + 1;
+}
+
 const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
 export class LockstepEngine implements TrainingEngine {
@@ -166,14 +172,14 @@ export class LockstepEngine implements TrainingEngine {
     const last = this.checks[this.checks.length - 1];
     if (this.steps > 0 && last?.step !== this.steps) this.checkTensors();
     const s = this.perStep;
-    const failing = s.relLossDiff.findIndex((d) => !(d <= this.bound));
+    const firstFailingStep = firstStepOver(s.relLossDiff, this.bound);
     return {
       reference: this.reference.id,
       candidate: this.candidate.id,
       steps: this.steps,
       bound: this.bound,
-      ok: this.steps > 0 && failing < 0,
-      firstFailingStep: failing < 0 ? null : failing + 1,
+      ok: this.steps > 0 && firstFailingStep === null,
+      firstFailingStep,
       maxAbsLossDiff: maxOf(s.referenceLoss.map((l, i) => Math.abs(l - s.candidateLoss[i]))),
       maxRelLossDiff: maxOf(s.relLossDiff),
       maxAbsWeightDiff: maxOf(this.checks.flatMap((c) => Object.values(c.weights))),

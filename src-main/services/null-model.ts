@@ -4,7 +4,7 @@ import { median } from '../../shared/median';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
 import type { TrainingEngine } from '../../shared/train/engine';
-import { DEFAULT_LOSS_BOUND, lossTrajectory, relativeLossDiff, runLockstep, type LockstepRunOptions } from '../../shared/train/lockstep';
+import { DEFAULT_LOSS_BOUND, firstStepOver, lossTrajectory, relativeLossDiff, runLockstep, type LockstepRunOptions } from '../../shared/train/lockstep';
 import { nudgedByOneUlp } from '../../shared/train/perturb';
 import { compareRun, type CompareRequest } from './compare-run';
 import { wasmDirectory } from './engines';
@@ -90,8 +90,7 @@ export async function nullDivergence(request: CompareRequest, options: NullModel
   };
   const against = (reference: number[], candidate: string, losses: number[]): void => {
     const diffs = reference.map((loss, i) => relativeLossDiff(loss, losses[i]));
-    const failing = diffs.findIndex((d) => !(d <= bound));
-    runs.push({ candidate, maxRelLossDiff: Math.max(...diffs), firstFailingStep: failing < 0 ? null : failing + 1 });
+    runs.push({ candidate, maxRelLossDiff: Math.max(...diffs), firstFailingStep: firstStepOver(diffs, bound) });
   };
   if (otherBackend || tfjsUlpSamples > 0) {
     const tfjsReference = trajectory(await createTfjs(request.backend));
