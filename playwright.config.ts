@@ -20,7 +20,7 @@ if (process.env.LOCKSTEP_E2E_USER_DATA === undefined) {
 }
 const userData = process.env.LOCKSTEP_E2E_USER_DATA;
 
-/** CHROMIUM_PATH, else Debian's Chromium, else Playwright's own (scripts/ensure-browser.mjs installs it). */
+/** CHROMIUM_PATH, else Debian's Chromium, else Playwright's own (scripts/test-setup.mjs installs one). */
 const systemChromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const executablePath = existsSync(systemChromium) ? systemChromium : undefined;
 
