@@ -19,6 +19,7 @@ import { median } from '../shared/median';
 import { prepareData } from '../shared/train/prepare';
 import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
 import { EE_SET_DIR, timeTrainLoad, type LoadTimes } from './load-time';
+import { FAIR_BLAS_HINT, classifyPeerBlas, isFairPeer } from './peer-blas';
 import { checkTargets } from './targets';
 
 const { values: args } = parseArgs({
@@ -143,6 +144,14 @@ async function main(): Promise<void> {
     torchMissing = e instanceof Error ? e.message : String(e);
   }
   if (torchMissing) log(`torch: missing (${torchMissing})`);
+  const torchBlas = torchInfo
+    ? classifyPeerBlas((torchInfo.blasLibraries as string[] | undefined) ?? [], (torchInfo.blasInfo as string | null) ?? null)
+    : null;
+  const torchThreads = (torchInfo?.threads as number | undefined) ?? null;
+  // Ratios against a peer on the reference BLAS would measure Debian's packaging, not the engines.
+  const torchUnfair = torchBlas !== null && !isFairPeer(torchBlas) ? `torch runs the reference BLAS: ${FAIR_BLAS_HINT}; no ratios against it are reported` : null;
+  if (torchUnfair) log(`torch: ${torchUnfair}`);
+  const ratioPeer = (p: string): boolean => p !== 'scratch' && !(p === 'torch' && torchUnfair);
 
   const failures: string[] = [];
   const peers = PEERS.filter((p) => workers.has(p));
@@ -227,7 +236,7 @@ async function main(): Promise<void> {
     }
     const ratioTo = (field: 'msPerEpoch' | 'cpuMsPerEpoch') => {
       const base = networks[model].scratch?.[field];
-      return Object.fromEntries(PEERS.filter((p) => p !== 'scratch').map((p) => [p, base && networks[model][p] ? r3(networks[model][p]![field] / base) : null]));
+      return Object.fromEntries(PEERS.filter(ratioPeer).map((p) => [p, base && networks[model][p] ? r3(networks[model][p]![field] / base) : null]));
     };
     ratios[model] = ratioTo('msPerEpoch');
     cpuRatios[model] = ratioTo('cpuMsPerEpoch');
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
   }
   const peakRssMb = Object.fromEntries(PEERS.map((p) => [p, workers.has(p) ? r1(workers.get(p)!.lastRssMb) : null]));
   const medians = (field: 'msPerEpoch' | 'cpuMsPerEpoch') =>
-    Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).map(([p, c]) => [p, c?.[field] ?? null]))]));
+    Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).filter(([p]) => p === 'scratch' || ratioPeer(p)).map(([p, c]) => [p, c?.[field] ?? null]))]));
   const targets = checkTargets({ msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb });
   const cpuTargets = checkTargets({ msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb });
   const cpus = os.cpus();
@@ -262,6 +271,9 @@ async function main(): Promise<void> {
     targets,
     cpuTargets,
     torchMissing,
+    torchBlas,
+    torchThreads,
+    torchUnfair,
     failures,
   };
 
@@ -269,7 +281,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   const fmt = (c: Cell): string => (c ? `${Math.round(c.msPerEpoch)} (${Math.round(c.min)}–${Math.round(c.max)})${c.extrapolatedFromSteps ? ` ‡${c.extrapolatedFromSteps}` : ''}` : 'missing');
   out.push(`## ms per training epoch (train ${meta.n} examples, batch ${EPOCH_BATCH}, SGD lr ${BENCH_LR}; median (min–max) of ${CFG.repeats})`, '');
-  const others = PEERS.filter((p) => p !== 'scratch');
+  const others = PEERS.filter(ratioPeer);
   out.push(`| network | ${PEERS.join(' | ')} | ${others.map((p) => `${p}/scratch`).join(' | ')} |`);
   out.push(`|---|${PEERS.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
   for (const model of NETWORKS) {
@@ -293,9 +305,11 @@ async function main(): Promise<void> {
   out.push('', `train-split load: ${result.load === null ? 'n/a (no ee-set; demo data)' : loadLine(result.load)}`);
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
   const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
-  out.push('', '## targets (issue 5; ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');
+  out.push('', '## targets (ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');
   targets.forEach((t, i) => out.push(`| ${t.target} | ${t.value ?? '—'} | ${met(t.met)} | ${cpuTargets[i].value ?? '—'} | ${met(cpuTargets[i].met)} |`));
-  out.push('', `machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${result.machine.torch ?? 'missing'}, load avg ${result.machine.loadavg.join(' ')}`);
+  const torchLine = result.machine.torch === null ? 'missing' : `${result.machine.torch} (BLAS ${torchBlas}, ${torchThreads} thread${torchThreads === 1 ? '' : 's'})`;
+  out.push('', `machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${torchLine}, load avg ${result.machine.loadavg.join(' ')}`);
+  if (torchUnfair) out.push('', `torch: ${torchUnfair}`);
   if (failures.length) out.push('', 'failures:', ...failures.map((f) => `- ${f}`));
   if (args.json) {
     log(out.join('\n'));

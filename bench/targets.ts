@@ -1,4 +1,4 @@
-/** Issue 5's speed and memory targets, checked against one benchmark run's medians. */
+/** The speed and memory targets (issues 5 and 20), checked against one benchmark run's medians. */
 export interface TargetInput {
   /** ms per epoch (median) by network, then engine; null where the engine did not run. */
   msPerEpoch: Record<string, Record<string, number | null>>;
@@ -28,7 +28,7 @@ export function checkTargets({ msPerEpoch, loadMs, peakRssMb }: TargetInput): Ta
     return a != null && b != null && b > 0 ? a / b : null;
   };
   for (const model of COURSE_NETWORKS) {
-    atMost(`${model}: scratch / torch ≤ ${model === 'tdnn' ? 1 : 2}`, ratio(model, 'scratch', 'torch'), model === 'tdnn' ? 1 : 2);
+    atMost(`${model}: scratch / torch ≤ 1`, ratio(model, 'scratch', 'torch'), 1);
     atMost(`${model}: scratch / tfjs-wasm ≤ 1/3`, ratio(model, 'scratch', 'tfjs-wasm'), 1 / 3);
     atMost(`${model}: scratch / tfjs-cpu ≤ 1/20`, ratio(model, 'scratch', 'tfjs-cpu'), 1 / 20);
   }

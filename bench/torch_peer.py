@@ -174,6 +174,26 @@ class Slot:
         return float(loss), done
 
 
+def blas_in_use():
+    """The BLAS this process really runs (the runner classifies it): the BLAS/LAPACK libraries mapped after
+    a matrix product (Debian's torch links whichever libblas.so.3 the alternatives system points at), and
+    the BLAS torch was built for (BLAS_INFO in torch.__config__: 'mkl' where it is linked in statically)."""
+    a = torch.ones(64, 64)
+    (a @ a).sum().item()
+    libraries = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                name = os.path.basename(path).lower()
+                if path.startswith("/") and ("blas" in name or "lapack" in name or "mkl" in name):
+                    libraries.add(os.path.realpath(path))
+    except OSError:
+        pass
+    info = [part.split("=", 1)[1] for part in torch.__config__.show().replace(",", " ").split() if part.startswith("BLAS_INFO=")]
+    return {"blasLibraries": sorted(libraries), "blasInfo": info[0] if info else None}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -202,7 +222,7 @@ def main():
             slots[key] = s
         return slots[key]
 
-    reply({"ready": True, "engine": "torch", "torch": torch.__version__, "threads": torch.get_num_threads()})
+    reply({"ready": True, "engine": "torch", "torch": torch.__version__, "threads": torch.get_num_threads(), **blas_in_use()})
     for line in sys.stdin:
         c = json.loads(line)
         try:
