@@ -1,25 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Events, ResponseMessage, RunSummary } from '../../shared/protocol';
 import { connectLockstep, createWireClient, decodeMessage, encodeMessage, wireUrl, type WebSocketLike, type WireClient } from '../../shared/wire';
-import { runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
+import { droppedFolder, runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
 import { startBrowserHost, type BrowserHost } from './browser-host';
-
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(root, p).split(sep).join('/'));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
 
 /** Opens a raw socket and resolves with it once open (or rejects with the refusal's status). */
 function rawSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
@@ -182,7 +169,7 @@ describe('browser host', () => {
   });
 
   it('imports dropped files sent in chunks (large files in slices) and deletes the temporary copies', async () => {
-    const files = listFiles(fixture).map((rel) => ({ relativePath: `ee-set/${rel}`, data: readFileSync(join(fixture, rel)) }));
+    const files = droppedFolder(fixture, 'ee-set');
     const progress: number[] = [];
     const summary = await client.uploadFiles('ee-set', files, { chunkBytes: 20_000, onProgress: (sent) => progress.push(sent) });
     expect(summary.name).toBe('ee-set');
@@ -192,8 +179,8 @@ describe('browser host', () => {
     const total = files.reduce((n, f) => n + f.data.byteLength, 0);
     expect(progress.length).toBeGreaterThan(3);
     expect(progress.at(-1)).toBe(total);
-    // Same examples as importing the folder by path.
-    const byPath = await client.invoke('datasets.importPath', { path: fixture });
+    // Same examples as importing the folder by path (in the services: the socket may not).
+    const byPath = await host.services.invoke('datasets.importPath', { path: fixture });
     for (const i of [0, 5]) {
       const a = await client.invoke('datasets.example', { datasetId: summary.id, split: 'train', index: i });
       const b = await client.invoke('datasets.example', { datasetId: byPath.id, split: 'train', index: i });
@@ -206,12 +193,26 @@ describe('browser host', () => {
   });
 
   it('imports a single dropped archive as the dataset it holds', async () => {
-    const entries = Object.fromEntries(listFiles(fixture).map((rel) => [`ee-set/${rel}`, new Uint8Array(readFileSync(join(fixture, rel)))]));
+    const entries = Object.fromEntries(droppedFolder(fixture, 'ee-set').map((f) => [f.relativePath, new Uint8Array(f.data)]));
     const zip = zipSync(entries);
     const summary = await client.uploadFiles('ee-set.zip', [{ relativePath: 'ee-set.zip', data: zip }], { chunkBytes: 1000 });
     expect(summary.name).toBe('ee-set');
     expect(summary.splits.train?.kept).toBe(12);
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
+  });
+
+  it('refuses datasets.importPath over the socket: no file on the host is read or quoted', async () => {
+    const ws = await rawSocket(wsUrl);
+    const before = (await client.invoke('datasets.list', {})).map((d) => d.id);
+    for (const path of ['/etc/shadow', '/proc/self/environ', '/etc/passwd', fixture]) {
+      const reply = await exchange(ws, JSON.stringify({ kind: 'request', id: 1, method: 'datasets.importPath', params: { path } }));
+      expect(reply).toMatchObject({ id: 1, ok: false });
+      expect(reply.error).toBe(
+        'datasets.importPath: the browser host imports only files sent from the page (drop or pick them); importing by path is for the desktop app and the CLI',
+      );
+    }
+    ws.close();
+    expect((await client.invoke('datasets.list', {})).map((d) => d.id)).toEqual(before);
   });
 
   it('refuses upload paths that leave the upload folder', async () => {
@@ -224,8 +225,9 @@ describe('browser host', () => {
     await expect(client.invoke('uploads.finish', { uploadId })).rejects.toThrow(/no files arrived/);
     await expect(client.invoke('uploads.chunk', { uploadId, files: [{ relativePath: 'a.txt', data }] })).rejects.toThrow(/no upload/);
     // A single file that is not a dataset: the importer's message comes back.
+    // Its content is not quoted: nothing shows the file is a labels file.
     await expect(client.uploadFiles('notes.txt', [{ relativePath: 'notes.txt', data: new TextEncoder().encode('hello') }])).rejects.toThrow(
-      /^notes\.txt, line 1, field label: expected/,
+      /^notes\.txt, line 1, field label: expected .* found the single field \(not shown: no line of this file is a labels line\)$/,
     );
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { zipSync } from 'fflate';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { EventMessage, ResponseMessage } from '../../shared/protocol';
 import { decodeMessage, encodeMessage, WIRE_MAX_FRAME_BYTES, WireError } from '../../shared/wire';
+import { LockstepError } from '../../shared/errors';
 import { AppServices, errorMessage } from '../services/app-services';
 import { RENDERER_CSP } from './csp';
 
@@ -65,6 +66,15 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * Methods the socket may not call. The page sends its files (uploads.*); reading a path on this
+ * machine is for the desktop app (only paths its dialogs granted) and the CLI, never for
+ * whatever holds the socket's token.
+ */
+const REFUSED_OVER_SOCKET = new Map<string, string>([
+  ['datasets.importPath', 'the browser host imports only files sent from the page (drop or pick them); importing by path is for the desktop app and the CLI'],
+]);
+
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given), b = Buffer.from(token);
@@ -111,6 +121,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (message.kind !== 'request') throw new WireError(`expected kind 'request', got ${JSON.stringify(message.kind)}`);
       if (id < 0) throw new WireError('expected an integer request id ≥ 0');
       if (typeof message.method !== 'string') throw new WireError('expected a method name');
+      const refused = REFUSED_OVER_SOCKET.get(message.method);
+      if (refused) throw new LockstepError(`${message.method}: ${refused}`);
       const result = await services.handle(message.method, message.params ?? {});
       sendTo(ws, { kind: 'response', id, ok: true, result });
     } catch (e) {

@@ -63,6 +63,22 @@ describe('AppServices', () => {
     await expect(services.invoke('datasets.importPath', { path: join(dir.path, 'nothing') })).rejects.toThrow(/found nothing there/);
   });
 
+  it('quotes a labels file only once one of its lines has read as a labels line', async () => {
+    // A file that is not a dataset (as /etc/shadow or /proc/self/environ would be): nothing of it is shown.
+    const secret = join(dir.path, 'shadow');
+    writeFileSync(secret, 'root:$6$s3cret:19000:0:99999:7:::\n');
+    const refused = services.invoke('datasets.importPath', { path: secret });
+    await expect(refused).rejects.toThrow(/\/shadow, line 1, field label: expected .*found the single field \(not shown: no line of this file is a labels line\)$/);
+    await expect(refused).rejects.not.toThrow(/s3cret/);
+    writeFileSync(secret, 'SECRET_TOKEN=abc\0PATH=/bin\0');
+    await expect(services.invoke('datasets.importPath', { path: secret })).rejects.not.toThrow(/SECRET|abc/);
+    // A labels file (its first line reads as one): the bad line is quoted, to be fixed.
+    const labels = join(fixture, 'train', 'lab', 'bad.txt');
+    writeFileSync(labels, '0 train/feat/ex0.txt\nQ train/feat/ex1.txt\n');
+    await expect(services.invoke('datasets.importPath', { path: labels })).rejects.toThrow(/line 2, field label: expected an integer in 0–8, found 'Q'/);
+    rmSync(labels);
+  });
+
   let finished: RunSummary;
   it('trains on the demo in a worker: progress, epochs, states, results with confusion', async () => {
     const before = events.length;
