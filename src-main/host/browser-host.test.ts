@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Events, ResponseMessage, RunSummary } from '../../shared/protocol';
 import { connectLockstep, createWireClient, decodeMessage, encodeMessage, wireUrl, type WebSocketLike, type WireClient } from '../../shared/wire';
@@ -157,6 +157,28 @@ describe('browser host', () => {
     expect(fine).toMatchObject({ id: 10, ok: true });
     ws.close();
     expect((await client.invoke('datasets.list', {}))[0].id).toBe('demo');
+  });
+
+  it('refuses params nested deeper than 32 levels with a schema error, in text and binary frames', async () => {
+    const errors = vi.spyOn(console, 'error');
+    const ws = await rawSocket(wsUrl);
+    const nested = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    // The Dense layer, spec.layers.3, is level 4 of params: its units nest 100 000 levels below it.
+    const deepRequest = JSON.stringify({ kind: 'request', id: 3, method: 'runs.start', params: runParams() }).replace('"units":9', `"units":${nested(100_000)}`);
+    const expected = 'runs.start: spec.layers.3.units.a.a.a.a.…: expected at most 32 levels of nesting, found more';
+    expect(await exchange(ws, deepRequest)).toMatchObject({ id: 3, ok: false, error: expected });
+    // The same request as a binary frame (the framing that carries uploads).
+    const binary = encodeHeader(deepRequest.replace('"units":{', '"data":{"$bin":[0,1]},"units":{'), Uint8Array.from([7]));
+    expect(await exchange(ws, binary)).toMatchObject({ id: 3, ok: false, error: expected });
+    // 32 levels reach the schema (which refuses the unknown layer key); 33 do not.
+    const withLevels = (levels: number): string =>
+      JSON.stringify({ kind: 'request', id: 4, method: 'runs.start', params: runParams() }).replace('"units":9', `"units":9,"x":${nested(levels - 4)}`);
+    expect((await exchange(ws, withLevels(32))).error).toMatch(/unknown option 'x'/);
+    expect((await exchange(ws, withLevels(33))).error).toBe('runs.start: spec.layers.3.x.a.a.a.a.…: expected at most 32 levels of nesting, found more');
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+    ws.close();
+    expect((await client.invoke('app.info', {})).host).toBe('browser');
   });
 
   it('closes a socket that sends a frame over 80 MiB with 1009, and keeps serving', async () => {
