@@ -181,6 +181,55 @@ describe('browser host', () => {
     expect((await client.invoke('app.info', {})).host).toBe('browser');
   });
 
+  it('handles at most 64 requests of one connection at once, reading no more until one is answered', async () => {
+    let running = 0;
+    let most = 0;
+    const handle = vi.spyOn(host.services, 'handle').mockImplementation(async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      return {};
+    });
+    const ws = await rawSocket(wsUrl);
+    const n = 5000;
+    const answered = new Set<number>();
+    const all = new Promise<void>((resolve) =>
+      ws.on('message', (data: Buffer) => {
+        const message = decodeMessage(data.toString('utf8')) as ResponseMessage;
+        if (message.kind === 'response' && answered.add(message.id).size === n) resolve();
+      }),
+    );
+    for (let id = 0; id < n; id++) ws.send(JSON.stringify({ kind: 'request', id, method: 'app.info', params: {} }));
+    await all;
+    handle.mockRestore();
+    ws.close();
+    expect(most).toBe(64);
+  });
+
+  it('drops a connection that does not read while its unread replies pass the limit, and keeps serving others', async () => {
+    const other = await startBrowserHost({ userData: join(dir.path, 'unread'), rendererDir: renderer, port: 0, limits: { maxInFlight: 100_000, maxUnreadBytes: 256 * 1024 } });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const ws = await rawSocket(wireUrl(other.url));
+      ws.pause(); // this client reads nothing
+      let replies = 0;
+      ws.on('message', () => replies++);
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      const n = 3000;
+      for (let id = 0; id < n; id++) ws.send(JSON.stringify({ kind: 'request', id, method: 'app.info', params: {} }));
+      await vi.waitFor(() => expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^lockstep: dropped a browser connection that stopped reading \(\d+\.\d MiB unread\)$/)));
+      ws.resume();
+      expect(await closed).toBe(1006);
+      expect(replies).toBeLessThan(n);
+      const fresh = createWireClient(new WebSocket(wireUrl(other.url)) as unknown as Parameters<typeof createWireClient>[0]);
+      expect((await fresh.invoke('app.info', {})).host).toBe('browser');
+      fresh.close();
+    } finally {
+      warn.mockRestore();
+      await other.close();
+    }
+  });
+
   it('closes a socket that sends a frame over 80 MiB with 1009, and keeps serving', async () => {
     const ws = await rawSocket(wsUrl);
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));

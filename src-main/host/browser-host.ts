@@ -11,6 +11,7 @@ import { decodeMessage, encodeMessage, WIRE_MAX_FRAME_BYTES, WireError } from '.
 import { LockstepError } from '../../shared/errors';
 import { AppServices, errorMessage } from '../services/app-services';
 import { RENDERER_CSP } from './csp';
+import { DEFAULT_CONNECTION_LIMITS, limitInFlight, sendFrame, type ConnectionLimits } from './flow';
 
 /**
  * The browser host: the renderer's built files and the services, over HTTP and one WebSocket,
@@ -21,7 +22,8 @@ import { RENDERER_CSP } from './csp';
  *   a RequestMessage in the shared/wire.ts framing; each gets one ResponseMessage, and every
  *   services event is pushed to every client as an EventMessage. Malformed frames, unknown
  *   methods and bad params get an error response (id −1 when the request's id is unreadable);
- *   a frame over 80 MiB closes the socket with 1009. Nothing a client sends stops the host.
+ *   a frame over 80 MiB closes the socket with 1009. Nothing a client sends stops the host, and
+ *   a client that does not read its replies stops the host reading its requests (flow.ts).
  * - `GET /download/<exportId>?token=…`: a browser-host export (`runs.export`), a single file as
  *   is, a folder as a .zip.
  *
@@ -37,6 +39,8 @@ export interface BrowserHostOptions {
   port?: number;
   /** Fixed token (tests); default random. */
   token?: string;
+  /** Per-connection flow control (flow.ts); tests lower it. */
+  limits?: Partial<ConnectionLimits>;
   /** Passed to AppServices (tests: training options). */
   services?: Omit<ConstructorParameters<typeof AppServices>[1], 'host' | 'downloadUrl'>;
 }
@@ -96,10 +100,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const wss = new WebSocketServer({ noServer: true, maxPayload: WIRE_MAX_FRAME_BYTES });
   const clients = new Set<WebSocket>();
 
-  const sendTo = (ws: WebSocket, message: ResponseMessage | EventMessage): void => {
-    if (ws.readyState !== ws.OPEN) return;
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+
+  /** Resolves once the reply is written to the socket. */
+  const sendTo = async (ws: WebSocket, message: ResponseMessage | EventMessage): Promise<void> => {
     try {
-      ws.send(encodeMessage(message));
+      await sendFrame(ws, encodeMessage(message), limits);
     } catch (e) {
       console.error('lockstep: could not send to a browser client:', e);
     }
@@ -108,9 +114,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const offEvents = services.onAny((event, payload) => {
     if (!clients.size) return;
     const frame = encodeMessage({ kind: 'event', event, payload } satisfies EventMessage);
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
+    for (const ws of clients) void sendFrame(ws, frame, limits);
   });
 
+  /** Handles one request; resolves once its reply is written. */
   async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
     let id = -1;
     try {
@@ -124,16 +131,16 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       const refused = REFUSED_OVER_SOCKET.get(message.method);
       if (refused) throw new LockstepError(`${message.method}: ${refused}`);
       const result = await services.handle(message.method, message.params ?? {});
-      sendTo(ws, { kind: 'response', id, ok: true, result });
+      await sendTo(ws, { kind: 'response', id, ok: true, result });
     } catch (e) {
       const error = e instanceof WireError ? `bad message: ${e.message}` : errorMessage(e);
-      sendTo(ws, { kind: 'response', id, ok: false, error });
+      await sendTo(ws, { kind: 'response', id, ok: false, error });
     }
   }
 
   wss.on('connection', (ws) => {
     clients.add(ws);
-    ws.on('message', (data, isBinary) => void onMessage(ws, data, isBinary));
+    ws.on('message', limitInFlight(ws, limits.maxInFlight, (data, isBinary) => onMessage(ws, data, isBinary)));
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws)); // e.g. 1009 on an oversized frame: ws closes the socket
   });
