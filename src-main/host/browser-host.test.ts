@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -327,5 +328,32 @@ describe('browser host', () => {
     expect(String.fromCharCode(bytes[0], bytes[1])).toBe('PK');
     expect((await fetch(`${base}${url.pathname}`)).status).toBe(401);
     expect((await fetch(`${base}/download/ex-nope?token=${host.token}`)).status).toBe(404);
+  });
+
+  it('downloads regular files only: a link or a FIFO placed in an export is refused and not followed', async () => {
+    const run = (await client.invoke('runs.list', {})).find((r) => r.state === 'finished')!;
+    const base = `http://127.0.0.1:${host.port}`;
+    const exportDir = (downloadUrl: string): string => join(dir.path, 'user', 'exports', /\/download\/([^?]+)/.exec(downloadUrl)![1]);
+    const folder = await client.invoke('runs.export', { runId: run.id, format: 'checkpoint' });
+    const [top] = readdirSync(exportDir(folder.downloadUrl!));
+    symlinkSync('/etc/passwd', join(exportDir(folder.downloadUrl!), top, 'passwd'));
+    const linked = await fetch(new URL(folder.downloadUrl!, base));
+    expect(linked.status).toBe(403);
+    expect(await linked.text()).toBe(`${top}/passwd: expected a regular file, found a symbolic link; not served\n`);
+    rmSync(join(exportDir(folder.downloadUrl!), top, 'passwd'));
+    execFileSync('mkfifo', [join(exportDir(folder.downloadUrl!), top, 'pipe')]);
+    const fifo = await fetch(new URL(folder.downloadUrl!, base));
+    expect(fifo.status).toBe(403);
+    expect(await fifo.text()).toBe(`${top}/pipe: expected a regular file, found a special file (FIFO, socket or device); not served\n`);
+    // A single-file export swapped for a link to a folder or a file.
+    const file = await client.invoke('runs.export', { runId: run.id, format: 'npz' });
+    const [npz] = readdirSync(exportDir(file.downloadUrl!));
+    rmSync(join(exportDir(file.downloadUrl!), npz));
+    symlinkSync('/etc/passwd', join(exportDir(file.downloadUrl!), npz));
+    expect(await (await fetch(new URL(file.downloadUrl!, base))).text()).toBe(`${npz}: expected a regular file, found a symbolic link; not served\n`);
+    rmSync(join(exportDir(file.downloadUrl!), npz));
+    symlinkSync('/etc', join(exportDir(file.downloadUrl!), npz));
+    expect((await fetch(new URL(file.downloadUrl!, base))).status).toBe(403);
+    expect((await client.invoke('app.info', {})).host).toBe('browser');
   });
 });

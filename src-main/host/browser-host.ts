@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
@@ -8,9 +8,10 @@ import { zipSync } from 'fflate';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { EventMessage, ResponseMessage } from '../../shared/protocol';
 import { decodeMessage, encodeMessage, WIRE_MAX_FRAME_BYTES, WireError } from '../../shared/wire';
-import { LockstepError } from '../../shared/errors';
+import { isLockstepError, LockstepError } from '../../shared/errors';
 import { AppServices, errorMessage } from '../services/app-services';
 import { RENDERER_CSP } from './csp';
+import { readRegularFile } from './regular-file';
 import { DEFAULT_CONNECTION_LIMITS, limitInFlight, sendFrame, type ConnectionLimits } from './flow';
 
 /**
@@ -164,26 +165,41 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     res.end(body);
   }
 
+  /** An export's bytes: a file as is, a folder zipped; every file must be a regular one (regular-file.ts). */
+  function exportBody(entry: { name: string; path: string; isDirectory: boolean }): Uint8Array {
+    const read = (path: string, name: string): Uint8Array => {
+      try {
+        return readRegularFile(path);
+      } catch (e) {
+        throw isLockstepError(e) ? new LockstepError(`${name}: ${e.message}; not served`) : e;
+      }
+    };
+    if (!entry.isDirectory) return read(entry.path, entry.name);
+    const files: Record<string, Uint8Array> = {};
+    const walk = (dir: string): void => {
+      // Dirents describe the entries themselves: a link to a folder is not descended into.
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        const name = `${entry.name}/${relative(entry.path, p).split(sep).join('/')}`;
+        if (e.isDirectory()) walk(p);
+        else files[name] = read(p, name);
+      }
+    };
+    walk(entry.path);
+    return zipSync(files);
+  }
+
   function serveDownload(res: ServerResponse, exportId: string, head: boolean): void {
     const entry = services.exportEntry(exportId);
     if (!entry) return send(res, 404, 'no such export (it expires when the host restarts)\n');
     let body: Uint8Array;
-    let name = entry.name;
-    if (entry.isDirectory) {
-      const files: Record<string, Uint8Array> = {};
-      const walk = (dir: string): void => {
-        for (const e of readdirSync(dir, { withFileTypes: true })) {
-          const p = join(dir, e.name);
-          if (e.isDirectory()) walk(p);
-          else files[`${entry.name}/${relative(entry.path, p).split(sep).join('/')}`] = readFileSync(p);
-        }
-      };
-      walk(entry.path);
-      body = zipSync(files);
-      name += '.zip';
-    } else {
-      body = readFileSync(entry.path);
+    try {
+      body = exportBody(entry);
+    } catch (e) {
+      if (isLockstepError(e)) return send(res, 403, `${e.message}\n`);
+      throw e;
     }
+    const name = entry.isDirectory ? `${entry.name}.zip` : entry.name;
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
       'Content-Length': body.byteLength,
