@@ -304,6 +304,15 @@ describe('browser host', () => {
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
   });
 
+  it('names files in uploads.finish errors as they were dropped, never by the temp folder they were kept in', async () => {
+    const enc = new TextEncoder();
+    const loose = client.uploadFiles('loose', [{ relativePath: 'a.txt', data: enc.encode('a') }, { relativePath: 'b.txt', data: enc.encode('b') }]);
+    await expect(loose).rejects.toThrow(/^loose: expected a dataset root holding at least one of train\/, dev\/, eval\//);
+    const labels = client.uploadFiles('mine', [{ relativePath: 'mine/train/lab/t.txt', data: enc.encode('0 train/f/a.txt\n9 train/f/b.txt\n') }]);
+    await expect(labels).rejects.toThrow(/^train\/lab\/t\.txt, line 2, field label: expected an integer in 0–8, found '9'$/);
+    for (const refused of [loose, labels]) await expect(refused).rejects.not.toThrow(/uploads|up-|files|lockstep-test/);
+  });
+
   it('trains over the socket with events, and downloads the export with the token only', async () => {
     const run = await client.invoke('runs.start', runParams({ epochs: 1 }));
     const end = await new Promise<RunSummary>((resolve) => {
