@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
@@ -363,6 +363,32 @@ describe('browser host', () => {
     rmSync(join(exportDir(file.downloadUrl!), npz));
     symlinkSync('/etc', join(exportDir(file.downloadUrl!), npz));
     expect((await fetch(new URL(file.downloadUrl!, base))).status).toBe(403);
+    rmSync(join(exportDir(file.downloadUrl!), npz));
+    rmSync(join(exportDir(folder.downloadUrl!), top, 'pipe'));
     expect((await client.invoke('app.info', {})).host).toBe('browser');
+  });
+
+  it('keeps the user data private: the folder and everything the host wrote in it are 0700 folders and 0600 files', async () => {
+    // By now the host has imported uploads, trained, saved runs and exported (the tests above).
+    const userData = join(dir.path, 'user');
+    const modes = new Map<string, number>();
+    const walk = (path: string): void => {
+      modes.set(relative(userData, path) || '.', lstatSync(path).mode & 0o777);
+      if (lstatSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    };
+    walk(userData);
+    expect([...modes.keys()]).toEqual(expect.arrayContaining(['datasets', 'runs', 'uploads', 'exports']));
+    expect([...modes.keys()].some((p) => p.endsWith('checkpoint.json'))).toBe(true);
+    const loose = [...modes].filter(([p, mode]) => mode !== (lstatSync(join(userData, p)).isDirectory() ? 0o700 : 0o600));
+    expect(loose).toEqual([]);
+  });
+
+  it('makes an existing user-data folder left 0755 by an earlier version private', async () => {
+    const userData = join(dir.path, 'was-open');
+    mkdirSync(userData, { mode: 0o755 });
+    chmodSync(userData, 0o755);
+    const other = await startBrowserHost({ userData, rendererDir: renderer, port: 0 });
+    await other.close();
+    expect(lstatSync(userData).mode & 0o777).toBe(0o700);
   });
 });

@@ -10,6 +10,7 @@ import type { EventMessage, ResponseMessage } from '../../shared/protocol';
 import { decodeMessage, encodeMessage, WIRE_MAX_FRAME_BYTES, WireError } from '../../shared/wire';
 import { isLockstepError, LockstepError } from '../../shared/errors';
 import { AppServices, errorMessage } from '../services/app-services';
+import { makeUserDataPrivate } from '../services/private-data';
 import { RENDERER_CSP } from './csp';
 import { readRegularFile } from './regular-file';
 import { DEFAULT_CONNECTION_LIMITS, limitInFlight, sendFrame, type ConnectionLimits } from './flow';
@@ -90,6 +91,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(options.rendererDir);
   let port = 0;
+  makeUserDataPrivate(options.userData);
   const services = new AppServices(options.userData, {
     ...options.services,
     host: 'browser',
