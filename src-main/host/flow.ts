@@ -39,6 +39,8 @@ export function limitInFlight(
 ): (data: RawData, isBinary: boolean) => void {
   let inFlight = 0;
   const waiting: Array<[RawData, boolean]> = [];
+  // Requests not yet started when the client leaves are not run: nobody is there for their replies.
+  ws.once('close', () => void waiting.splice(0));
   const start = (data: RawData, isBinary: boolean): void => {
     inFlight++;
     void handle(data, isBinary).finally(() => {
