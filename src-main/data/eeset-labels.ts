@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { LockstepError } from '../../shared/errors';
-import { EE_SET_CLASSES } from '../../shared/data/dataset';
+import { EE_SET_CLASSES, SPLIT_NAMES } from '../../shared/data/dataset';
 import { errCode, insideRoot, toId, type RootContext } from './eeset-root';
 
 const NUM_CLASSES = EE_SET_CLASSES.length;
@@ -80,8 +80,11 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
   const seen = new Map<string, number>();
   const lines = text.split('\n');
   const maxLabel = NUM_CLASSES - 1;
-  // Until a line has parsed, the file may be anything a path names (/etc/shadow): quote none of it.
-  const shown = (s: string): string => (entries.length ? quote(s) : '(not shown: no line of this file is a labels line)');
+  // A file is quoted once it is known for a labels file: by its place in the course layout or by a
+  // line that parsed. Before that it may be anything a path names (/etc/shadow): quote none of it.
+  const [split, lab, name, ...deeper] = labelsRel.split(/[\\/]/);
+  const placed = (SPLIT_NAMES as readonly string[]).includes(split) && lab === 'lab' && name !== undefined && !deeper.length;
+  const shown = (s: string): string => (placed || entries.length ? quote(s) : '(not shown: no line of this file is a labels line)');
   for (let li = 0; li < lines.length; li++) {
     const raw = lines[li].trim();
     if (raw === '') continue;

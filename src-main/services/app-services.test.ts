@@ -63,7 +63,7 @@ describe('AppServices', () => {
     await expect(services.invoke('datasets.importPath', { path: join(dir.path, 'nothing') })).rejects.toThrow(/found nothing there/);
   });
 
-  it('quotes a labels file only once one of its lines has read as a labels line', async () => {
+  it('quotes a labels file only once it is known for one, by a line that parsed or by its place in the layout', async () => {
     // A file that is not a dataset (as /etc/shadow or /proc/self/environ would be): nothing of it is shown.
     const secret = join(dir.path, 'shadow');
     writeFileSync(secret, 'root:$6$s3cret:19000:0:99999:7:::\n');
@@ -72,10 +72,12 @@ describe('AppServices', () => {
     await expect(refused).rejects.not.toThrow(/s3cret/);
     writeFileSync(secret, 'SECRET_TOKEN=abc\0PATH=/bin\0');
     await expect(services.invoke('datasets.importPath', { path: secret })).rejects.not.toThrow(/SECRET|abc/);
-    // A labels file (its first line reads as one): the bad line is quoted, to be fixed.
+    // A labels file, known by a line that parsed or by its place in the course layout: quoted, to be fixed.
+    writeFileSync(secret, '0 ex0.txt\nQ ex1.txt\n');
+    await expect(services.invoke('datasets.importPath', { path: secret })).rejects.toThrow(/shadow, line 2, field label: expected an integer in 0–8, found 'Q'$/);
     const labels = join(fixture, 'train', 'lab', 'bad.txt');
-    writeFileSync(labels, '0 train/feat/ex0.txt\nQ train/feat/ex1.txt\n');
-    await expect(services.invoke('datasets.importPath', { path: labels })).rejects.toThrow(/line 2, field label: expected an integer in 0–8, found 'Q'/);
+    writeFileSync(labels, 'Q train/feat/ex1.txt\n');
+    await expect(services.invoke('datasets.importPath', { path: labels })).rejects.toThrow(/^train\/lab\/bad\.txt, line 1, field label: expected an integer in 0–8, found 'Q'$/);
     rmSync(labels);
   });
 
