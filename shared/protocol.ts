@@ -387,6 +387,7 @@ export interface LockstepApi {
  * so a request nested thousands deep is refused before any of them sees it.
  */
 export const MAX_PARAMS_DEPTH = 32;
+const PLAIN = [Object.prototype, null];
 
 /** The path (keys from params down) to the first array or object deeper than `limit`, or null. Iterative. */
 export function tooDeep(params: unknown, limit: number): string[] | null {
@@ -396,13 +397,16 @@ export function tooDeep(params: unknown, limit: number): string[] | null {
     const { value, depth } = node;
     const isArray = Array.isArray(value);
     // Only plain arrays and objects: a Uint8Array of an upload is data, not nesting.
-    if (!isArray && !(value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value)))) continue;
+    const plainObject = typeof value === 'object' && value !== null && PLAIN.includes(Object.getPrototypeOf(value));
+    if (!isArray && !plainObject) continue;
     if (depth > limit) {
       const path: string[] = [];
       for (let n: Node | null = node; n?.parent; n = n.parent) path.unshift(n.key);
       return path;
     }
-    for (const [key, child] of Object.entries(value as object)) stack.push({ value: child, depth: depth + 1, key, parent: node });
+    for (const [key, child] of Object.entries(value as object)) {
+      stack.push({ value: child, depth: depth + 1, key, parent: node });
+    }
   }
   return null;
 }

@@ -91,7 +91,8 @@ function attachBinaries(root: unknown, blob: Uint8Array): unknown {
     const keys = Object.keys(value);
     if (!Array.isArray(value) && keys.length === 1 && keys[0] === '$bin') {
       const ref = (value as { $bin: unknown }).$bin;
-      if (!Array.isArray(ref) || ref.length !== 2 || !ref.every((n) => Number.isSafeInteger(n) && n >= 0) || ref[0] + ref[1] > blob.byteLength) {
+      const valid = Array.isArray(ref) && ref.length === 2 && ref.every((n) => Number.isSafeInteger(n) && n >= 0);
+      if (!valid || ref[0] + ref[1] > blob.byteLength) {
         throw new WireError('malformed binary frame (an attachment lies outside the frame)');
       }
       parent[key] = blob.subarray(ref[0], ref[0] + ref[1]);

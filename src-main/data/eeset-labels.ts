@@ -83,8 +83,9 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
   // A file is quoted once it is known for a labels file: by its place in the course layout or by a
   // line that parsed. Before that it may be anything a path names (/etc/shadow): quote none of it.
   const [split, lab, name, ...deeper] = labelsRel.split(/[\\/]/);
-  const placed = (SPLIT_NAMES as readonly string[]).includes(split) && lab === 'lab' && name !== undefined && !deeper.length;
-  const shown = (s: string): string => (placed || entries.length ? quote(s) : '(not shown: no line of this file is a labels line)');
+  const placed = SPLIT_NAMES.some((s) => s === split) && lab === 'lab' && !!name && !deeper.length;
+  const shown = (s: string): string =>
+    placed || entries.length ? quote(s) : '(not shown: no line of this file is a labels line)';
   for (let li = 0; li < lines.length; li++) {
     const raw = lines[li].trim();
     if (raw === '') continue;

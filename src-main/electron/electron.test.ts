@@ -146,7 +146,9 @@ describe('main process', () => {
     h.resolveReady!();
     await new Promise((r) => setTimeout(r, 20));
     // The user data is the user's alone: the folder, and what the services made in it.
-    for (const d of [userData.path, join(userData.path, 'datasets'), join(userData.path, 'runs')]) expect(statSync(d).mode & 0o777).toBe(0o700);
+    for (const d of [userData.path, join(userData.path, 'datasets'), join(userData.path, 'runs')]) {
+      expect(statSync(d).mode & 0o777).toBe(0o700);
+    }
     const win = h.windows[0] as { options: { webPreferences: Record<string, unknown> }; loaded: string; webContents: { mainFrame: unknown; events: Map<string, (...a: unknown[]) => unknown> } };
     expect(win.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     expect(win.loaded).toMatch(/renderer[\\/]index\.html$/);

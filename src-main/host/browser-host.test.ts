@@ -165,17 +165,23 @@ describe('browser host', () => {
     const ws = await rawSocket(wsUrl);
     const nested = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
     // The Dense layer, spec.layers.3, is level 4 of params: its units nest 100 000 levels below it.
-    const deepRequest = JSON.stringify({ kind: 'request', id: 3, method: 'runs.start', params: runParams() }).replace('"units":9', `"units":${nested(100_000)}`);
+    const startRequest = (id: number, units: string): string => {
+      const request = { kind: 'request', id, method: 'runs.start', params: runParams() };
+      return JSON.stringify(request).replace('"units":9', `"units":${units}`);
+    };
+    const deepRequest = startRequest(3, nested(100_000));
     const expected = 'runs.start: spec.layers.3.units.a.a.a.a.…: expected at most 32 levels of nesting, found more';
     expect(await exchange(ws, deepRequest)).toMatchObject({ id: 3, ok: false, error: expected });
     // The same request as a binary frame (the framing that carries uploads).
-    const binary = encodeHeader(deepRequest.replace('"units":{', '"data":{"$bin":[0,1]},"units":{'), Uint8Array.from([7]));
+    const withAttachment = deepRequest.replace('"units":{', '"data":{"$bin":[0,1]},"units":{');
+    const binary = encodeHeader(withAttachment, Uint8Array.from([7]));
     expect(await exchange(ws, binary)).toMatchObject({ id: 3, ok: false, error: expected });
     // 32 levels reach the schema (which refuses the unknown layer key); 33 do not.
-    const withLevels = (levels: number): string =>
-      JSON.stringify({ kind: 'request', id: 4, method: 'runs.start', params: runParams() }).replace('"units":9', `"units":9,"x":${nested(levels - 4)}`);
+    const withLevels = (levels: number): string => startRequest(4, `9,"x":${nested(levels - 4)}`);
     expect((await exchange(ws, withLevels(32))).error).toMatch(/unknown option 'x'/);
-    expect((await exchange(ws, withLevels(33))).error).toBe('runs.start: spec.layers.3.x.a.a.a.a.…: expected at most 32 levels of nesting, found more');
+    expect((await exchange(ws, withLevels(33))).error).toBe(
+      'runs.start: spec.layers.3.x.a.a.a.a.…: expected at most 32 levels of nesting, found more',
+    );
     expect(errors).not.toHaveBeenCalled();
     errors.mockRestore();
     ws.close();
@@ -207,8 +213,10 @@ describe('browser host', () => {
     expect(most).toBe(64);
   });
 
-  it('drops a connection that does not read while its unread replies pass the limit, and keeps serving others', async () => {
-    const other = await startBrowserHost({ userData: join(dir.path, 'unread'), rendererDir: renderer, port: 0, limits: { maxInFlight: 100_000, maxUnreadBytes: 256 * 1024 } });
+  it('drops a connection that does not read once its unread replies pass the limit; others are served', async () => {
+    const limits = { maxInFlight: 100_000, maxUnreadBytes: 256 * 1024 };
+    const userData = join(dir.path, 'unread');
+    const other = await startBrowserHost({ userData, rendererDir: renderer, port: 0, limits });
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const ws = await rawSocket(wireUrl(other.url));
@@ -218,11 +226,12 @@ describe('browser host', () => {
       const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
       const n = 3000;
       for (let id = 0; id < n; id++) ws.send(JSON.stringify({ kind: 'request', id, method: 'app.info', params: {} }));
-      await vi.waitFor(() => expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^lockstep: dropped a browser connection that stopped reading \(\d+\.\d MiB unread\)$/)));
+      const dropped = /^lockstep: dropped a browser connection that stopped reading \(\d+\.\d MiB unread\)$/;
+      await vi.waitFor(() => expect(warn).toHaveBeenCalledWith(expect.stringMatching(dropped)));
       ws.resume();
       expect(await closed).toBe(1006);
       expect(replies).toBeLessThan(n);
-      const fresh = createWireClient(new WebSocket(wireUrl(other.url)) as unknown as Parameters<typeof createWireClient>[0]);
+      const fresh = createWireClient(new WebSocket(wireUrl(other.url)) as unknown as WebSocketLike);
       expect((await fresh.invoke('app.info', {})).host).toBe('browser');
       fresh.close();
     } finally {
@@ -265,7 +274,7 @@ describe('browser host', () => {
   });
 
   it('imports a single dropped archive as the dataset it holds', async () => {
-    const entries = Object.fromEntries(droppedFolder(fixture, 'ee-set').map((f) => [f.relativePath, new Uint8Array(f.data)]));
+    const entries = Object.fromEntries(droppedFolder(fixture, 'ee-set').map((f) => [f.relativePath, f.data]));
     const zip = zipSync(entries);
     const summary = await client.uploadFiles('ee-set.zip', [{ relativePath: 'ee-set.zip', data: zip }], { chunkBytes: 1000 });
     expect(summary.name).toBe('ee-set');
@@ -277,10 +286,12 @@ describe('browser host', () => {
     const ws = await rawSocket(wsUrl);
     const before = (await client.invoke('datasets.list', {})).map((d) => d.id);
     for (const path of ['/etc/shadow', '/proc/self/environ', '/etc/passwd', fixture]) {
-      const reply = await exchange(ws, JSON.stringify({ kind: 'request', id: 1, method: 'datasets.importPath', params: { path } }));
+      const request = { kind: 'request', id: 1, method: 'datasets.importPath', params: { path } };
+      const reply = await exchange(ws, JSON.stringify(request));
       expect(reply).toMatchObject({ id: 1, ok: false });
       expect(reply.error).toBe(
-        'datasets.importPath: the browser host imports only files sent from the page (drop or pick them); importing by path is for the desktop app and the CLI',
+        'datasets.importPath: the browser host imports only files sent from the page (drop or pick them); ' +
+          'importing by path is for the desktop app and the CLI',
       );
     }
     ws.close();
@@ -299,17 +310,17 @@ describe('browser host', () => {
     // A single file that is not a dataset: the importer's message comes back.
     // Its content is not quoted: nothing shows the file is a labels file.
     await expect(client.uploadFiles('notes.txt', [{ relativePath: 'notes.txt', data: new TextEncoder().encode('hello') }])).rejects.toThrow(
-      /^notes\.txt, line 1, field label: expected .* found the single field \(not shown: no line of this file is a labels line\)$/,
+      /^notes\.txt, line 1, field label: expected .* \(not shown: no line of this file is a labels line\)$/,
     );
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
   });
 
-  it('names files in uploads.finish errors as they were dropped, never by the temp folder they were kept in', async () => {
-    const enc = new TextEncoder();
-    const loose = client.uploadFiles('loose', [{ relativePath: 'a.txt', data: enc.encode('a') }, { relativePath: 'b.txt', data: enc.encode('b') }]);
-    await expect(loose).rejects.toThrow(/^loose: expected a dataset root holding at least one of train\/, dev\/, eval\//);
-    const labels = client.uploadFiles('mine', [{ relativePath: 'mine/train/lab/t.txt', data: enc.encode('0 train/f/a.txt\n9 train/f/b.txt\n') }]);
-    await expect(labels).rejects.toThrow(/^train\/lab\/t\.txt, line 2, field label: expected an integer in 0–8, found '9'$/);
+  it('names files in uploads.finish errors as they were dropped, never by the temp folder that kept them', async () => {
+    const file = (relativePath: string, text: string) => ({ relativePath, data: new TextEncoder().encode(text) });
+    const loose = client.uploadFiles('loose', [file('a.txt', 'a'), file('b.txt', 'b')]);
+    await expect(loose).rejects.toThrow(/^loose: expected a dataset root holding at least one of train\//);
+    const labels = client.uploadFiles('mine', [file('mine/train/lab/t.txt', '0 train/f/a.txt\n9 f/b.txt\n')]);
+    await expect(labels).rejects.toThrow(/^train\/lab\/t\.txt, line 2, field label: expected an integer .* found '9'/);
     for (const refused of [loose, labels]) await expect(refused).rejects.not.toThrow(/uploads|up-|files|lockstep-test/);
   });
 
@@ -342,7 +353,8 @@ describe('browser host', () => {
   it('downloads regular files only: a link or a FIFO placed in an export is refused and not followed', async () => {
     const run = (await client.invoke('runs.list', {})).find((r) => r.state === 'finished')!;
     const base = `http://127.0.0.1:${host.port}`;
-    const exportDir = (downloadUrl: string): string => join(dir.path, 'user', 'exports', /\/download\/([^?]+)/.exec(downloadUrl)![1]);
+    const exportDir = (downloadUrl: string): string =>
+      join(dir.path, 'user', 'exports', /\/download\/([^?]+)/.exec(downloadUrl)![1]);
     const folder = await client.invoke('runs.export', { runId: run.id, format: 'checkpoint' });
     const [top] = readdirSync(exportDir(folder.downloadUrl!));
     symlinkSync('/etc/passwd', join(exportDir(folder.downloadUrl!), top, 'passwd'));
@@ -353,13 +365,16 @@ describe('browser host', () => {
     execFileSync('mkfifo', [join(exportDir(folder.downloadUrl!), top, 'pipe')]);
     const fifo = await fetch(new URL(folder.downloadUrl!, base));
     expect(fifo.status).toBe(403);
-    expect(await fifo.text()).toBe(`${top}/pipe: expected a regular file, found a special file (FIFO, socket or device); not served\n`);
+    expect(await fifo.text()).toBe(
+      `${top}/pipe: expected a regular file, found a special file (FIFO, socket or device); not served\n`,
+    );
     // A single-file export swapped for a link to a folder or a file.
     const file = await client.invoke('runs.export', { runId: run.id, format: 'npz' });
     const [npz] = readdirSync(exportDir(file.downloadUrl!));
     rmSync(join(exportDir(file.downloadUrl!), npz));
     symlinkSync('/etc/passwd', join(exportDir(file.downloadUrl!), npz));
-    expect(await (await fetch(new URL(file.downloadUrl!, base))).text()).toBe(`${npz}: expected a regular file, found a symbolic link; not served\n`);
+    const swapped = await fetch(new URL(file.downloadUrl!, base));
+    expect(await swapped.text()).toBe(`${npz}: expected a regular file, found a symbolic link; not served\n`);
     rmSync(join(exportDir(file.downloadUrl!), npz));
     symlinkSync('/etc', join(exportDir(file.downloadUrl!), npz));
     expect((await fetch(new URL(file.downloadUrl!, base))).status).toBe(403);
@@ -368,7 +383,7 @@ describe('browser host', () => {
     expect((await client.invoke('app.info', {})).host).toBe('browser');
   });
 
-  it('keeps the user data private: the folder and everything the host wrote in it are 0700 folders and 0600 files', async () => {
+  it('keeps the user data private: it and all the host wrote in it are 0700 folders and 0600 files', async () => {
     // By now the host has imported uploads, trained, saved runs and exported (the tests above).
     const userData = join(dir.path, 'user');
     const modes = new Map<string, number>();
@@ -379,7 +394,8 @@ describe('browser host', () => {
     walk(userData);
     expect([...modes.keys()]).toEqual(expect.arrayContaining(['datasets', 'runs', 'uploads', 'exports']));
     expect([...modes.keys()].some((p) => p.endsWith('checkpoint.json'))).toBe(true);
-    const loose = [...modes].filter(([p, mode]) => mode !== (lstatSync(join(userData, p)).isDirectory() ? 0o700 : 0o600));
+    const isDir = (p: string): boolean => lstatSync(join(userData, p)).isDirectory();
+    const loose = [...modes].filter(([p, mode]) => mode !== (isDir(p) ? 0o700 : 0o600));
     expect(loose).toEqual([]);
   });
 

@@ -78,7 +78,11 @@ const CONTENT_TYPES: Record<string, string> = {
  * whatever holds the socket's token.
  */
 const REFUSED_OVER_SOCKET = new Map<string, string>([
-  ['datasets.importPath', 'the browser host imports only files sent from the page (drop or pick them); importing by path is for the desktop app and the CLI'],
+  [
+    'datasets.importPath',
+    'the browser host imports only files sent from the page (drop or pick them); ' +
+      'importing by path is for the desktop app and the CLI',
+  ],
 ]);
 
 function sameToken(given: string | null, token: string): boolean {

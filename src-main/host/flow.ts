@@ -25,7 +25,8 @@ export function sendFrame(ws: WebSocket, frame: string | Uint8Array, limits: Con
   if (ws.readyState !== ws.OPEN) return Promise.resolve();
   const written = new Promise<void>((resolve) => ws.send(frame, () => resolve()));
   if (ws.bufferedAmount > limits.maxUnreadBytes) {
-    console.warn(`lockstep: dropped a browser connection that stopped reading (${(ws.bufferedAmount / 1024 ** 2).toFixed(1)} MiB unread)`);
+    const unread = (ws.bufferedAmount / 1024 ** 2).toFixed(1);
+    console.warn(`lockstep: dropped a browser connection that stopped reading (${unread} MiB unread)`);
     ws.terminate();
   }
   return written;

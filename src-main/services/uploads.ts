@@ -185,7 +185,9 @@ export class Uploads {
  */
 function asDropped(message: string, upload: Upload): string {
   let out = message;
-  for (const dir of [upload.filesDir, `${upload.id}/files`]) out = out.split(dir + sep).join('').split(dir + '/').join('').split(dir).join(upload.name);
+  for (const dir of [upload.filesDir, `${upload.id}/files`]) {
+    out = out.split(dir + sep).join('').split(dir + '/').join('').split(dir).join(upload.name);
+  }
   return out;
 }
 
