@@ -381,9 +381,44 @@ export interface LockstepApi {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 }
 
+/**
+ * How deeply params may nest (params itself is level 1). The deepest real request, an experiment
+ * whose grid sets whole layers, stays under 12; zod, JSON.stringify and structuredClone recurse,
+ * so a request nested thousands deep is refused before any of them sees it.
+ */
+export const MAX_PARAMS_DEPTH = 32;
+const PLAIN = [Object.prototype, null];
+
+/** The path (keys from params down) to the first array or object deeper than `limit`, or null. Iterative. */
+export function tooDeep(params: unknown, limit: number): string[] | null {
+  type Node = { value: unknown; depth: number; key: string; parent: Node | null };
+  const stack: Node[] = [{ value: params, depth: 1, key: '', parent: null }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    const { value, depth } = node;
+    const isArray = Array.isArray(value);
+    // Only plain arrays and objects: a Uint8Array of an upload is data, not nesting.
+    const plainObject = typeof value === 'object' && value !== null && PLAIN.includes(Object.getPrototypeOf(value));
+    if (!isArray && !plainObject) continue;
+    if (depth > limit) {
+      const path: string[] = [];
+      for (let n: Node | null = node; n?.parent; n = n.parent) path.unshift(n.key);
+      return path;
+    }
+    for (const [key, child] of Object.entries(value as object)) {
+      stack.push({ value: child, depth: depth + 1, key, parent: node });
+    }
+  }
+  return null;
+}
+
 /** Validates a request's params against its method's schema; the message names the field. */
 export function parseParams<M extends Method>(method: string, params: unknown): { method: M; params: Params<M> } {
   if (!Object.hasOwn(methods, method)) throw new Error(`unknown method '${method}'`);
+  const deep = tooDeep(params, MAX_PARAMS_DEPTH);
+  if (deep) {
+    const where = deep.slice(0, 8).map((key) => key.slice(0, 40)).join('.') + (deep.length > 8 ? '.…' : '');
+    throw new Error(`${method}: ${where}: expected at most ${MAX_PARAMS_DEPTH} levels of nesting, found more`);
+  }
   const result = methods[method as M].safeParse(params);
   if (!result.success) {
     const issue = result.error.issues[0];

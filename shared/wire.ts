@@ -68,13 +68,39 @@ export function encodeMessage(message: unknown): string | Uint8Array {
   return out;
 }
 
-function parseJson(text: string, reviver?: (key: string, value: unknown) => unknown): unknown {
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text, reviver);
+    return JSON.parse(text);
   } catch (e) {
-    if (e instanceof WireError) throw e;
     throw new WireError(`malformed JSON (${(e as Error).message})`);
   }
+}
+
+/**
+ * Replaces each {"$bin": [offset, length]} in a decoded header by its bytes. Iterative, not a
+ * JSON.parse reviver: a reviver recurses, and a header nested 100 000 deep would overflow the
+ * stack before protocol.ts could refuse its depth.
+ */
+function attachBinaries(root: unknown, blob: Uint8Array): unknown {
+  const holder: Record<string, unknown> = { root };
+  const stack: Array<[Record<string, unknown>, string]> = [[holder, 'root']];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [parent, key] = top;
+    const value = parent[key];
+    if (!value || typeof value !== 'object') continue;
+    const keys = Object.keys(value);
+    if (!Array.isArray(value) && keys.length === 1 && keys[0] === '$bin') {
+      const ref = (value as { $bin: unknown }).$bin;
+      const valid = Array.isArray(ref) && ref.length === 2 && ref.every((n) => Number.isSafeInteger(n) && n >= 0);
+      if (!valid || ref[0] + ref[1] > blob.byteLength) {
+        throw new WireError('malformed binary frame (an attachment lies outside the frame)');
+      }
+      parent[key] = blob.subarray(ref[0], ref[0] + ref[1]);
+    } else {
+      for (const k of keys) stack.push([value as Record<string, unknown>, k]);
+    }
+  }
+  return holder.root;
 }
 
 /** Decodes a text or binary frame; throws WireError for anything malformed. */
@@ -99,20 +125,7 @@ export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView): unk
   } catch {
     throw new WireError('malformed binary frame (header is not UTF-8)');
   }
-  const blob = bytes.subarray(8 + headerLength);
-  return parseJson(header, (_key, value) => {
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === '$bin') {
-        const ref = (value as { $bin: unknown }).$bin;
-        if (!Array.isArray(ref) || ref.length !== 2 || !ref.every((n) => Number.isSafeInteger(n) && n >= 0) || ref[0] + ref[1] > blob.byteLength) {
-          throw new WireError('malformed binary frame (an attachment lies outside the frame)');
-        }
-        return blob.subarray(ref[0], ref[0] + ref[1]);
-      }
-    }
-    return value;
-  });
+  return attachBinaries(parseJson(header), bytes.subarray(8 + headerLength));
 }
 
 // ---- client ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { LockstepError } from '../../shared/errors';
-import { EE_SET_CLASSES } from '../../shared/data/dataset';
+import { EE_SET_CLASSES, SPLIT_NAMES } from '../../shared/data/dataset';
 import { errCode, insideRoot, toId, type RootContext } from './eeset-root';
 
 const NUM_CLASSES = EE_SET_CLASSES.length;
@@ -80,6 +80,12 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
   const seen = new Map<string, number>();
   const lines = text.split('\n');
   const maxLabel = NUM_CLASSES - 1;
+  // A file is quoted once it is known for a labels file: by its place in the course layout or by a
+  // line that parsed. Before that it may be anything a path names (/etc/shadow): quote none of it.
+  const [split, lab, name, ...deeper] = labelsRel.split(/[\\/]/);
+  const placed = SPLIT_NAMES.some((s) => s === split) && lab === 'lab' && !!name && !deeper.length;
+  const shown = (s: string): string =>
+    placed || entries.length ? quote(s) : '(not shown: no line of this file is a labels line)';
   for (let li = 0; li < lines.length; li++) {
     const raw = lines[li].trim();
     if (raw === '') continue;
@@ -89,20 +95,20 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
     const labelTok = fields[0];
     if (fields.length === 1) {
       if (INTEGER.test(labelTok)) {
-        throw new LockstepError(`expected '<label> <path>', found the label ${quote(labelTok)} and no path`, where('path'));
+        throw new LockstepError(`expected '<label> <path>', found the label ${shown(labelTok)} and no path`, where('path'));
       }
       throw new LockstepError(
-        `expected '<label> <path>' with an integer label in 0–${maxLabel}, found the single field ${quote(labelTok)}`,
+        `expected '<label> <path>' with an integer label in 0–${maxLabel}, found the single field ${shown(labelTok)}`,
         where('label'),
       );
     }
     const label = INTEGER.test(labelTok) ? Number(labelTok) : NaN;
     if (!(label >= 0 && label <= maxLabel)) {
-      throw new LockstepError(`expected an integer in 0–${maxLabel}, found ${quote(labelTok)}`, where('label'));
+      throw new LockstepError(`expected an integer in 0–${maxLabel}, found ${shown(labelTok)}`, where('label'));
     }
     if (fields.length > 2) {
       throw new LockstepError(
-        `expected one path without spaces after the label, found ${fields.length - 1} fields ${quote(fields.slice(1).join(' '))}`,
+        `expected one path without spaces after the label, found ${fields.length - 1} fields ${shown(fields.slice(1).join(' '))}`,
         where('path'),
       );
     }
@@ -114,13 +120,13 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
       abs = ctx.root.endsWith('/') ? ctx.root + p : ctx.root + '/' + p;
     } else {
       if (isAbsoluteAnywhere(p)) {
-        throw new LockstepError(`expected a path relative to the dataset root, found the absolute path ${quote(p)}`, where('path'));
+        throw new LockstepError(`expected a path relative to the dataset root, found the absolute path ${shown(p)}`, where('path'));
       }
       abs = nodePath.resolve(ctx.root, p);
       const rel = nodePath.relative(ctx.root, abs);
       if (rel === '' || rel === '..' || rel.startsWith('..' + nodePath.sep) || nodePath.isAbsolute(rel)) {
         throw new LockstepError(
-          `expected a path to a file inside the dataset root, found ${quote(p)}, which resolves outside it`,
+          `expected a path to a file inside the dataset root, found ${shown(p)}, which resolves outside it`,
           where('path'),
         );
       }
@@ -128,7 +134,7 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
     }
     const prev = seen.get(id);
     if (prev !== undefined) {
-      throw new LockstepError(`expected each path once, found ${quote(p)} again (first on line ${prev})`, where('path'));
+      throw new LockstepError(`expected each path once, found ${shown(p)} again (first on line ${prev})`, where('path'));
     }
     seen.set(id, line);
     entries.push({ label, id, abs, line });

@@ -2,6 +2,8 @@
  * Electron's binary cannot run here, so the shell is checked against a stand-in `electron`
  * module: the preload's window.lockstep, and the main process's IPC handler, menu and window.
  */
+import { chmodSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { tempDir } from '../services/test-helpers';
 
@@ -139,9 +141,14 @@ describe('preload', () => {
 describe('main process', () => {
   it('routes validated requests to AppServices, refuses other senders, forwards events, opens datasets', async () => {
     h.userDataPath = userData.path;
+    chmodSync(userData.path, 0o755); // as earlier versions left it
     await import('./main');
     h.resolveReady!();
     await new Promise((r) => setTimeout(r, 20));
+    // The user data is the user's alone: the folder, and what the services made in it.
+    for (const d of [userData.path, join(userData.path, 'datasets'), join(userData.path, 'runs')]) {
+      expect(statSync(d).mode & 0o777).toBe(0o700);
+    }
     const win = h.windows[0] as { options: { webPreferences: Record<string, unknown> }; loaded: string; webContents: { mainFrame: unknown; events: Map<string, (...a: unknown[]) => unknown> } };
     expect(win.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     expect(win.loaded).toMatch(/renderer[\\/]index\.html$/);

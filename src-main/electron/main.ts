@@ -3,6 +3,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMain
 import type { Method, Params } from '../../shared/protocol';
 import { RENDERER_CSP } from '../host/csp';
 import { AppServices, errorMessage } from '../services/app-services';
+import { makeUserDataPrivate } from '../services/private-data';
 import { exportFileName } from '../services/run-export';
 
 /**
@@ -177,6 +178,7 @@ function isOwnContent(url: string): boolean {
 }
 
 void app.whenReady().then(() => {
+  makeUserDataPrivate(app.getPath('userData'));
   services = new AppServices(app.getPath('userData'), { host: 'electron' });
   services.onAny((event, payload) => {
     for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send('lockstep:event', event, payload);

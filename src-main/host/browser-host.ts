@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
@@ -8,8 +8,12 @@ import { zipSync } from 'fflate';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { EventMessage, ResponseMessage } from '../../shared/protocol';
 import { decodeMessage, encodeMessage, WIRE_MAX_FRAME_BYTES, WireError } from '../../shared/wire';
+import { isLockstepError, LockstepError } from '../../shared/errors';
 import { AppServices, errorMessage } from '../services/app-services';
+import { makeUserDataPrivate } from '../services/private-data';
 import { RENDERER_CSP } from './csp';
+import { readRegularFile } from './regular-file';
+import { DEFAULT_CONNECTION_LIMITS, limitInFlight, sendFrame, type ConnectionLimits } from './flow';
 
 /**
  * The browser host: the renderer's built files and the services, over HTTP and one WebSocket,
@@ -20,7 +24,8 @@ import { RENDERER_CSP } from './csp';
  *   a RequestMessage in the shared/wire.ts framing; each gets one ResponseMessage, and every
  *   services event is pushed to every client as an EventMessage. Malformed frames, unknown
  *   methods and bad params get an error response (id −1 when the request's id is unreadable);
- *   a frame over 80 MiB closes the socket with 1009. Nothing a client sends stops the host.
+ *   a frame over 80 MiB closes the socket with 1009. Nothing a client sends stops the host, and
+ *   a client that does not read its replies stops the host reading its requests (flow.ts).
  * - `GET /download/<exportId>?token=…`: a browser-host export (`runs.export`), a single file as
  *   is, a folder as a .zip.
  *
@@ -36,6 +41,8 @@ export interface BrowserHostOptions {
   port?: number;
   /** Fixed token (tests); default random. */
   token?: string;
+  /** Per-connection flow control (flow.ts); tests lower it. */
+  limits?: Partial<ConnectionLimits>;
   /** Passed to AppServices (tests: training options). */
   services?: Omit<ConstructorParameters<typeof AppServices>[1], 'host' | 'downloadUrl'>;
 }
@@ -65,6 +72,19 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * Methods the socket may not call. The page sends its files (uploads.*); reading a path on this
+ * machine is for the desktop app (only paths its dialogs granted) and the CLI, never for
+ * whatever holds the socket's token.
+ */
+const REFUSED_OVER_SOCKET = new Map<string, string>([
+  [
+    'datasets.importPath',
+    'the browser host imports only files sent from the page (drop or pick them); ' +
+      'importing by path is for the desktop app and the CLI',
+  ],
+]);
+
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given), b = Buffer.from(token);
@@ -75,6 +95,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(options.rendererDir);
   let port = 0;
+  makeUserDataPrivate(options.userData);
   const services = new AppServices(options.userData, {
     ...options.services,
     host: 'browser',
@@ -86,10 +107,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const wss = new WebSocketServer({ noServer: true, maxPayload: WIRE_MAX_FRAME_BYTES });
   const clients = new Set<WebSocket>();
 
-  const sendTo = (ws: WebSocket, message: ResponseMessage | EventMessage): void => {
-    if (ws.readyState !== ws.OPEN) return;
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+
+  /** Resolves once the reply is written to the socket. */
+  const sendTo = async (ws: WebSocket, message: ResponseMessage | EventMessage): Promise<void> => {
     try {
-      ws.send(encodeMessage(message));
+      await sendFrame(ws, encodeMessage(message), limits);
     } catch (e) {
       console.error('lockstep: could not send to a browser client:', e);
     }
@@ -98,9 +121,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const offEvents = services.onAny((event, payload) => {
     if (!clients.size) return;
     const frame = encodeMessage({ kind: 'event', event, payload } satisfies EventMessage);
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
+    for (const ws of clients) void sendFrame(ws, frame, limits);
   });
 
+  /** Handles one request; resolves once its reply is written. */
   async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
     let id = -1;
     try {
@@ -111,17 +135,19 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (message.kind !== 'request') throw new WireError(`expected kind 'request', got ${JSON.stringify(message.kind)}`);
       if (id < 0) throw new WireError('expected an integer request id ≥ 0');
       if (typeof message.method !== 'string') throw new WireError('expected a method name');
+      const refused = REFUSED_OVER_SOCKET.get(message.method);
+      if (refused) throw new LockstepError(`${message.method}: ${refused}`);
       const result = await services.handle(message.method, message.params ?? {});
-      sendTo(ws, { kind: 'response', id, ok: true, result });
+      await sendTo(ws, { kind: 'response', id, ok: true, result });
     } catch (e) {
       const error = e instanceof WireError ? `bad message: ${e.message}` : errorMessage(e);
-      sendTo(ws, { kind: 'response', id, ok: false, error });
+      await sendTo(ws, { kind: 'response', id, ok: false, error });
     }
   }
 
   wss.on('connection', (ws) => {
     clients.add(ws);
-    ws.on('message', (data, isBinary) => void onMessage(ws, data, isBinary));
+    ws.on('message', limitInFlight(ws, limits.maxInFlight, (data, isBinary) => onMessage(ws, data, isBinary)));
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws)); // e.g. 1009 on an oversized frame: ws closes the socket
   });
@@ -145,26 +171,41 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     res.end(body);
   }
 
+  /** An export's bytes: a file as is, a folder zipped; every file must be a regular one (regular-file.ts). */
+  function exportBody(entry: { name: string; path: string; isDirectory: boolean }): Uint8Array {
+    const read = (path: string, name: string): Uint8Array => {
+      try {
+        return readRegularFile(path);
+      } catch (e) {
+        throw isLockstepError(e) ? new LockstepError(`${name}: ${e.message}; not served`) : e;
+      }
+    };
+    if (!entry.isDirectory) return read(entry.path, entry.name);
+    const files: Record<string, Uint8Array> = {};
+    const walk = (dir: string): void => {
+      // Dirents describe the entries themselves: a link to a folder is not descended into.
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        const name = `${entry.name}/${relative(entry.path, p).split(sep).join('/')}`;
+        if (e.isDirectory()) walk(p);
+        else files[name] = read(p, name);
+      }
+    };
+    walk(entry.path);
+    return zipSync(files);
+  }
+
   function serveDownload(res: ServerResponse, exportId: string, head: boolean): void {
     const entry = services.exportEntry(exportId);
     if (!entry) return send(res, 404, 'no such export (it expires when the host restarts)\n');
     let body: Uint8Array;
-    let name = entry.name;
-    if (entry.isDirectory) {
-      const files: Record<string, Uint8Array> = {};
-      const walk = (dir: string): void => {
-        for (const e of readdirSync(dir, { withFileTypes: true })) {
-          const p = join(dir, e.name);
-          if (e.isDirectory()) walk(p);
-          else files[`${entry.name}/${relative(entry.path, p).split(sep).join('/')}`] = readFileSync(p);
-        }
-      };
-      walk(entry.path);
-      body = zipSync(files);
-      name += '.zip';
-    } else {
-      body = readFileSync(entry.path);
+    try {
+      body = exportBody(entry);
+    } catch (e) {
+      if (isLockstepError(e)) return send(res, 403, `${e.message}\n`);
+      throw e;
     }
+    const name = entry.isDirectory ? `${entry.name}.zip` : entry.name;
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
       'Content-Length': body.byteLength,

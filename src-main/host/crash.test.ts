@@ -14,7 +14,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { RunDetail, RunSummary } from '../../shared/protocol';
 import { createWireClient, wireUrl, type WireClient } from '../../shared/wire';
 import { kill9, startTsx } from '../cli/run-cli';
-import { runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
+import { droppedFolder, runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
 
 const dirs: Array<() => void> = [];
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -103,7 +103,7 @@ describe('kill -9 of the browser host', () => {
 
     // Before the first crash: one imported dataset, one finished run, one run training.
     let host = await startHost(userData);
-    const dataset = await host.client.invoke('datasets.importPath', { path: join(dir.path, 'course') });
+    const dataset = await host.client.uploadFiles('course', droppedFolder(join(dir.path, 'course'), 'course'));
     const finishedStart = await host.client.invoke('runs.start', runParams({ epochs: 2 }, dataset.id));
     const finishedRun = finishedStart.state === 'finished' ? finishedStart : await untilState(host.client, finishedStart.id, (r) => r.state === 'finished');
     const before = await host.client.invoke('runs.get', { runId: finishedRun.id });
@@ -139,7 +139,7 @@ describe('kill -9 of the browser host', () => {
     // Mid-import: killed as the imported dataset is being written.
     bigCourseFixture(join(dir.path, 'big'), 1500);
     const writing = firstCreated(join(userData, 'datasets'), /^\.tmp-/);
-    void host.client.invoke('datasets.importPath', { path: join(dir.path, 'big') }).catch(() => undefined);
+    void host.client.uploadFiles('big', droppedFolder(join(dir.path, 'big'), 'big')).catch(() => undefined);
     await writing;
     await crash(host);
     host = await startHost(userData);

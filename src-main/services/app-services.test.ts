@@ -63,6 +63,27 @@ describe('AppServices', () => {
     await expect(services.invoke('datasets.importPath', { path: join(dir.path, 'nothing') })).rejects.toThrow(/found nothing there/);
   });
 
+  it('quotes a labels file only once it is known for one, by a parsed line or by its place', async () => {
+    // A file that is not a dataset (as /etc/shadow or /proc/self/environ would be): nothing of it is shown.
+    const secret = join(dir.path, 'shadow');
+    writeFileSync(secret, 'root:$6$s3cret:19000:0:99999:7:::\n');
+    const refused = services.invoke('datasets.importPath', { path: secret });
+    const notShown = /\/shadow, line 1, field label: expected .* \(not shown: no line of this file is a labels line\)$/;
+    await expect(refused).rejects.toThrow(notShown);
+    await expect(refused).rejects.not.toThrow(/s3cret/);
+    writeFileSync(secret, 'SECRET_TOKEN=abc\0PATH=/bin\0');
+    await expect(services.invoke('datasets.importPath', { path: secret })).rejects.not.toThrow(/SECRET|abc/);
+    // A labels file, known by a line that parsed or by its place in the course layout: quoted, to be fixed.
+    writeFileSync(secret, '0 ex0.txt\nQ ex1.txt\n');
+    const known = services.invoke('datasets.importPath', { path: secret });
+    await expect(known).rejects.toThrow(/shadow, line 2, field label: expected an integer in 0–8, found 'Q'$/);
+    const labels = join(fixture, 'train', 'lab', 'bad.txt');
+    writeFileSync(labels, 'Q train/feat/ex1.txt\n');
+    const placed = services.invoke('datasets.importPath', { path: labels });
+    await expect(placed).rejects.toThrow(/^train\/lab\/bad\.txt, line 1, field label: expected an integer .* found 'Q'/);
+    rmSync(labels);
+  });
+
   let finished: RunSummary;
   it('trains on the demo in a worker: progress, epochs, states, results with confusion', async () => {
     const before = events.length;

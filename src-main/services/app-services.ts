@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pkg from '../../package.json';
 import { EE_SET_CLASSES } from '../../shared/data/dataset';
@@ -178,7 +178,8 @@ export class AppServices implements LockstepApi {
     const [name] = readdirSync(dir);
     if (!name) return null;
     const path = join(dir, name);
-    return { name, path, isDirectory: statSync(path).isDirectory() };
+    // lstat: a link placed here is not the folder it points to (the download refuses it).
+    return { name, path, isDirectory: lstatSync(path).isDirectory() };
   }
 
   // ---- events ------------------------------------------------------------------------

@@ -2,9 +2,9 @@
  * Helpers for the services' and host's tests (not used by the app): temp folders, a small
  * course-layout dataset, a fast network, and waiting for run events.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Events, Params, RunSummary } from '../../shared/protocol';
 import type { AppServices } from './app-services';
@@ -64,6 +64,20 @@ export function writeCourseFixture(root: string): Map<string, string> {
     add(`${split}/lab/${split}.txt`, lines.join('\n') + '\n');
   }
   return files;
+}
+
+/** Every file under `root` as a page would upload the dropped folder `name`: relativePath `name/<path>`, sorted. */
+export function droppedFolder(root: string, name: string): Array<{ relativePath: string; data: Uint8Array }> {
+  const out: Array<{ relativePath: string; data: Uint8Array }> = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push({ relativePath: `${name}/${relative(root, p).split(sep).join('/')}`, data: readFileSync(p) });
+    }
+  };
+  walk(root);
+  return out.sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
 }
 
 /** A small, fast network for the demo's shape (70 × 16, 9 classes). */

@@ -152,11 +152,9 @@ export class Uploads {
       if (upload.written.size === 0) throw new LockstepError(`upload ${upload.name}: no files arrived`);
       return await use(importTarget(upload.filesDir), datasetName(upload.name));
     } catch (e) {
-      // Name files as the user dropped them, not by where the upload was kept.
-      if (e instanceof LockstepError) {
-        const message = e.message.split(upload.filesDir + sep).join('').split(`${upload.id}/files/`).join('');
-        throw new LockstepError(message);
-      }
+      if (e instanceof LockstepError) throw new LockstepError(asDropped(e.message, upload));
+      // A bug's message still reaches the page (as an internal error): it too names no temp path.
+      if (e instanceof Error) e.message = asDropped(e.message, upload);
       throw e;
     } finally {
       rmSync(upload.dir, { recursive: true, force: true });
@@ -178,6 +176,19 @@ export class Uploads {
     for (const u of this.uploads.values()) rmSync(u.dir, { recursive: true, force: true });
     this.uploads.clear();
   }
+}
+
+/**
+ * A message naming files as the user dropped them, never by where the upload is kept: a path
+ * inside the upload (absolute, or relative to a root above it) loses that prefix, and the
+ * upload's folder itself is called by the upload's name.
+ */
+function asDropped(message: string, upload: Upload): string {
+  let out = message;
+  for (const dir of [upload.filesDir, `${upload.id}/files`]) {
+    out = out.split(dir + sep).join('').split(dir + '/').join('').split(dir).join(upload.name);
+  }
+  return out;
 }
 
 /** 'ee-set.zip' → 'ee-set': the name a dropped archive or file gives its dataset. */
