@@ -28,6 +28,11 @@ export const MAX_SPLIT_EXAMPLES = 2 ** 24;
  */
 export const MAX_DROPS_LISTED = 10_000;
 
+/** Why an example shorter than the protocol's frames is dropped (its file and line are beside it). */
+export function shortExampleMessage(rows: number, frames: number): string {
+  return `${rows} frames, at least ${frames} needed`;
+}
+
 /** The refusal of a split past MAX_SPLIT_VALUES. */
 export function splitTooLarge(examples: number, frames: number, channels: number, file?: string): LockstepError {
   return new LockstepError(

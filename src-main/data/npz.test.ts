@@ -150,7 +150,7 @@ describe('npz datasets: good files', () => {
     expect(r.dropped).toEqual({ nonFinite: 1, short: 1, missing: 0, malformed: 0 });
     expect(r.droppedExamples).toEqual([
       { file: 'X_train[1]', reason: 'nonFinite', message: 'expected finite numbers, found NaN at frame 2, channel 1' },
-      { file: 'X_train[2]', reason: 'short', message: 'expected at least 5 frames, found 3' },
+      { file: 'X_train[2]', reason: 'short', message: '3 frames, at least 5 needed' },
     ]);
     expect(ds.splits.train!.ids).toEqual(['X_train[0]', 'X_train[3]']);
     expect(ds.reports.dev!.droppedExamples[0]).toMatchObject({ file: 'X_dev[0]', reason: 'nonFinite' });

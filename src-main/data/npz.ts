@@ -35,7 +35,7 @@ import {
   type SplitReport,
 } from '../../shared/data/dataset';
 import { DEFAULT_ARCHIVE_LIMITS, ZipReader, bytesText, entryError, type ArchiveLimits } from './archive';
-import { MAX_DROPS_LISTED, MAX_SPLIT_EXAMPLES, MAX_SPLIT_VALUES, protocolOptions, splitTooLarge, type LoadOptions } from './load-options';
+import { MAX_DROPS_LISTED, MAX_SPLIT_EXAMPLES, MAX_SPLIT_VALUES, protocolOptions, shortExampleMessage, splitTooLarge, type LoadOptions } from './load-options';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('lockstep: .npy reading and writing assume a little-endian machine');
@@ -411,7 +411,7 @@ export class SplitBuilder {
       }
     }
     if (rows < this.frames && this.short === 'drop') {
-      this.drop({ file: id, ...(line !== undefined ? { line } : {}), reason: 'short', message: `expected at least ${this.frames} frames, found ${rows}` }, false);
+      this.drop({ file: id, ...(line !== undefined ? { line } : {}), reason: 'short', message: shortExampleMessage(rows, this.frames) }, false);
       return false;
     }
     const k = this.y.length;

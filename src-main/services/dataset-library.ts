@@ -6,6 +6,7 @@ import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
 import type { DatasetSummary, SplitSummary } from '../../shared/protocol';
 import { DEFAULT_SETTINGS } from '../../shared/train/settings';
+import { noUsableExamples } from '../data/unusable';
 import { fsyncDir, writeFileDurable } from '../store/atomic';
 import { encodeSplits, readSplitExample } from '../store/split-file';
 import { openDataset } from './datasets';
@@ -123,14 +124,7 @@ export class DatasetLibrary {
   /** Stores a loaded dataset under a new id (atomically: a complete folder or none). */
   store(dataset: Dataset, meta: { name: string; source: string }): DatasetSummary {
     const kept = SPLIT_NAMES.reduce((n, s) => n + (dataset.splits[s]?.n ?? 0), 0);
-    if (kept === 0) {
-      const dropped = SPLIT_NAMES.flatMap((s) => dataset.reports[s]?.droppedExamples ?? []);
-      const first = dropped[0];
-      throw new LockstepError(
-        `dataset ${meta.name}: no usable examples (${dropped.length} listed, all dropped by the protocol` +
-          (first ? `; the first: ${first.file}${first.line ? ` line ${first.line}` : ''}: ${first.message})` : ')'),
-      );
-    }
+    if (kept === 0) throw noUsableExamples(dataset, meta.name);
     const id = `ds-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const summary = summarizeDataset(dataset, { id, name: meta.name.slice(0, 256), source: meta.source, importedAt: new Date().toISOString() });
     const temp = join(this.root, `.tmp-${id}`);
