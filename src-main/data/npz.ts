@@ -34,8 +34,8 @@ import {
   type SplitName,
   type SplitReport,
 } from '../../shared/data/dataset';
-import { DEFAULT_ARCHIVE_LIMITS, ZipReader, bytesText, entryError, type ArchiveLimits } from './archive';
-import { MAX_DROPS_LISTED, MAX_SPLIT_EXAMPLES, MAX_SPLIT_VALUES, protocolOptions, shortExampleMessage, splitTooLarge, type LoadOptions } from './load-options';
+import { ZipReader, bytesText, entryError, type ArchiveLimits } from './archive';
+import { MAX_DROPS_LISTED, MAX_IMPORT_BYTES, MAX_SPLIT_EXAMPLES, MAX_SPLIT_VALUES, protocolOptions, shortExampleMessage, splitTooLarge, type LoadOptions } from './load-options';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('lockstep: .npy reading and writing assume a little-endian machine');
@@ -314,9 +314,10 @@ export class NpzFile {
     this.names = [...this.byName.keys()];
   }
 
+  /** `limits.maxBytes` bounds the arrays read, inflated, together; never above MAX_IMPORT_BYTES (they are all in memory). */
   static open(path: string, limits: Partial<ArchiveLimits> = {}): NpzFile {
     const zip = ZipReader.open(path, limits, 'a NumPy .npz file (a zip archive)');
-    return new NpzFile(path, zip, limits.maxBytes ?? DEFAULT_ARCHIVE_LIMITS.maxBytes);
+    return new NpzFile(path, zip, Math.min(limits.maxBytes ?? MAX_IMPORT_BYTES, MAX_IMPORT_BYTES));
   }
 
   has(name: string): boolean {
@@ -459,7 +460,7 @@ export function stemOf(path: string): string {
 // ---------------------------------------------------------------------------------------------
 
 export interface NpzLoadOptions extends LoadOptions {
-  /** Bounds on the archive (entries, expanded bytes). Default 1 GiB, 200 000 entries. */
+  /** Bounds on the archive (entries, expanded bytes). Default 256 MiB (MAX_IMPORT_BYTES, also the most), 200 000 entries. */
   limits?: Partial<ArchiveLimits>;
 }
 
