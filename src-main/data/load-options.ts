@@ -12,13 +12,13 @@ export interface LoadOptions {
 }
 
 /**
- * What one import may hold in memory, per split and per .npz: 256 MiB. A split's float32 values
+ * What one import may hold in memory, per split and per .npz: 128 MiB. A split's float32 values
  * (the protocol's output) are refused beyond it, whatever sizes a file declares (an .npz of 20
  * million empty examples is 20 KB compressed; padded to 70 frames of 16 channels it would be
  * 90 GB), and so are an .npz's arrays by the sizes they declare, before they are inflated. The
  * ee-set's train split is 22 MB at 70 frames; every frame of its train and dev files, 33 MB.
  */
-export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+export const MAX_IMPORT_BYTES = 128 * 1024 * 1024;
 
 /** The most float32 values one split may hold (MAX_IMPORT_BYTES of them). */
 export const MAX_SPLIT_VALUES = MAX_IMPORT_BYTES / 4;

@@ -215,15 +215,15 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     await refused(loadNpzDataset(big, { limits: { maxBytes: 1024 * 1024 } }), big, undefined, 'entry "X.npy"', 'more than the limit of 1 MiB');
   });
 
-  it('an array declaring 896 MiB (float32 zeros deflate to 0.9 MB) is refused by its declared size, before inflating: 256 MiB per import', async () => {
+  it('an array declaring 896 MiB (float32 zeros deflate to 0.9 MB) is refused by its declared size, before inflating: 128 MiB per import', async () => {
     const header = npy('<f4', [200_704, 70, 16], new Uint8Array(0));
     const p = path.join(tmp(), 'zeros.npz');
     fs.writeFileSync(p, zip64Bytes({ 'X.npy': header, 'y.npy': npy('|u1', [1], new Uint8Array(1)) }, { size: 896n * 1024n * 1024n }));
-    await refused(loadNpzDataset(p), p, undefined, 'entry "X.npy"', 'declares 896 MiB', 'more than the limit of 256 MiB');
-    await refused(loadNpzDataset(p, { limits: { maxBytes: 2 * 1024 ** 3 } }), p, undefined, 'more than the limit of 256 MiB');
+    await refused(loadNpzDataset(p), p, undefined, 'entry "X.npy"', 'declares 896 MiB', 'more than the limit of 128 MiB');
+    await refused(loadNpzDataset(p, { limits: { maxBytes: 2 * 1024 ** 3 } }), p, undefined, 'more than the limit of 128 MiB');
   });
 
-  it('millions of empty examples in a few KB: refused by count, or dropped without a record each; never padded past 256 MiB', async () => {
+  it('millions of empty examples in a few KB: refused by count, or dropped without a record each; never padded past 128 MiB', async () => {
     // X of shape [N, 0, 16] holds no bytes at all, and N zero labels deflate to almost nothing.
     const empty = (n: number) => npzFile({ X: npy('<f4', [n, 0, 16], new Uint8Array(0)), y: npy('|u1', [n], new Uint8Array(n)) }, 6);
     const tooMany = empty(2 ** 24 + 1);
@@ -235,7 +235,7 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     expect(ds.reports.train!.droppedExamples).toHaveLength(10_000); // the first 10,000; the counts are exact
     expect(ds.reports.train!.droppedExamples[9_999]).toMatchObject({ file: 'X[9999]', reason: 'short' });
     const padded = empty(300_000);
-    await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 67108864 values (256 MiB of float32), found 300000 examples × 70 frames × 16 channels');
+    await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 33554432 values (128 MiB of float32), found 300000 examples × 70 frames × 16 channels');
   });
 });
 

@@ -460,7 +460,7 @@ export function stemOf(path: string): string {
 // ---------------------------------------------------------------------------------------------
 
 export interface NpzLoadOptions extends LoadOptions {
-  /** Bounds on the archive (entries, expanded bytes). Default 256 MiB (MAX_IMPORT_BYTES, also the most), 200 000 entries. */
+  /** Bounds on the archive (entries, expanded bytes). Default 128 MiB (MAX_IMPORT_BYTES, also the most), 200 000 entries. */
   limits?: Partial<ArchiveLimits>;
 }
 
