@@ -576,6 +576,16 @@ describe('loadEeSet: worker thread', () => {
   const saved = { ...eesetTuning };
   afterEach(() => Object.assign(eesetTuning, saved));
 
+  it('a labels file long enough to start the worker, refused on its last line, leaves nothing running: the process exits', () => {
+    const r = tmp();
+    makeSplit(r, 'train', goodExamples('train', 300, 4));
+    fs.appendFileSync(path.join(r, 'train/lab/train_labels.txt'), '0 /etc/passwd\n');
+    const script = `const { loadEeSet } = await import(${JSON.stringify(path.join(here, 'eeset.ts'))});\n` +
+      `await loadEeSet(${JSON.stringify(r)}).then(() => console.log('loaded'), (e) => console.log(e.message));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim()).toBe("train/lab/train_labels.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'");
+  });
+
   it('gives identical results when the worker does all, part or none of the work', async () => {
     const r = tmp();
     const ex = goodExamples('train', 40, 68);
