@@ -10,7 +10,8 @@ import { defineConfig } from 'electron-vite';
 export default defineConfig({
   main: {
     build: {
-      // The workers are their own entries (out/main/training-worker.js, import-worker.js, timing-worker.js): worker threads load them by path.
+      // The workers are their own entries (out/main/training-worker.js, import-worker.js, timing-worker.js):
+      // worker threads load them by path.
       rolldownOptions: {
         input: {
           index: resolve('src-main/electron/main.ts'),

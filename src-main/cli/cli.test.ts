@@ -40,7 +40,8 @@ describe('CLI on the built-in demo data', () => {
     const root = tmp();
     writeCourseFixture(root);
     cpSync(join(root, 'dev'), join(root, 'eval'), { recursive: true });
-    writeFileSync(join(root, 'eval/lab/dev.txt'), readFileSync(join(root, 'dev/lab/dev.txt'), 'utf8').replaceAll('dev/feat/', 'eval/feat/'));
+    const devLabels = readFileSync(join(root, 'dev/lab/dev.txt'), 'utf8');
+    writeFileSync(join(root, 'eval/lab/dev.txt'), devLabels.replaceAll('dev/feat/', 'eval/feat/'));
     const r = cli('train', '--data', root, '--model', 'fnn-10-tanh', '--epochs', '2', '--seed', '1', '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.eval).toEqual({ n: 6, loss: expect.any(Number), accuracy: expect.any(Number) });

@@ -66,7 +66,8 @@ function decodeUtf8(bytes: Uint8Array, file: string): string {
       start = end;
     }
     // Every line decodes: the decoder refused the whole for another reason (a string too long).
-    throw new LockstepError(`expected a labels file the UTF-8 decoder accepts, found ${bytesText(bytes.length)} it refused`, { file });
+    const size = bytesText(bytes.length);
+    throw new LockstepError(`expected a labels file the UTF-8 decoder accepts, found ${size} it refused`, { file });
   }
 }
 
@@ -77,7 +78,8 @@ function readLabelsBytes(path: string, labelsRel: string): Buffer {
     const size = fs.fstatSync(fd).size;
     if (size > MAX_LABELS_BYTES) {
       throw new LockstepError(
-        `expected a labels file of at most ${bytesText(MAX_LABELS_BYTES)} (one '<label> <path>' line per example), found ${bytesText(size)}`,
+        `expected a labels file of at most ${bytesText(MAX_LABELS_BYTES)} (one '<label> <path>' line per example), ` +
+          `found ${bytesText(size)}`,
         { file: labelsRel },
       );
     }

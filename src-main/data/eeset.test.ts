@@ -582,7 +582,8 @@ describe('loadEeSet: worker thread', () => {
     fs.appendFileSync(path.join(r, 'train/lab/train_labels.txt'), '0 /etc/passwd\n');
     const script = `const { loadEeSet } = await import(${JSON.stringify(path.join(here, 'eeset.ts'))});\n` +
       `await loadEeSet(${JSON.stringify(r)}).then(() => console.log('loaded'), (e) => console.log(e.message));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    const args = ['--import', 'tsx', '--input-type=module', '-e', script];
+    const out = execFileSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
     expect(out.trim()).toBe("train/lab/train_labels.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'");
   });
 

@@ -40,7 +40,8 @@ export function shortExampleMessage(rows: number, frames: number): string {
 /** The refusal of a split past MAX_SPLIT_VALUES. */
 export function splitTooLarge(examples: number, frames: number, channels: number, file?: string): LockstepError {
   return new LockstepError(
-    `expected a split of at most ${MAX_SPLIT_VALUES} values (${MAX_IMPORT_BYTES / 1024 ** 2} MiB of float32), found ${examples} examples × ${frames} frames × ${channels} channels (lower frames, or split the dataset)`,
+    `expected a split of at most ${MAX_SPLIT_VALUES} values (${MAX_IMPORT_BYTES / 1024 ** 2} MiB of float32), ` +
+      `found ${examples} examples × ${frames} frames × ${channels} channels (lower frames, or split the dataset)`,
     { file },
   );
 }

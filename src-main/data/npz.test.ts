@@ -218,7 +218,8 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
   it('an array declaring 896 MiB (float32 zeros deflate to 0.9 MB) is refused by its declared size, before inflating: 128 MiB per import', async () => {
     const header = npy('<f4', [200_704, 70, 16], new Uint8Array(0));
     const p = path.join(tmp(), 'zeros.npz');
-    fs.writeFileSync(p, zip64Bytes({ 'X.npy': header, 'y.npy': npy('|u1', [1], new Uint8Array(1)) }, { size: 896n * 1024n * 1024n }));
+    const labels = npy('|u1', [1], new Uint8Array(1));
+    fs.writeFileSync(p, zip64Bytes({ 'X.npy': header, 'y.npy': labels }, { size: 896n * 1024n * 1024n }));
     await refused(loadNpzDataset(p), p, undefined, 'entry "X.npy"', 'declares 896 MiB', 'more than the limit of 128 MiB');
     await refused(loadNpzDataset(p, { limits: { maxBytes: 2 * 1024 ** 3 } }), p, undefined, 'more than the limit of 128 MiB');
   });

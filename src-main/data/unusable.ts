@@ -10,7 +10,8 @@ export function noUsableExamples(dataset: Dataset, name: string): LockstepError 
   const listed = reports.reduce((n, r) => n + r.listed, 0);
   if (listed === 0) {
     const files = reports.flatMap((r) => r.labelsFile ?? []);
-    const where = files.length === 0 ? 'no split lists any' : `${files.join(', ')} ${files.length === 1 ? 'lists' : 'list'} none`;
+    const lists = files.length === 1 ? 'lists' : 'list';
+    const where = files.length === 0 ? 'no split lists any' : `${files.join(', ')} ${lists} none`;
     return new LockstepError(`dataset ${name}: no usable examples (${where})`);
   }
   const first = reports.flatMap((r) => r.droppedExamples)[0];

@@ -4,7 +4,11 @@ import type { ImportJob } from './dataset-library';
 import { startServiceWorker } from './worker-launch';
 
 /** What the import worker answers: the summary of the folder it wrote, or why it could not. */
-export type ImportMessage = { type: 'done'; summary: DatasetSummary } | { type: 'refused'; message: string } | { type: 'failed'; message: string };
+export type ImportMessage =
+  | { type: 'done'; summary: DatasetSummary }
+  | { type: 'refused'; message: string }
+  /** A bug in Lockstep: its message, and its stack for the log. */
+  | { type: 'failed'; message: string; stack?: string };
 
 /**
  * Runs one import (importIntoFolder) in a worker thread of its own (import-worker.ts): parsing,
@@ -20,14 +24,14 @@ export function importInWorker(job: ImportJob): Promise<DatasetSummary> {
       answered = true;
       if (m.type === 'done') resolve(m.summary);
       else if (m.type === 'refused') reject(new LockstepError(m.message));
-      else reject(new Error(`import of ${job.path}: ${m.message}`));
+      else reject(Object.assign(new Error(`import of ${job.path}: ${m.message}`), { stack: m.stack }));
     });
     worker.on('error', (e) => {
       answered = true;
       reject(new Error(`import of ${job.path}: the import worker failed: ${e?.message ?? String(e)}`));
     });
     worker.on('exit', (code) => {
-      if (!answered) reject(new Error(`import of ${job.path}: the import worker exited (code ${code}) without an answer`));
+      if (!answered) reject(new Error(`import of ${job.path}: the import worker exited (code ${code}), no answer`));
     });
   });
 }

@@ -11,5 +11,8 @@ const post = (m: ImportMessage): void => parentPort!.postMessage(m);
 
 importIntoFolder(workerData as ImportJob).then(
   (summary) => post({ type: 'done', summary }),
-  (e: unknown) => post(isLockstepError(e) ? { type: 'refused', message: e.message } : { type: 'failed', message: (e as Error)?.stack ?? String(e) }),
+  (e: unknown) => {
+    if (isLockstepError(e)) post({ type: 'refused', message: e.message });
+    else post({ type: 'failed', message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });
+  },
 );

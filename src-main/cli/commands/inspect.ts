@@ -25,7 +25,9 @@ export const inspect: Command = {
       const d = r.dropped;
       lines.push(`${name.padEnd(5)} ${r.listed} listed, ${r.kept} kept; dropped: ${d.nonFinite} non-finite, ${d.short} short, ${d.missing} missing, ${d.malformed} malformed`);
       lines.push(`      classes: ${r.classCounts.map((c, k) => `${dataset.classes[k]} ${c}`).join(', ')}`);
-      for (const x of r.droppedExamples.slice(0, 5)) lines.push(printable(`      - ${x.file}${x.line ? ` line ${x.line}` : ''}: ${x.message}`));
+      for (const x of r.droppedExamples.slice(0, 5)) {
+        lines.push(printable(`      - ${x.file}${x.line ? ` line ${x.line}` : ''}: ${x.message}`));
+      }
       if (r.droppedExamples.length > 5) lines.push(`      … and ${r.droppedExamples.length - 5} more (--json lists all)`);
     }
     if (kept === 0) throw noUsableExamples(dataset, dataset.name);

@@ -91,7 +91,8 @@ export const train: Command = {
         },
         onEpoch(r, trainEval) {
           bar?.done();
-          // The figures after the epoch (as the final result reports them); the running mean of its batches apart, labelled.
+          // The figures after the epoch (as the final result reports them); the running mean of
+          // its batches apart, labelled.
           process.stderr.write(
             `epoch ${r.epoch}: train loss ${trainEval.loss.toFixed(4)} acc ${pct(trainEval.accuracy)}` +
               (r.devLoss !== undefined ? `, dev loss ${r.devLoss.toFixed(4)} acc ${pct(r.devAccuracy)}` : '') +
@@ -121,7 +122,9 @@ export const train: Command = {
         (result.bestEpoch !== null ? `; early stopping kept epoch ${result.bestEpoch}'s weights` : ''),
       `train: loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)} (n=${result.train.n})`,
       result.dev ? `dev:   loss ${result.dev.loss.toFixed(4)}, accuracy ${pct(result.dev.accuracy)} (n=${result.dev.n})` : 'dev:   (no dev split)',
-      ...(result.eval ? [`eval:  loss ${result.eval.loss.toFixed(4)}, accuracy ${pct(result.eval.accuracy)} (n=${result.eval.n})`] : []),
+      ...(result.eval
+        ? [`eval:  loss ${result.eval.loss.toFixed(4)}, accuracy ${pct(result.eval.accuracy)} (n=${result.eval.n})`]
+        : []),
       result.checkpoint ? `checkpoint: ${result.checkpoint}` : 'checkpoint: not saved (pass --out DIR)',
       ...(l
         ? [
