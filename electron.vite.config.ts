@@ -10,11 +10,13 @@ import { defineConfig } from 'electron-vite';
 export default defineConfig({
   main: {
     build: {
-      // The workers are their own entries (out/main/training-worker.js, timing-worker.js): worker threads load them by path.
+      // The workers are their own entries (out/main/training-worker.js, import-worker.js, timing-worker.js):
+      // worker threads load them by path.
       rolldownOptions: {
         input: {
           index: resolve('src-main/electron/main.ts'),
           'training-worker': resolve('src-main/services/training-worker.ts'),
+          'import-worker': resolve('src-main/services/import-worker.ts'),
           'timing-worker': resolve('src-main/experiment/timing-worker.ts'),
         },
       },

@@ -35,6 +35,8 @@ export interface DroppedExample {
 }
 
 export interface SplitReport {
+  /** The course layout's labels file listing the split (relative to the dataset root). */
+  labelsFile?: string;
   listed: number;
   kept: number;
   dropped: DropCounts;

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDirsRemovedAfterAll } from '../services/test-helpers';
+import { tempDirsRemovedAfterAll, writeCourseFixture } from '../services/test-helpers';
 import { cli } from './run-cli';
 
 
@@ -34,6 +34,24 @@ describe('CLI on the built-in demo data', () => {
     expect(e.json.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(r.json.dev.n);
     const hits = e.json.confusion.reduce((s: number, row: number[], k: number) => s + row[k], 0);
     expect(hits / e.json.n).toBeCloseTo(e.json.accuracy, 12);
+  });
+
+  it('train --json reports the eval split when the dataset has one; the epoch lines give the final figures, the running mean labelled', () => {
+    const root = tmp();
+    writeCourseFixture(root);
+    cpSync(join(root, 'dev'), join(root, 'eval'), { recursive: true });
+    const devLabels = readFileSync(join(root, 'dev/lab/dev.txt'), 'utf8');
+    writeFileSync(join(root, 'eval/lab/dev.txt'), devLabels.replaceAll('dev/feat/', 'eval/feat/'));
+    const r = cli('train', '--data', root, '--model', 'fnn-10-tanh', '--epochs', '2', '--seed', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.eval).toEqual({ n: 6, loss: expect.any(Number), accuracy: expect.any(Number) });
+    // The eval split holds the dev split's examples: the same figures.
+    expect(r.json.eval).toEqual(r.json.dev);
+    const last = r.stderr.trim().split('\n').pop()!;
+    expect(last).toMatch(/^epoch 2: train loss (\S+) acc (\S+)%, dev loss \S+ acc \S+ \(running train loss during the epoch \S+; \d+ ms\)$/);
+    expect(last).toContain(`train loss ${r.json.train.loss.toFixed(4)} acc ${(r.json.train.accuracy * 100).toFixed(1)}%`);
+    const text = cli('train', '--data', root, '--model', 'fnn-10-tanh', '--epochs', '1');
+    expect(text.stdout).toMatch(/^eval: {2}loss \S+, accuracy \S+% \(n=6\)$/m);
   });
 
   it('the same seed gives the same result; flags override the preset', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, writeCourseFixture } from '../services/test-helpers';
@@ -51,7 +51,67 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
     });
     const n = cli('inspect', '--data', nothing);
     expect(n.status).toBe(1);
-    expect(n.stderr).toMatch(/no usable examples in any split/);
+    expect(n.stderr.trim()).toMatch(/no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/gone.txt: /);
+  });
+
+  it('an empty labels file: the refusal names it', () => {
+    const root = fixture((r) => {
+      rmSync(join(r, 'dev'), { recursive: true });
+      writeFileSync(join(r, 'train/lab/train.txt'), '');
+    });
+    const r = cli('inspect', '--data', root);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^lockstep: dataset lockstep-inspect-\w+: no usable examples \(train\/lab\/train.txt lists none\)$/);
+  });
+
+  it('a short file is reported as "N frames, at least M needed", with its file and line', () => {
+    const r = cli('inspect', '--data', fixture());
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('- train/feat/short.txt line 20: 20 frames, at least 70 needed');
+  });
+
+  it('file names holding ANSI escapes or a CR are printed escaped, in the report and in error lines', () => {
+    const evil = 'train/feat/\x1b[31mred\rfake.txt';
+    const root = fixture((r) => {
+      renameSync(join(r, 'train/feat/short.txt'), join(r, evil));
+      writeFileSync(join(r, 'train/lab/train.txt'), `0 train/feat/ex0.txt\n1 train/feat/ex1.txt\n2 train/feat/ex2.txt\n1 ${evil}\n`);
+    });
+    const r = cli('inspect', '--data', root);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('- train/feat/\\x1b[31mred\\rfake.txt line 20: 20 frames');
+    expect(r.stdout).not.toMatch(/[\x1b\r]/);
+    writeFileSync(join(root, 'train/lab/train.txt'), '0 /tmp/\x1b[2J\rx.txt\n');
+    const bad = cli('inspect', '--data', root);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("found the absolute path '/tmp/\\x1b[2J\\rx.txt'");
+    expect(bad.stderr).not.toMatch(/[\x1b\r]/);
+  });
+
+  it('a labels file over the size limit is refused at once by its size, naming the file (no read, no hang)', () => {
+    // 513 MiB: past what the UTF-8 decoder accepts as one string; sparse, so it costs no disk.
+    const root = fixture((r) => truncateSync(join(r, 'train/lab/train.txt'), 513 * 1024 * 1024));
+    const r = cli('inspect', '--data', root);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      "lockstep: train/lab/train.txt: expected a labels file of at most 64 MiB (one '<label> <path>' line per example), found 513 MiB",
+    );
+  });
+
+  it('a labels file of 300 lines with one bad line: inspect and train print the error and exit (no thread left running)', () => {
+    const root = fixture((r) => {
+      const lines: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        copyFileSync(join(r, `train/feat/ex${i % 12}.txt`), join(r, `train/feat/copy${i}.txt`));
+        lines.push(`${i % 3} train/feat/copy${i}.txt`);
+      }
+      writeFileSync(join(r, 'train/lab/train.txt'), lines.join('\n') + '\n0 /etc/passwd\n');
+    });
+    const expected = "lockstep: train/lab/train.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'";
+    for (const args of [['inspect', '--data', root], ['train', '--data', root, '--model', 'tdnn', '--epochs', '1']]) {
+      const r = cli(...args);
+      expect(r.status, `${args[0]} exited`).toBe(1);
+      expect(r.stderr.trim()).toBe(expected);
+    }
   });
 
   it('a broken labels file: exit 1, one line naming file, line and field', () => {

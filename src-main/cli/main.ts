@@ -45,4 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const status = await main(process.argv.slice(2));
+process.exitCode = status;
+// A failed command ends once its output is written, whatever a library left running (a thread, a timer).
+if (status !== 0) process.stdout.write('', () => process.stderr.write('', () => process.exit(status)));

@@ -57,7 +57,7 @@ describe('csv datasets: good files', () => {
     expect([...tr.y]).toEqual([0, 8]);
     expect(tr.x[(1 * 4 + 3) * 3 + 2]).toBe(Math.fround(val(1, 3, 2)));
     expect(ds.reports.train!.dropped.short).toBe(1);
-    expect(ds.reports.train!.droppedExamples).toEqual([{ file: 'a4', line: 18, reason: 'short', message: 'expected at least 4 frames, found 3' }]);
+    expect(ds.reports.train!.droppedExamples).toEqual([{ file: 'a4', line: 18, reason: 'short', message: '3 frames, at least 4 needed' }]);
     expect(ds.splits.dev!.n).toBe(1);
     expect([...ds.splits.eval!.y]).toEqual([1]);
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { LockstepError } from '../../shared/errors';
 import { EE_SET_CLASSES, SPLIT_NAMES } from '../../shared/data/dataset';
+import { bytesText } from './archive';
 import { errCode, insideRoot, toId, type RootContext } from './eeset-root';
 
 const NUM_CLASSES = EE_SET_CLASSES.length;
@@ -40,23 +41,51 @@ const CLEAN_RELATIVE =
 
 const INTEGER = /^[+-]?\d+$/;
 
+/**
+ * The largest labels file read (the ee-set's train labels are 195 KB, 5280 lines): it is read
+ * whole, so a larger one is refused by its size before anything is read.
+ */
+export const MAX_LABELS_BYTES = 64 * 1024 * 1024;
+
 /** The text of a UTF-8 file (a BOM dropped); bytes that are not UTF-8 are refused with their line. */
 function decodeUtf8(bytes: Uint8Array, file: string): string {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return decoder.decode(bytes);
   } catch {
-    let start = 0;
-    for (let line = 1; ; line++) {
+    // Find the line: UTF-8 never uses the byte '\n' inside a character, so each line decodes alone.
+    for (let start = 0, line = 1; start < bytes.length; line++) {
       const nl = bytes.indexOf(10, start);
       const end = nl < 0 ? bytes.length : nl + 1;
       try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, end));
+        decoder.decode(bytes.subarray(start, end));
       } catch {
         const shown = Array.from(bytes.subarray(start, end).filter((b) => b >= 0x80).subarray(0, 4), (b) => '0x' + b.toString(16).toUpperCase()).join(' ');
         throw new LockstepError(`expected UTF-8 text, found bytes that are not UTF-8 (${shown}); save the file as UTF-8`, { file, line });
       }
       start = end;
     }
+    // Every line decodes: the decoder refused the whole for another reason (a string too long).
+    const size = bytesText(bytes.length);
+    throw new LockstepError(`expected a labels file the UTF-8 decoder accepts, found ${size} it refused`, { file });
+  }
+}
+
+/** The labels file's bytes, refused by size before they are read. */
+function readLabelsBytes(path: string, labelsRel: string): Buffer {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > MAX_LABELS_BYTES) {
+      throw new LockstepError(
+        `expected a labels file of at most ${bytesText(MAX_LABELS_BYTES)} (one '<label> <path>' line per example), ` +
+          `found ${bytesText(size)}`,
+        { file: labelsRel },
+      );
+    }
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -69,7 +98,7 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
         file: labelsRel,
       });
     }
-    bytes = fs.readFileSync(real);
+    bytes = readLabelsBytes(real, labelsRel);
   } catch (e) {
     if (e instanceof LockstepError) throw e;
     throw new LockstepError(`expected a readable labels file, found ${errCode(e)}`, { file: labelsRel });

@@ -17,7 +17,7 @@ import { errCode, insideRoot, toId, type RootContext } from './eeset-root';
 import { eesetTuning, type WorkerHelper } from './eeset-worker';
 import { EE_SET_CHANNELS } from './feature-parser';
 import { MAIN_PROCESSOR } from './feature-reader';
-import { MAX_SPLIT_VALUES, splitTooLarge } from './load-options';
+import { MAX_SPLIT_VALUES, shortExampleMessage, splitTooLarge } from './load-options';
 
 const NUM_CLASSES = EE_SET_CLASSES.length;
 
@@ -167,7 +167,7 @@ export async function loadSplit(
         file: e.id,
         line: info[k * 4 + 3],
         reason: 'short',
-        message: `expected at least ${frames} frames, found ${rows}`,
+        message: shortExampleMessage(rows, frames),
       });
     } else if (status === MAIN_PROCESSOR.S_OK) {
       keptIdx.push(k);
@@ -201,6 +201,7 @@ export async function loadSplit(
   }
   const data: Split = { x, y, n: kept, frames, channels: EE_SET_CHANNELS, ids };
   const report: SplitReport = {
+    labelsFile: labelsRel,
     listed,
     kept,
     dropped,

@@ -121,7 +121,6 @@ export class WorkerHelper {
     if (cpus < 2) return false;
     try {
       const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { featureRows: featureRowsModule() } });
-      w.unref();
       w.on('message', (m: { id: number; msgs?: (number | string)[]; chunks?: number[]; buffers?: ArrayBuffer[] }) => {
         const done = this.pending.get(m.id);
         this.pending.delete(m.id);
@@ -141,6 +140,9 @@ export class WorkerHelper {
       };
       w.on('error', fail);
       w.on('exit', fail);
+      // Only after the listeners: adding a 'message' listener refs the worker again (Node 20), and
+      // a worker started for a split whose labels file then fails to parse would keep the CLI alive.
+      w.unref();
       this.worker = w;
       return true;
     } catch {

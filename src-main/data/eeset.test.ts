@@ -364,7 +364,7 @@ describe('loadEeSet: dropped examples', () => {
     expect(by['inf-then-bad.txt']).toMatchObject({ reason: 'malformed', line: 10 }); // malformed beats nonFinite
     expect(by['inf-and-short.txt']).toMatchObject({ reason: 'nonFinite', line: 10 }); // nonFinite beats short
     expect(by['short.txt']).toMatchObject({ reason: 'short', line: 69 });
-    expect(by['short.txt'].message).toContain('found 69');
+    expect(by['short.txt'].message).toBe('69 frames, at least 70 needed');
   });
 
   it.skipIf(process.platform === 'win32')('drops a FIFO as missing without blocking', async () => {
@@ -575,6 +575,17 @@ describe('loadEeSet: missing splits and bad input', () => {
 describe('loadEeSet: worker thread', () => {
   const saved = { ...eesetTuning };
   afterEach(() => Object.assign(eesetTuning, saved));
+
+  it('a labels file long enough to start the worker, refused on its last line, leaves nothing running: the process exits', () => {
+    const r = tmp();
+    makeSplit(r, 'train', goodExamples('train', 300, 4));
+    fs.appendFileSync(path.join(r, 'train/lab/train_labels.txt'), '0 /etc/passwd\n');
+    const script = `const { loadEeSet } = await import(${JSON.stringify(path.join(here, 'eeset.ts'))});\n` +
+      `await loadEeSet(${JSON.stringify(r)}).then(() => console.log('loaded'), (e) => console.log(e.message));`;
+    const args = ['--import', 'tsx', '--input-type=module', '-e', script];
+    const out = execFileSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim()).toBe("train/lab/train_labels.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'");
+  });
 
   it('gives identical results when the worker does all, part or none of the work', async () => {
     const r = tmp();

@@ -469,7 +469,7 @@ describe('fuzz: .npy and .npz', () => {
         // Dropping, the ee-set's 70 frames: nothing may be allocated for examples that are dropped.
         // Padding (which makes every example `frames` long, by request) with 4 frames keeps the output small.
         const frames = k.short === 'drop' ? 70 : 4;
-        // Memory is bounded by what the arrays hold once inflated (at most the 1 GiB archive limit), not by the zip's size.
+        // Memory is bounded by what the arrays hold once inflated (at most 128 MiB), not by the zip's size.
         const inflated = arrays.reduce((n, [, a]) => n + a.length, 0);
         const padded = k.short === 'pad' ? n * frames * k.c * 4 : 0;
         const ds = await importOrRefuse(inflated, () => openDataset(fileOf('shapes.npz', bytes), { frames, short: k.short }), padded);

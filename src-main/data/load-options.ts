@@ -12,12 +12,16 @@ export interface LoadOptions {
 }
 
 /**
- * The most float32 values one split may hold (1 GiB, the archive limit; the ee-set's train split
- * is 22 MB): the protocol's output is refused beyond it, whatever sizes a file declares (an .npz
- * of 20 million empty examples is 20 KB compressed; padded to 70 frames of 16 channels it
- * would be 90 GB).
+ * What one import may hold in memory, per split and per .npz: 128 MiB. A split's float32 values
+ * (the protocol's output) are refused beyond it, whatever sizes a file declares (an .npz of 20
+ * million empty examples is 20 KB compressed; padded to 70 frames of 16 channels it would be
+ * 90 GB), and so are an .npz's arrays by the sizes they declare, before they are inflated. The
+ * ee-set's train split is 22 MB at 70 frames; every frame of its train and dev files, 33 MB.
  */
-export const MAX_SPLIT_VALUES = 2 ** 28;
+export const MAX_IMPORT_BYTES = 128 * 1024 * 1024;
+
+/** The most float32 values one split may hold (MAX_IMPORT_BYTES of them). */
+export const MAX_SPLIT_VALUES = MAX_IMPORT_BYTES / 4;
 
 /** Examples one split of an .npz may list: its labels alone would otherwise take 8 bytes each in memory. */
 export const MAX_SPLIT_EXAMPLES = 2 ** 24;
@@ -28,10 +32,16 @@ export const MAX_SPLIT_EXAMPLES = 2 ** 24;
  */
 export const MAX_DROPS_LISTED = 10_000;
 
+/** Why an example shorter than the protocol's frames is dropped (its file and line are beside it). */
+export function shortExampleMessage(rows: number, frames: number): string {
+  return `${rows} frames, at least ${frames} needed`;
+}
+
 /** The refusal of a split past MAX_SPLIT_VALUES. */
 export function splitTooLarge(examples: number, frames: number, channels: number, file?: string): LockstepError {
   return new LockstepError(
-    `expected a split of at most ${MAX_SPLIT_VALUES} values (1 GiB of float32), found ${examples} examples × ${frames} frames × ${channels} channels (lower frames, or split the dataset)`,
+    `expected a split of at most ${MAX_SPLIT_VALUES} values (${MAX_IMPORT_BYTES / 1024 ** 2} MiB of float32), ` +
+      `found ${examples} examples × ${frames} frames × ${channels} channels (lower frames, or split the dataset)`,
     { file },
   );
 }

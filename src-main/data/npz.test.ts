@@ -7,6 +7,7 @@ import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
 import { tempDirsRemovedAfterAll } from '../services/test-helpers';
+import { zip64Bytes } from './archive-fixtures';
 import { encodeNpz, loadNpzDataset, MAX_CLASSES, npyFloat32, npyInt32, npyUnicode, NpzFile, npyFloats, npyInts, npyStrings, parseNpy } from './npz';
 
 const tmp = tempDirsRemovedAfterAll('npz-test-');
@@ -150,7 +151,7 @@ describe('npz datasets: good files', () => {
     expect(r.dropped).toEqual({ nonFinite: 1, short: 1, missing: 0, malformed: 0 });
     expect(r.droppedExamples).toEqual([
       { file: 'X_train[1]', reason: 'nonFinite', message: 'expected finite numbers, found NaN at frame 2, channel 1' },
-      { file: 'X_train[2]', reason: 'short', message: 'expected at least 5 frames, found 3' },
+      { file: 'X_train[2]', reason: 'short', message: '3 frames, at least 5 needed' },
     ]);
     expect(ds.splits.train!.ids).toEqual(['X_train[0]', 'X_train[3]']);
     expect(ds.reports.dev!.droppedExamples[0]).toMatchObject({ file: 'X_dev[0]', reason: 'nonFinite' });
@@ -214,7 +215,16 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     await refused(loadNpzDataset(big, { limits: { maxBytes: 1024 * 1024 } }), big, undefined, 'entry "X.npy"', 'more than the limit of 1 MiB');
   });
 
-  it('millions of empty examples in a few KB: refused by count, or dropped without a record each; never padded past 1 GiB', async () => {
+  it('an array declaring 896 MiB (float32 zeros deflate to 0.9 MB) is refused by its declared size, before inflating: 128 MiB per import', async () => {
+    const header = npy('<f4', [200_704, 70, 16], new Uint8Array(0));
+    const p = path.join(tmp(), 'zeros.npz');
+    const labels = npy('|u1', [1], new Uint8Array(1));
+    fs.writeFileSync(p, zip64Bytes({ 'X.npy': header, 'y.npy': labels }, { size: 896n * 1024n * 1024n }));
+    await refused(loadNpzDataset(p), p, undefined, 'entry "X.npy"', 'declares 896 MiB', 'more than the limit of 128 MiB');
+    await refused(loadNpzDataset(p, { limits: { maxBytes: 2 * 1024 ** 3 } }), p, undefined, 'more than the limit of 128 MiB');
+  });
+
+  it('millions of empty examples in a few KB: refused by count, or dropped without a record each; never padded past 128 MiB', async () => {
     // X of shape [N, 0, 16] holds no bytes at all, and N zero labels deflate to almost nothing.
     const empty = (n: number) => npzFile({ X: npy('<f4', [n, 0, 16], new Uint8Array(0)), y: npy('|u1', [n], new Uint8Array(n)) }, 6);
     const tooMany = empty(2 ** 24 + 1);
@@ -226,7 +236,7 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     expect(ds.reports.train!.droppedExamples).toHaveLength(10_000); // the first 10,000; the counts are exact
     expect(ds.reports.train!.droppedExamples[9_999]).toMatchObject({ file: 'X[9999]', reason: 'short' });
     const padded = empty(300_000);
-    await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 268435456 values (1 GiB of float32), found 300000 examples × 70 frames × 16 channels');
+    await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 33554432 values (128 MiB of float32), found 300000 examples × 70 frames × 16 channels');
   });
 });
 

@@ -34,8 +34,17 @@ import {
   type SplitName,
   type SplitReport,
 } from '../../shared/data/dataset';
-import { DEFAULT_ARCHIVE_LIMITS, ZipReader, bytesText, entryError, type ArchiveLimits } from './archive';
-import { MAX_DROPS_LISTED, MAX_SPLIT_EXAMPLES, MAX_SPLIT_VALUES, protocolOptions, splitTooLarge, type LoadOptions } from './load-options';
+import { ZipReader, bytesText, entryError, type ArchiveLimits } from './archive';
+import {
+  MAX_DROPS_LISTED,
+  MAX_IMPORT_BYTES,
+  MAX_SPLIT_EXAMPLES,
+  MAX_SPLIT_VALUES,
+  protocolOptions,
+  shortExampleMessage,
+  splitTooLarge,
+  type LoadOptions,
+} from './load-options';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('lockstep: .npy reading and writing assume a little-endian machine');
@@ -314,9 +323,10 @@ export class NpzFile {
     this.names = [...this.byName.keys()];
   }
 
+  /** `limits.maxBytes` bounds the arrays read, inflated, together; at most MAX_IMPORT_BYTES (all are in memory). */
   static open(path: string, limits: Partial<ArchiveLimits> = {}): NpzFile {
     const zip = ZipReader.open(path, limits, 'a NumPy .npz file (a zip archive)');
-    return new NpzFile(path, zip, limits.maxBytes ?? DEFAULT_ARCHIVE_LIMITS.maxBytes);
+    return new NpzFile(path, zip, Math.min(limits.maxBytes ?? MAX_IMPORT_BYTES, MAX_IMPORT_BYTES));
   }
 
   has(name: string): boolean {
@@ -411,7 +421,8 @@ export class SplitBuilder {
       }
     }
     if (rows < this.frames && this.short === 'drop') {
-      this.drop({ file: id, ...(line !== undefined ? { line } : {}), reason: 'short', message: `expected at least ${this.frames} frames, found ${rows}` }, false);
+      const where = line !== undefined ? { line } : {};
+      this.drop({ file: id, ...where, reason: 'short', message: shortExampleMessage(rows, this.frames) }, false);
       return false;
     }
     const k = this.y.length;
@@ -459,7 +470,7 @@ export function stemOf(path: string): string {
 // ---------------------------------------------------------------------------------------------
 
 export interface NpzLoadOptions extends LoadOptions {
-  /** Bounds on the archive (entries, expanded bytes). Default 1 GiB, 200 000 entries. */
+  /** Bounds on the archive (entries, expanded bytes). Default 128 MiB (MAX_IMPORT_BYTES, the most), 200 000 entries. */
   limits?: Partial<ArchiveLimits>;
 }
 

@@ -6,8 +6,10 @@ import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
 import type { DatasetSummary, SplitSummary } from '../../shared/protocol';
 import { DEFAULT_SETTINGS } from '../../shared/train/settings';
+import { noUsableExamples } from '../data/unusable';
 import { fsyncDir, writeFileDurable } from '../store/atomic';
 import { encodeSplits, readSplitExample } from '../store/split-file';
+import { importInWorker } from './dataset-import';
 import { openDataset } from './datasets';
 
 /**
@@ -56,6 +58,30 @@ export function summarizeDataset(dataset: Dataset, meta: { id: string; name: str
     channels: present?.channels ?? 0,
     splits,
   };
+}
+
+/** One import's work, as the import worker does it (see DatasetLibrary.importPath). */
+export interface ImportJob {
+  path: string;
+  frames: number;
+  /** The folder to write (absent before): data.bin and dataset.json. */
+  folder: string;
+  /** `name` undefined: the dataset's own. */
+  meta: { id: string; name?: string; source: string; importedAt: string };
+}
+
+/** Loads `job.path` through the protocol and writes its dataset folder; refuses a dataset with no usable example. */
+export async function importIntoFolder(job: ImportJob): Promise<DatasetSummary> {
+  const dataset = await openDataset(job.path, { frames: job.frames });
+  const name = job.meta.name ?? dataset.name;
+  if (SPLIT_NAMES.every((s) => (dataset.splits[s]?.n ?? 0) === 0)) throw noUsableExamples(dataset, name);
+  const summary = summarizeDataset(dataset, { ...job.meta, name: name.slice(0, 256) });
+  mkdirSync(job.folder, { recursive: true });
+  writeFileDurable(join(job.folder, DATA_FILE), encodeSplits(dataset.splits));
+  const stored: StoredSummary = { format: FORMAT, version: 1, summary };
+  writeFileDurable(join(job.folder, SUMMARY_FILE), JSON.stringify(stored, null, 1));
+  fsyncDir(job.folder);
+  return summary;
 }
 
 export class DatasetLibrary {
@@ -113,41 +139,28 @@ export class DatasetLibrary {
 
   /**
    * Loads a dataset from a path (whatever `openDataset` reads) through the protocol and stores
-   * it. `name` defaults to the dataset's own (its folder's name); `source` to the path.
+   * it. `name` defaults to the dataset's own (its folder's name); `source` to the path. The
+   * loading and writing run in a worker thread (dataset-import.ts), so the host keeps answering;
+   * the finished folder is then renamed into place (a complete folder or none).
    */
   async importPath(path: string, options: { name?: string; source?: string } = {}): Promise<DatasetSummary> {
-    const dataset = await openDataset(path, { frames: DEFAULT_SETTINGS.frames });
-    return this.store(dataset, { name: options.name ?? dataset.name, source: options.source ?? path });
-  }
-
-  /** Stores a loaded dataset under a new id (atomically: a complete folder or none). */
-  store(dataset: Dataset, meta: { name: string; source: string }): DatasetSummary {
-    const kept = SPLIT_NAMES.reduce((n, s) => n + (dataset.splits[s]?.n ?? 0), 0);
-    if (kept === 0) {
-      const dropped = SPLIT_NAMES.flatMap((s) => dataset.reports[s]?.droppedExamples ?? []);
-      const first = dropped[0];
-      throw new LockstepError(
-        `dataset ${meta.name}: no usable examples (${dropped.length} listed, all dropped by the protocol` +
-          (first ? `; the first: ${first.file}${first.line ? ` line ${first.line}` : ''}: ${first.message})` : ')'),
-      );
-    }
     const id = `ds-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const summary = summarizeDataset(dataset, { id, name: meta.name.slice(0, 256), source: meta.source, importedAt: new Date().toISOString() });
-    const temp = join(this.root, `.tmp-${id}`);
-    mkdirSync(temp, { recursive: true });
+    const folder = join(this.root, `.tmp-${id}`);
     try {
-      writeFileDurable(join(temp, DATA_FILE), encodeSplits(dataset.splits));
-      const stored: StoredSummary = { format: FORMAT, version: 1, summary };
-      writeFileDurable(join(temp, SUMMARY_FILE), JSON.stringify(stored, null, 1));
-      fsyncDir(temp);
-      renameSync(temp, join(this.root, id));
+      const summary = await importInWorker({
+        path,
+        frames: DEFAULT_SETTINGS.frames,
+        folder,
+        meta: { id, name: options.name, source: options.source ?? path, importedAt: new Date().toISOString() },
+      });
+      renameSync(folder, join(this.root, id));
       fsyncDir(this.root);
+      this.summaries.set(id, summary);
+      return summary;
     } catch (e) {
-      rmSync(temp, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
       throw e;
     }
-    this.summaries.set(id, summary);
-    return summary;
   }
 
   /** Forgets an imported dataset and deletes its files; the demo cannot be removed. */

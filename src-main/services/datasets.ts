@@ -11,7 +11,10 @@ import { loadNpzDataset, stemOf } from '../data/npz';
 export interface DatasetOptions {
   frames?: number;
   short?: 'drop' | 'pad';
-  /** Bounds on archives and .npz files (expanded bytes, entries). Default 1 GiB, 200 000 entries. */
+  /**
+   * Bounds on archives and .npz files (expanded bytes, entries). Default 1 GiB for archives (on
+   * disk), 128 MiB for .npz (in memory); 200 000 entries.
+   */
   limits?: Partial<ArchiveLimits>;
 }
 

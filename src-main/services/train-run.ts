@@ -5,7 +5,7 @@ import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { TfjsBackend } from '../../shared/tfjs/backend';
 import { divergenceMessage, type DivergenceContext } from '../../shared/train/divergence';
 import type { TrainingEngine } from '../../shared/train/engine';
-import type { Evaluation } from '../../shared/train/evaluate';
+import { evaluateSplit, type Evaluation } from '../../shared/train/evaluate';
 import { LockstepEngine, type LockstepReport } from '../../shared/train/lockstep';
 import type { TrainingSettings } from '../../shared/train/settings';
 import { Trainer, type EpochRecord } from '../../shared/train/trainer';
@@ -31,7 +31,8 @@ export interface TrainRunRequest {
 
 export interface TrainRunEvents {
   onStep?(step: number, totalSteps: number, loss: number): void;
-  onEpoch?(record: EpochRecord): void;
+  /** `train`: the training split evaluated at the epoch's end (record.trainLoss is the running mean of its batches). */
+  onEpoch?(record: EpochRecord, train: Omit<Evaluation, 'confusion'>): void;
 }
 
 export interface TrainRunResult {
@@ -44,6 +45,8 @@ export interface TrainRunResult {
   settings: TrainingSettings;
   train: Omit<Evaluation, 'confusion'>;
   dev: Omit<Evaluation, 'confusion'> | null;
+  /** The eval split, when the dataset has one, evaluated with the final weights. */
+  eval: Omit<Evaluation, 'confusion'> | null;
   msPerEpoch: number;
   metrics: EpochRecord[];
   checkpoint: string | null;
@@ -81,13 +84,14 @@ export async function trainRun(request: TrainRunRequest, events: TrainRunEvents 
       last = trainer.finishEpoch(data.dev, data.classes.length);
       const { trainEval: _t, devEval: _d, ...record } = last;
       metrics.push(record);
-      events.onEpoch?.(record);
+      events.onEpoch?.(record, summary(last.trainEval));
       if (trainer.stopEarly) break;
     }
     // Early stopping (settings.patience) ends with the best dev epoch's weights and results.
     last = trainer.restoreBest() ?? last;
     const trainEval = last!.trainEval;
     const devEval = data.dev ? last!.devEval! : null;
+    const evalEval = data.eval ? evaluateSplit(engine, data.eval, data.classes.length, settings.batch) : null;
     let checkpoint: string | null = null;
     if (request.out) {
       const { manifest, bytes } = buildCheckpoint({ spec, data, settings, engine, metrics });
@@ -107,6 +111,7 @@ export async function trainRun(request: TrainRunRequest, events: TrainRunEvents 
       settings,
       train: summary(trainEval),
       dev: devEval ? summary(devEval) : null,
+      eval: evalEval ? summary(evalEval) : null,
       msPerEpoch: median(metrics.map((m) => m.ms)),
       metrics,
       checkpoint,

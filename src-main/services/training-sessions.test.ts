@@ -253,7 +253,7 @@ describe('training sessions', () => {
       writeFileSync(join(r, 'train/lab/train.txt'), '1 train/feat/short.txt\n');
       rmSync(join(r, 'dev'), { recursive: true });
     });
-    await expect(s.invoke('datasets.importPath', { path: allShort })).rejects.toThrow(/no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/short.txt line 20: expected at least 70 frames, found 20\)/);
+    await expect(s.invoke('datasets.importPath', { path: allShort })).rejects.toThrow(/no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/short.txt line 20: 20 frames, at least 70 needed\)/);
     const oneClass = await s.invoke('datasets.importPath', { path: course((r) => writeFileSync(join(r, 'train/lab/train.txt'), '2 train/feat/ex0.txt\n2 train/feat/ex1.txt\n')) });
     await expect(s.invoke('runs.start', runParams({}, oneClass.id))).rejects.toThrow(/the training split holds only one class \(D\); at least two are needed/);
     const devOnly = await s.invoke('datasets.importPath', { path: course((r) => rmSync(join(r, 'train'), { recursive: true })) });

@@ -1,6 +1,8 @@
 import { SPLIT_NAMES } from '../../../shared/data/dataset';
 import { LockstepError } from '../../../shared/errors';
+import { printable } from '../../../shared/printable';
 import { prepareData } from '../../../shared/train/prepare';
+import { noUsableExamples } from '../../data/unusable';
 import { openDataset } from '../../services/datasets';
 import { intFlag, required } from '../args';
 import type { Command } from '../command';
@@ -13,7 +15,7 @@ export const inspect: Command = {
     const data = required('data', flags.data as string | undefined);
     const dataset = await openDataset(data, { frames: intFlag('frames', flags.frames as string | undefined, 1), short: flags.pad ? 'pad' : 'drop' });
     const splits: Record<string, unknown> = {};
-    const lines: string[] = [`dataset ${dataset.name} (${dataset.classes.join(' ')})`];
+    const lines: string[] = [printable(`dataset ${dataset.name} (${dataset.classes.join(' ')})`)];
     let kept = 0;
     for (const name of SPLIT_NAMES) {
       const r = dataset.reports[name];
@@ -23,10 +25,12 @@ export const inspect: Command = {
       const d = r.dropped;
       lines.push(`${name.padEnd(5)} ${r.listed} listed, ${r.kept} kept; dropped: ${d.nonFinite} non-finite, ${d.short} short, ${d.missing} missing, ${d.malformed} malformed`);
       lines.push(`      classes: ${r.classCounts.map((c, k) => `${dataset.classes[k]} ${c}`).join(', ')}`);
-      for (const x of r.droppedExamples.slice(0, 5)) lines.push(`      - ${x.file}${x.line ? ` line ${x.line}` : ""}: ${x.message}`);
+      for (const x of r.droppedExamples.slice(0, 5)) {
+        lines.push(printable(`      - ${x.file}${x.line ? ` line ${x.line}` : ''}: ${x.message}`));
+      }
       if (r.droppedExamples.length > 5) lines.push(`      … and ${r.droppedExamples.length - 5} more (--json lists all)`);
     }
-    if (kept === 0) throw new LockstepError(`${data}: no usable examples in any split`);
+    if (kept === 0) throw noUsableExamples(dataset, dataset.name);
     // Skipped files are fine (exit 0); a dataset that cannot train is not (exit 1, with why).
     let unusable: string | undefined;
     try {

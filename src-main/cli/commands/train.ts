@@ -87,14 +87,16 @@ export const train: Command = {
         onStep(step, total, loss) {
           bar ??= new ProgressBar('train', total);
           lastLoss = loss;
-          bar.update(step, `loss ${lastLoss.toFixed(4)}`);
+          bar.update(step, `batch loss ${lastLoss.toFixed(4)}`);
         },
-        onEpoch(r) {
+        onEpoch(r, trainEval) {
           bar?.done();
+          // The figures after the epoch (as the final result reports them); the running mean of
+          // its batches apart, labelled.
           process.stderr.write(
-            `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAccuracy)}` +
+            `epoch ${r.epoch}: train loss ${trainEval.loss.toFixed(4)} acc ${pct(trainEval.accuracy)}` +
               (r.devLoss !== undefined ? `, dev loss ${r.devLoss.toFixed(4)} acc ${pct(r.devAccuracy)}` : '') +
-              ` (${r.ms.toFixed(0)} ms)\n`,
+              ` (running train loss during the epoch ${r.trainLoss.toFixed(4)}; ${r.ms.toFixed(0)} ms)\n`,
           );
         },
       },
@@ -107,6 +109,7 @@ export const train: Command = {
       settings: result.settings,
       train: result.train,
       dev: result.dev,
+      ...(result.eval ? { eval: result.eval } : {}),
       msPerEpoch: result.msPerEpoch,
       metrics: result.metrics,
       checkpoint: result.checkpoint,
@@ -119,6 +122,9 @@ export const train: Command = {
         (result.bestEpoch !== null ? `; early stopping kept epoch ${result.bestEpoch}'s weights` : ''),
       `train: loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)} (n=${result.train.n})`,
       result.dev ? `dev:   loss ${result.dev.loss.toFixed(4)}, accuracy ${pct(result.dev.accuracy)} (n=${result.dev.n})` : 'dev:   (no dev split)',
+      ...(result.eval
+        ? [`eval:  loss ${result.eval.loss.toFixed(4)}, accuracy ${pct(result.eval.accuracy)} (n=${result.eval.n})`]
+        : []),
       result.checkpoint ? `checkpoint: ${result.checkpoint}` : 'checkpoint: not saved (pass --out DIR)',
       ...(l
         ? [
