@@ -3,7 +3,7 @@ import { LockstepError } from '../errors';
 import { resolveSpec } from '../engine/spec';
 import type { TrainingEngine } from '../train/engine';
 import type { PreparedData } from '../train/prepare';
-import type { TrainingSettings } from '../train/settings';
+import { resolveSettings, type TrainingSettings } from '../train/settings';
 import type { EpochRecord } from '../train/trainer';
 
 /**
@@ -80,22 +80,42 @@ export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, f
   return weights;
 }
 
+/** A name that stays inside its folder: no separators, not '.' or '..', no leading dot (temp files). */
+export function isPlainFileName(name: unknown): name is string {
+  return typeof name === 'string' && /^[\w-][\w.-]{0,199}$/.test(name);
+}
+
 /** Checks a parsed checkpoint.json: its format, its spec, and that its tensors match the spec. */
 export function validateManifest(raw: unknown, file: string): CheckpointManifest {
   const m = raw as Partial<CheckpointManifest> | null;
+  const found = (v: unknown): string => JSON.stringify(v) ?? String(v);
   const fail = (message: string): never => {
     throw new LockstepError(message, { file });
   };
   if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) fail(`not a Lockstep checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`);
   if (m!.version !== CHECKPOINT_VERSION) fail(`checkpoint version ${JSON.stringify(m!.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
   if (!Array.isArray(m!.classes) || !m!.classes.every((c) => typeof c === 'string')) fail('field classes: expected an array of class names');
-  if (typeof m!.weightsFile !== 'string' || !/^[\w.-]+$/.test(m!.weightsFile)) fail('field weightsFile: expected a file name in the checkpoint folder');
+  if (!isPlainFileName(m!.weightsFile)) {
+    fail(`field weightsFile: expected the name of a file in the checkpoint folder, found ${found(m!.weightsFile)}`);
+  }
   let resolved;
   try {
     resolved = resolveSpec(m!.spec, m!.classes!.length);
   } catch (e) {
     fail(`field spec: ${(e as Error).message}`);
   }
+  const [frames, channels] = resolved!.input;
+  if (m!.frames !== frames) fail(`field frames: expected ${frames} (the spec's input), found ${found(m!.frames)}`);
+  if (m!.channels !== channels) {
+    fail(`field channels: expected ${channels} (the spec's input), found ${found(m!.channels)}`);
+  }
+  if (typeof m!.settings !== 'object' || m!.settings === null) fail('field settings: expected an object of settings');
+  try {
+    resolveSettings(m!.settings!);
+  } catch (e) {
+    fail(`field settings: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(m!.metrics)) fail('field metrics: expected an array of epoch records');
   const expected = resolved!.layers.flatMap((l) => l.params);
   const tensors = m!.tensors;
   if (!Array.isArray(tensors) || tensors.length !== expected.length) fail(`field tensors: expected ${expected.length} tensors for this spec`);

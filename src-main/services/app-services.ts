@@ -7,6 +7,7 @@ import { isLockstepError, LockstepError } from '../../shared/errors';
 import { Experiments } from '../experiment/experiments';
 import { PRESETS } from '../../shared/presets';
 import { parseParams, type EventName, type Events, type LockstepApi, type Method, type Params, type PresetSummary, type Results } from '../../shared/protocol';
+import { sweepStaleArchiveFolders } from '../store/stale';
 import { DatasetLibrary } from './dataset-library';
 import { exportFileName, exportRun } from './run-export';
 import { RunStore } from './run-store';
@@ -62,6 +63,7 @@ export class AppServices implements LockstepApi {
     this.userData = resolve(userData);
     mkdirSync(this.userData, { recursive: true });
     this.host = options.host ?? 'browser';
+    sweepStaleArchiveFolders();
     this.datasets = new DatasetLibrary(join(this.userData, 'datasets'));
     this.runs = new RunStore(join(this.userData, 'runs'));
     this.uploads = new Uploads(join(this.userData, 'uploads'), options.uploads);

@@ -6,7 +6,8 @@ import { LockstepError } from '../../shared/errors';
 import type { CheckpointManifest } from '../../shared/model/checkpoint';
 import { backendKind, engineKind, specSchema, trainingSettingsSchema, type EpochPoint, type RunDetail, type RunSummary, type StepPoint } from '../../shared/protocol';
 import { writeFileAtomic } from '../store/atomic';
-import { writeCheckpoint } from '../store/checkpoint-dir';
+import { removeUnreferencedWeights, writeCheckpoint } from '../store/checkpoint-dir';
+import { ATOMIC_TEMP, sweepStale } from '../store/stale';
 import { encodeSplits, readSplits } from '../store/split-file';
 
 /**
@@ -21,8 +22,8 @@ import { encodeSplits, readSplits } from '../store/split-file';
  * - `checkpoint/`: the final weights (see store/checkpoint-dir).
  *
  * On opening, runs left 'running', 'paused' or 'queued' by a process that died are marked
- * 'interrupted'; a folder whose run.json cannot be read is reported with console.warn and
- * skipped.
+ * 'interrupted', and the temp files of writes it did not finish are removed; a folder whose
+ * run.json cannot be read is reported with console.warn and skipped.
  */
 const RUN_FILE = 'run.json';
 const METRICS_FILE = 'metrics.jsonl';
@@ -77,6 +78,9 @@ export class RunStore {
         continue;
       }
       this.runs.set(run.id, run);
+      // Temp files of a process killed mid-write (run.json, checkpoint.json, weights).
+      sweepStale(dir, ATOMIC_TEMP);
+      removeUnreferencedWeights(this.checkpointDir(run.id));
       if (ACTIVE_STATES.has(run.state)) {
         this.update(run.id, { state: 'interrupted', error: `interrupted: the app stopped while this run was ${run.state}` });
       }
