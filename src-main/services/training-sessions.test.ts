@@ -27,6 +27,18 @@ function weightsBytes(s: AppServices, run: RunSummary): Buffer {
 }
 
 describe('training sessions', () => {
+  it('a network too large for memory is refused when the run is asked for: no run, no worker', async () => {
+    const s = services();
+    const dense = { type: 'Dense' as const, units: 4096, activation: 'relu' as const };
+    const hidden = Array.from({ length: 62 }, () => dense);
+    const output = { type: 'Dense' as const, units: 9, activation: 'softmax' as const };
+    const spec = { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' as const }, ...hidden, output] };
+    await expect(s.invoke('runs.start', { ...runParams(), spec })).rejects.toThrow(
+      /^the network needs 15\.\d GiB \(at least: .* parameters .*\); one network may use at most 4\.0 GiB/,
+    );
+    expect(await s.invoke('runs.list', {})).toEqual([]);
+  });
+
   it('early stopping (patience) ends the run before its epochs, with the best dev epoch\'s weights', async () => {
     const s = services();
     const run = await waitForEnd(s, (await s.invoke('runs.start', runParams({ epochs: 300, patience: 2 }))).id, 60_000);

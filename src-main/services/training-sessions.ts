@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Split } from '../../shared/data/dataset';
+import { checkNetworkMemory } from '../../shared/engine/memory';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import type { Events, Params, RunState, RunSummary } from '../../shared/protocol';
@@ -76,6 +77,7 @@ export class TrainingSessions {
     const spec = { ...params.spec, input: [params.settings.frames, dataset.channels] as [number, number] };
     // Checked here so a bad spec is an error response, not a failed run.
     const resolved = resolveSpec(spec, dataset.classes.length);
+    checkNetworkMemory(resolved, params.settings.batch, params.settings.optimizer);
     if (dataset.id !== DEMO_ID && params.settings.frames > dataset.frames) {
       throw new LockstepError(`dataset ${dataset.name} holds ${dataset.frames} frames per example; settings.frames must be at most that (got ${params.settings.frames})`);
     }
