@@ -1,5 +1,6 @@
 import type { Standardization } from '../data/dataset';
 import { LockstepError } from '../errors';
+import type { OptimizerState } from '../engine/optimizers';
 import { resolveSpec } from '../engine/spec';
 import type { TrainingEngine } from '../train/engine';
 import type { PreparedData } from '../train/prepare';
@@ -35,24 +36,41 @@ export interface CheckpointManifest {
   metrics: EpochRecord[];
   weightsFile: string;
   tensors: TensorEntry[];
+  /**
+   * The scratch optimizer's state after the last epoch, to keep training from it: its scalars, and
+   * its buffers stored after the tensors in the weights file (offsets in float32 elements).
+   */
+  optimizerState?: { scalars: number[]; buffers: Array<{ offset: number; length: number }> };
 }
 
 export interface Checkpoint {
   manifest: CheckpointManifest;
   weights: Map<string, Float32Array>;
+  optimizerState?: OptimizerState;
 }
 
-/** Lays the weights out in one buffer and fills in the manifest's tensor table. */
-export function packWeights(weights: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, number[]>): { tensors: TensorEntry[]; bytes: Uint8Array } {
+/** Lays the weights (then an optimizer's buffers) out in one buffer and fills in the manifest's tables. */
+export function packWeights(
+  weights: ReadonlyMap<string, Float32Array>,
+  shapes: ReadonlyMap<string, number[]>,
+  optimizerState?: OptimizerState,
+): { tensors: TensorEntry[]; bytes: Uint8Array; optimizerState?: CheckpointManifest['optimizerState'] } {
   let total = 0;
   const tensors: TensorEntry[] = [];
   for (const [name, values] of weights) {
     tensors.push({ name, shape: shapes.get(name) ?? [values.length], offset: total });
     total += values.length;
   }
+  const buffers = (optimizerState?.buffers ?? []).map((b) => {
+    const entry = { offset: total, length: b.length };
+    total += b.length;
+    return entry;
+  });
   const all = new Float32Array(total);
   for (const t of tensors) all.set(weights.get(t.name)!, t.offset);
-  return { tensors, bytes: littleEndianBytes(all) };
+  optimizerState?.buffers.forEach((b, i) => all.set(b, buffers[i].offset));
+  const packed = { tensors, bytes: littleEndianBytes(all) };
+  return optimizerState ? { ...packed, optimizerState: { scalars: [...optimizerState.scalars], buffers } } : packed;
 }
 
 function littleEndianBytes(a: Float32Array): Uint8Array {
@@ -62,22 +80,30 @@ function littleEndianBytes(a: Float32Array): Uint8Array {
   return bytes;
 }
 
-/** Reads a manifest's tensors back out of the weights file's bytes, checking every size. */
-export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, file: string): Map<string, Float32Array> {
+/** Reads a manifest's tensors (and optimizer state) back out of the weights file's bytes, checking every size. */
+type Unpacked = Omit<Checkpoint, 'manifest'>;
+
+export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, file: string): Unpacked {
   if (bytes.byteLength % 4 !== 0) throw new LockstepError(`the weights file holds ${bytes.byteLength} bytes, not a whole number of float32s`, { file });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const available = bytes.byteLength / 4;
-  const weights = new Map<string, Float32Array>();
-  for (const t of manifest.tensors) {
-    const length = t.shape.reduce((a, b) => a * b, 1);
-    if (t.offset + length > available) {
-      throw new LockstepError(`tensor ${t.name} needs float32s ${t.offset}…${t.offset + length}, the file holds ${available}`, { file });
+  const read = (what: string, offset: number, length: number): Float32Array => {
+    if (offset + length > available) {
+      const needs = `float32s ${offset}…${offset + length}`;
+      throw new LockstepError(`${what} needs ${needs}, the file holds ${available}`, { file });
     }
     const values = new Float32Array(length);
-    for (let i = 0; i < length; i++) values[i] = view.getFloat32((t.offset + i) * 4, true);
-    weights.set(t.name, values);
+    for (let i = 0; i < length; i++) values[i] = view.getFloat32((offset + i) * 4, true);
+    return values;
+  };
+  const weights = new Map<string, Float32Array>();
+  for (const t of manifest.tensors) {
+    weights.set(t.name, read(`tensor ${t.name}`, t.offset, t.shape.reduce((a, b) => a * b, 1)));
   }
-  return weights;
+  const saved = manifest.optimizerState;
+  if (!saved) return { weights };
+  const buffers = saved.buffers.map((b, i) => read(`optimizer buffer ${i}`, b.offset, b.length));
+  return { weights, optimizerState: { scalars: [...saved.scalars], buffers } };
 }
 
 /** A name that stays inside its folder: no separators, not '.' or '..', no leading dot (temp files). */
@@ -116,6 +142,16 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
     fail(`field settings: ${(e as Error).message}`);
   }
   if (!Array.isArray(m!.metrics)) fail('field metrics: expected an array of epoch records');
+  const state = m!.optimizerState;
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (
+    state !== undefined &&
+    (typeof state !== 'object' || state === null ||
+      !Array.isArray(state.scalars) || !state.scalars.every((v) => Number.isFinite(v)) ||
+      !Array.isArray(state.buffers) || !state.buffers.every((b) => b && count(b.offset) && count(b.length)))
+  ) {
+    fail('field optimizerState: expected {"scalars": [numbers], "buffers": [{"offset": n, "length": n}]}');
+  }
   const expected = resolved!.layers.flatMap((l) => l.params);
   const tensors = m!.tensors;
   if (!Array.isArray(tensors) || tensors.length !== expected.length) fail(`field tensors: expected ${expected.length} tensors for this spec`);
@@ -135,9 +171,11 @@ export function buildCheckpoint(run: {
   settings: TrainingSettings;
   engine: TrainingEngine;
   metrics: EpochRecord[];
+  /** Kept to resume training from (the scratch engine's). */
+  optimizerState?: OptimizerState;
 }): { manifest: Omit<CheckpointManifest, 'weightsFile'>; bytes: Uint8Array } {
   const shapes = new Map(resolveSpec(run.spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
-  const { tensors, bytes } = packWeights(run.engine.getWeights(), shapes);
+  const { tensors, bytes, optimizerState } = packWeights(run.engine.getWeights(), shapes, run.optimizerState);
   const manifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -151,6 +189,7 @@ export function buildCheckpoint(run: {
     engine: run.engine.id,
     metrics: run.metrics,
     tensors,
+    ...(optimizerState ? { optimizerState } : {}),
   } as const;
   return { manifest, bytes };
 }

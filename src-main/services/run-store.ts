@@ -19,7 +19,8 @@ import { encodeSplits, readSplits } from '../store/split-file';
  *   steps not yet reported (a torn last line is ignored on reading);
  * - `predictions.bin`: at the end, every example's class probabilities per split (a split
  *   file: `frames` 1, `channels` = classes, labels and ids), for `runs.examples`;
- * - `checkpoint/`: the final weights (see store/checkpoint-dir).
+ * - `checkpoint/`: the weights of the last completed epoch, replaced at every epoch, then the
+ *   final weights (see store/checkpoint-dir); an interrupted run is exported and resumed from it.
  *
  * On opening, runs left 'running', 'paused' or 'queued' by a process that died are marked
  * 'interrupted', and the temp files of writes it did not finish are removed; a folder whose
@@ -133,6 +134,16 @@ export class RunStore {
 
   appendEpochs(id: string, epochs: EpochPoint[]): void {
     if (epochs.length && this.runs.has(id)) appendFileSync(join(this.dir(id), METRICS_FILE), JSON.stringify({ epochs }) + '\n');
+  }
+
+  /** Drops the metrics past a run's first `epochs` epochs and `steps` steps (a resumed run trains them again). */
+  truncateMetrics(id: string, epochs: number, steps: number): void {
+    const { epochs: kept, steps: keptSteps } = this.detail(id);
+    const lines = [
+      JSON.stringify({ steps: keptSteps.filter((s) => s.step <= steps) }),
+      JSON.stringify({ epochs: kept.filter((e) => e.epoch <= epochs) }),
+    ];
+    writeFileAtomic(join(this.dir(id), METRICS_FILE), lines.join('\n') + '\n');
   }
 
   detail(id: string): RunDetail {

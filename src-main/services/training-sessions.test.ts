@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol';
+import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices, type AppServicesOptions } from './app-services';
 import { nextEvent, runParams, tempDir, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
 
@@ -81,6 +82,59 @@ describe('training sessions', () => {
     expect(db.epochs.map(({ ms: _, ...p }) => p)).toEqual(da.epochs.map(({ ms: _, ...p }) => p));
     expect(b.results).toEqual(a.results);
     expect(weightsBytes(s, b).equals(weightsBytes(s, a))).toBe(true);
+  });
+
+  it('an interrupted run keeps its last epoch: it exports, and resumes to the uninterrupted weights', async () => {
+    const dir = tempDir();
+    dirs.push(dir.cleanup);
+    const options = { host: 'electron', training: { progressIntervalMs: 10 } } as const;
+    const open = (): AppServices => new AppServices(dir.path, options);
+    let s = open();
+    const params = runParams({ epochs: 30, seed: 42 });
+    const whole = await waitForEnd(s, (await s.invoke('runs.start', params)).id, 120_000);
+    const cut = await s.invoke('runs.start', params);
+    // Epoch 2's point arrives after epoch 1's checkpoint (the worker posts them in that order).
+    await new Promise<void>((resolve) => {
+      const off = s.on('run.epoch', (e) => {
+        if (e.runId === cut.id && e.points.some((p) => p.epoch >= 2)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await s.close();
+    s = open();
+    const interrupted = await s.invoke('runs.get', { runId: cut.id });
+    expect(interrupted.state).toBe('interrupted');
+    const saved = readCheckpoint(s.runs.checkpointDir(cut.id));
+    expect(saved.manifest.metrics.length).toBeGreaterThanOrEqual(1);
+    expect(saved.manifest.metrics.length).toBeLessThan(30);
+    expect(saved.optimizerState?.buffers.length).toBeGreaterThan(0); // Adam's m and v
+    const npz = join(dir.path, 'cut.npz');
+    expect((await s.invoke('runs.export', { runId: cut.id, format: 'npz', path: npz })).files).toEqual([npz]);
+
+    const resumed = await s.invoke('runs.resume', { runId: cut.id });
+    expect(['queued', 'running']).toContain(resumed.state);
+    const end = await waitForEnd(s, cut.id, 120_000);
+    expect(end.state).toBe('finished');
+    expect(end.error).toBeUndefined();
+    const [a, b] = [await s.invoke('runs.get', { runId: whole.id }), await s.invoke('runs.get', { runId: cut.id })];
+    // Every step and epoch once, in order: what was trained past the saved epoch was dropped and trained again.
+    expect(b.steps.map((p) => p.step)).toEqual(a.steps.map((p) => p.step));
+    expect(b.epochs.map((p) => p.epoch)).toEqual(a.epochs.map((p) => p.epoch));
+    expect(b.steps.map((p) => p.losses.scratch)).toEqual(a.steps.map((p) => p.losses.scratch));
+    expect(b.results).toEqual(a.results);
+    expect(weightsBytes(s, end).equals(weightsBytes(s, whole))).toBe(true);
+    await s.close();
+  }, 240_000);
+
+  it('an interrupted run with nothing saved says so when asked to resume', async () => {
+    const s = services();
+    const recorded = await s.invoke('runs.start', runParams({ epochs: 1000 }));
+    const run = s.runs.create({ ...recorded, id: 'run-unsaved', state: 'interrupted' });
+    await expect(s.invoke('runs.resume', { runId: run.id })).rejects.toThrow(
+      /cannot be resumed: it was interrupted before it completed an epoch: nothing was saved to resume from/,
+    );
   });
 
   it('stops within 200 ms, keeping results for what was trained', async () => {

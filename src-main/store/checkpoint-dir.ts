@@ -100,7 +100,7 @@ export function readCheckpoint(dir: string): Checkpoint {
   for (let attempt = 0; ; attempt++) {
     const manifest = readManifest(manifestPath);
     const bytes = readWeightsFile(dir, manifest.weightsFile);
-    if (bytes) return { manifest, weights: unpackWeights(manifest, bytes, join(dir, manifest.weightsFile)) };
+    if (bytes) return { manifest, ...unpackWeights(manifest, bytes, join(dir, manifest.weightsFile)) };
     if (attempt >= 3 || committedWeightsFile(dir) === manifest.weightsFile) {
       throw new LockstepError(`the weights file ${manifest.weightsFile} is missing`, { file: dir });
     }
