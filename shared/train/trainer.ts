@@ -87,7 +87,7 @@ export class Trainer {
   /**
    * Continues a run after its first `epochs` epochs (resuming from their checkpoint): the step
    * count, and so the learning-rate schedule, and the batch order go on as they would have. The
-   * random draws of augmentation are made afresh.
+   * random draws of augmentation (and the engine's dropout) are made afresh.
    */
   resumeAfter(epochs: number): void {
     for (let e = 0; e < epochs; e++) this.rng.shuffle(this.order);

@@ -153,7 +153,8 @@ export class AppServices implements LockstepApi {
       'runs.export': async ({ runId, format, path }) => {
         const run = this.runs.get(runId);
         if (!this.runs.hasCheckpoint(runId)) {
-          throw new LockstepError(`run ${run.name} has no weights to export yet (it is ${run.state}; a run saves its weights at the end of every epoch)`);
+          const when = 'a run saves its weights at the end of every epoch';
+          throw new LockstepError(`run ${run.name} has no weights to export yet (it is ${run.state}; ${when})`);
         }
         if (this.host === 'browser') {
           if (path !== undefined) throw new LockstepError('runs.export: the browser host exports as a download; leave out path');

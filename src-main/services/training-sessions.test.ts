@@ -128,6 +128,34 @@ describe('training sessions', () => {
     await s.close();
   }, 240_000);
 
+  it('an interrupted tfjs run resumes from its last epoch\'s weights (its optimizer restarts)', async () => {
+    const dir = tempDir();
+    dirs.push(dir.cleanup);
+    let s = new AppServices(dir.path);
+    const cut = await s.invoke('runs.start', { ...runParams({ epochs: 8 }), engine: 'tfjs' });
+    await new Promise<void>((resolve) => {
+      const off = s.on('run.epoch', (e) => {
+        if (e.runId === cut.id && e.points.some((p) => p.epoch >= 2)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await s.close();
+    s = new AppServices(dir.path);
+    open.push(s);
+    const saved = readCheckpoint(s.runs.checkpointDir(cut.id));
+    expect(saved.optimizerState).toBeUndefined();
+    await s.invoke('runs.resume', { runId: cut.id });
+    const end = await waitForEnd(s, cut.id, 120_000);
+    expect(end.state).toBe('finished');
+    const detail = await s.invoke('runs.get', { runId: cut.id });
+    expect(detail.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(detail.epochs.slice(0, saved.manifest.metrics.length).map((e) => e.trainLoss)).toEqual(
+      saved.manifest.metrics.map((m) => m.trainLoss),
+    );
+  }, 240_000);
+
   it('an interrupted run with nothing saved says so when asked to resume', async () => {
     const s = services();
     const recorded = await s.invoke('runs.start', runParams({ epochs: 1000 }));
