@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol';
 import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices, type AppServicesOptions } from './app-services';
-import { nextEvent, runParams, tempDir, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
+import { nextEvent, runParams, tempDir, untilEpoch, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
 
 const dirs: Array<() => void> = [];
 const open: AppServices[] = [];
@@ -93,15 +93,7 @@ describe('training sessions', () => {
     const params = runParams({ epochs: 30, seed: 42 });
     const whole = await waitForEnd(s, (await s.invoke('runs.start', params)).id, 120_000);
     const cut = await s.invoke('runs.start', params);
-    // Epoch 2's point arrives after epoch 1's checkpoint (the worker posts them in that order).
-    await new Promise<void>((resolve) => {
-      const off = s.on('run.epoch', (e) => {
-        if (e.runId === cut.id && e.points.some((p) => p.epoch >= 2)) {
-          off();
-          resolve();
-        }
-      });
-    });
+    await untilEpoch(s, cut.id, 2);
     await s.close();
     s = open();
     const interrupted = await s.invoke('runs.get', { runId: cut.id });
@@ -133,14 +125,7 @@ describe('training sessions', () => {
     dirs.push(dir.cleanup);
     let s = new AppServices(dir.path);
     const cut = await s.invoke('runs.start', { ...runParams({ epochs: 8 }), engine: 'tfjs' });
-    await new Promise<void>((resolve) => {
-      const off = s.on('run.epoch', (e) => {
-        if (e.runId === cut.id && e.points.some((p) => p.epoch >= 2)) {
-          off();
-          resolve();
-        }
-      });
-    });
+    await untilEpoch(s, cut.id, 2);
     await s.close();
     s = new AppServices(dir.path);
     open.push(s);
