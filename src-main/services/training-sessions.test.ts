@@ -87,7 +87,8 @@ describe('training sessions', () => {
   it('an interrupted run keeps its last epoch: it exports, and resumes to the uninterrupted weights', async () => {
     const dir = tempDir();
     dirs.push(dir.cleanup);
-    const options = { host: 'electron', training: { progressIntervalMs: 10 } } as const;
+    // Progress batched for a minute: only the end of an epoch sends its points (before its weights).
+    const options = { host: 'electron', training: { progressIntervalMs: 60_000 } } as const;
     const open = (): AppServices => new AppServices(dir.path, options);
     let s = open();
     const params = runParams({ epochs: 30, seed: 42 });
@@ -100,6 +101,9 @@ describe('training sessions', () => {
     expect(interrupted.state).toBe('interrupted');
     const saved = readCheckpoint(s.runs.checkpointDir(cut.id));
     expect(saved.manifest.metrics.length).toBeGreaterThanOrEqual(1);
+    // Every saved epoch is in the run's metrics, with all of its steps.
+    expect(interrupted.epochs.length).toBeGreaterThanOrEqual(saved.manifest.metrics.length);
+    expect(interrupted.steps.length).toBeGreaterThanOrEqual(saved.manifest.metrics.length * 30);
     expect(saved.manifest.metrics.length).toBeLessThan(30);
     expect(saved.optimizerState?.buffers.length).toBeGreaterThan(0); // Adam's m and v
     const npz = join(dir.path, 'cut.npz');

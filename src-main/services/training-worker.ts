@@ -214,7 +214,9 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     }
     activeMs += performance.now() - t0;
     pendingEpochs.push(...points);
-    flush(false);
+    // Every step and epoch point up to here goes out before the epoch's weights: whatever a crash
+    // leaves, the saved checkpoint's epochs are all in the run's metrics.
+    flush(true);
     // The epoch's weights, saved as they complete: a run killed later keeps them, to export or resume from.
     const optimizerState = optimizerStateOf(engine);
     const checkpoint = buildCheckpoint({ spec, data, settings, engine, metrics, optimizerState });
