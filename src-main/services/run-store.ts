@@ -19,8 +19,8 @@ import { encodeSplits, readSplits } from '../store/split-file';
  *   steps not yet reported (a torn last line is ignored on reading);
  * - `predictions.bin`: at the end, every example's class probabilities per split (a split
  *   file: `frames` 1, `channels` = classes, labels and ids), for `runs.examples`;
- * - `checkpoint/`: the weights of the last completed epoch, replaced at every epoch, then the
- *   final weights (see store/checkpoint-dir); an interrupted run is exported and resumed from it.
+ * - `checkpoint/`: the weights of a completed epoch, replaced at an epoch's end at most once a
+ *   second, then the final weights (see store/checkpoint-dir); an interrupted run is exported and resumed from it.
  *
  * On opening, runs left 'running', 'paused' or 'queued' by a process that died are marked
  * 'interrupted', and the temp files of writes it did not finish are removed; a folder whose

@@ -125,8 +125,8 @@ export function nextEvent<E extends 'run.progress' | 'run.epoch'>(services: AppS
 }
 
 /**
- * Resolves once a run has reported epoch `epoch`. The worker posts each epoch's checkpoint right
- * after its point, so by epoch 2's point epoch 1's weights are saved.
+ * Resolves once a run has reported epoch `epoch`. The worker saves the first epoch's weights
+ * right after its point, so by epoch 2's point they are on disk.
  */
 export function untilEpoch(services: AppServices, runId: string, epoch: number): Promise<void> {
   return new Promise((resolve) => {

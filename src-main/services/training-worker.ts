@@ -26,6 +26,8 @@ import { CONTROL_PAUSE, CONTROL_RUN, CONTROL_STOP } from './worker-protocol';
 import type { PredictionsOut, Resumed, WorkerInput, WorkerMessage } from './worker-protocol';
 
 const FLOAT32_TINY = 1.1754944e-38;
+/** An epoch's end saves the run's checkpoint at most this often (each save is a few ms of fsync on the main thread). */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 /** Like evaluateSplit (same loss, accuracy and confusion), keeping every example's probabilities. */
 export function predictSplit(engine: TrainingEngine, split: Split, classes: number, batch: number): { result: SplitResult; probs: Float32Array } {
@@ -149,6 +151,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
   };
 
   let stopped = false;
+  let lastCheckpoint = -Infinity;
   outer: for (epochIndex = trainer.epoch; epochIndex < settings.epochs; epochIndex++) {
     for (;;) {
       if (checkControl() === CONTROL_STOP) {
@@ -214,13 +217,16 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     }
     activeMs += performance.now() - t0;
     pendingEpochs.push(...points);
-    // Every step and epoch point up to here goes out before the epoch's weights: whatever a crash
-    // leaves, the saved checkpoint's epochs are all in the run's metrics.
-    flush(true);
-    // The epoch's weights, saved as they complete: a run killed later keeps them, to export or resume from.
-    const optimizerState = optimizerStateOf(engine);
-    const checkpoint = buildCheckpoint({ spec, data, settings, engine, metrics, optimizerState });
-    post({ type: 'checkpoint', checkpoint }, [checkpoint.bytes.buffer as ArrayBuffer]);
+    // The epoch's weights (at most one save a second): a run killed later keeps them, to export or resume from.
+    if (performance.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) {
+      // Every step and epoch point up to here goes out first: the saved epochs are all in the run's metrics.
+      flush(true);
+      const optimizerState = optimizerStateOf(engine);
+      const checkpoint = buildCheckpoint({ spec, data, settings, engine, metrics, optimizerState });
+      post({ type: 'checkpoint', checkpoint }, [checkpoint.bytes.buffer as ArrayBuffer]);
+      lastCheckpoint = performance.now();
+    }
+    flush(false);
     if (trainer.stopEarly) break;
   }
   flush(true);

@@ -61,7 +61,7 @@ export type WorkerMessage =
   /** `epoch`: the epoch the steps belong to, 1-based (as EpochPoint.epoch). */
   | { type: 'progress'; steps: StepPoint[]; epoch: number; step: number; totalSteps: number; examplesPerSecond: number; etaSeconds: number }
   | { type: 'epoch'; points: EpochPoint[]; epochsDone: number }
-  /** After every epoch: its weights (and the scratch optimizer's state): a killed run can be exported and resumed. */
+  /** At an epoch's end (at most once a second): its weights and the scratch optimizer's state, to export or resume. */
   | { type: 'checkpoint'; checkpoint: CheckpointOut }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }
