@@ -11,7 +11,7 @@ import { LockstepError } from '../../shared/errors';
 import type { NetworkSpec } from '../../shared/engine/spec';
 import { PRESETS } from '../../shared/presets';
 import { randomModel, saveCheckpoint } from '../export/test-fixtures';
-import { REPO_ROOT } from '../cli/run-cli';
+import { cli, REPO_ROOT } from '../cli/run-cli';
 import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { MANIFEST_FILE, readCheckpoint, removeUnreferencedWeights } from './checkpoint-dir';
 
@@ -48,6 +48,14 @@ describe('every field of checkpoint.json is checked', () => {
   ])('weightsFile %j is refused, naming the file and the field', (weightsFile, message) => {
     const dir = tampered((m) => (m.weightsFile = weightsFile));
     expect(readError(dir)).toMatch(message);
+  });
+
+  it('eval on a checkpoint naming ".." exits 1 with the one-line reason, no stack trace', () => {
+    const dir = tampered((m) => (m.weightsFile = '..'));
+    const r = cli('eval', '--checkpoint', dir);
+    expect(r.status).toBe(1);
+    const reason = 'field weightsFile: expected the name of a file in the checkpoint folder, found ".."';
+    expect(r.stderr).toBe(`lockstep: ${join(dir, MANIFEST_FILE)}: ${reason}\n`);
   });
 
   it('a weights file that is a folder, a link or a FIFO is refused without being followed or waited on', () => {
