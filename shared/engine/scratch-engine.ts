@@ -1,8 +1,10 @@
 import type { EngineOptions, TrainingEngine } from '../train/engine';
 import { buildFastNetwork } from './fast/fast-network';
 import { createFastOptimizer } from './fast/fast-optimizer';
+import { checkNetworkMemory } from './memory';
 import { Network } from './network';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers';
+import { resolveSpec } from './spec';
 
 /**
  * 'fast': Conv1D, Dense and the optimizer on hand-written WebAssembly SIMD kernels (shared/engine/fast);
@@ -24,6 +26,7 @@ export class ScratchEngine implements TrainingEngine {
 
   constructor(options: ScratchEngineOptions) {
     this.kernels = options.kernels ?? 'fast';
+    checkNetworkMemory(resolveSpec(options.spec), options.maxBatch, options.optimizer.optimizer);
     const networkOptions = { maxBatch: options.maxBatch, seed: options.seed };
     if (this.kernels === 'fast') {
       const { network, arena } = buildFastNetwork(options.spec, networkOptions);

@@ -1,9 +1,10 @@
 import type { Standardization } from '../data/dataset';
 import { LockstepError } from '../errors';
+import type { OptimizerState } from '../engine/optimizers';
 import { resolveSpec } from '../engine/spec';
 import type { TrainingEngine } from '../train/engine';
 import type { PreparedData } from '../train/prepare';
-import type { TrainingSettings } from '../train/settings';
+import { resolveSettings, type TrainingSettings } from '../train/settings';
 import type { EpochRecord } from '../train/trainer';
 
 /**
@@ -35,24 +36,41 @@ export interface CheckpointManifest {
   metrics: EpochRecord[];
   weightsFile: string;
   tensors: TensorEntry[];
+  /**
+   * The scratch optimizer's state after the last epoch, to keep training from it: its scalars, and
+   * its buffers stored after the tensors in the weights file (offsets in float32 elements).
+   */
+  optimizerState?: { scalars: number[]; buffers: Array<{ offset: number; length: number }> };
 }
 
 export interface Checkpoint {
   manifest: CheckpointManifest;
   weights: Map<string, Float32Array>;
+  optimizerState?: OptimizerState;
 }
 
-/** Lays the weights out in one buffer and fills in the manifest's tensor table. */
-export function packWeights(weights: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, number[]>): { tensors: TensorEntry[]; bytes: Uint8Array } {
+/** Lays the weights (then an optimizer's buffers) out in one buffer and fills in the manifest's tables. */
+export function packWeights(
+  weights: ReadonlyMap<string, Float32Array>,
+  shapes: ReadonlyMap<string, number[]>,
+  optimizerState?: OptimizerState,
+): { tensors: TensorEntry[]; bytes: Uint8Array; optimizerState?: CheckpointManifest['optimizerState'] } {
   let total = 0;
   const tensors: TensorEntry[] = [];
   for (const [name, values] of weights) {
     tensors.push({ name, shape: shapes.get(name) ?? [values.length], offset: total });
     total += values.length;
   }
+  const buffers = (optimizerState?.buffers ?? []).map((b) => {
+    const entry = { offset: total, length: b.length };
+    total += b.length;
+    return entry;
+  });
   const all = new Float32Array(total);
   for (const t of tensors) all.set(weights.get(t.name)!, t.offset);
-  return { tensors, bytes: littleEndianBytes(all) };
+  optimizerState?.buffers.forEach((b, i) => all.set(b, buffers[i].offset));
+  const packed = { tensors, bytes: littleEndianBytes(all) };
+  return optimizerState ? { ...packed, optimizerState: { scalars: [...optimizerState.scalars], buffers } } : packed;
 }
 
 function littleEndianBytes(a: Float32Array): Uint8Array {
@@ -62,39 +80,77 @@ function littleEndianBytes(a: Float32Array): Uint8Array {
   return bytes;
 }
 
-/** Reads a manifest's tensors back out of the weights file's bytes, checking every size. */
-export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, file: string): Map<string, Float32Array> {
+/** Reads a manifest's tensors (and optimizer state) back out of the weights file's bytes, checking every size. */
+type Unpacked = Omit<Checkpoint, 'manifest'>;
+
+export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, file: string): Unpacked {
   if (bytes.byteLength % 4 !== 0) throw new LockstepError(`the weights file holds ${bytes.byteLength} bytes, not a whole number of float32s`, { file });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const available = bytes.byteLength / 4;
-  const weights = new Map<string, Float32Array>();
-  for (const t of manifest.tensors) {
-    const length = t.shape.reduce((a, b) => a * b, 1);
-    if (t.offset + length > available) {
-      throw new LockstepError(`tensor ${t.name} needs float32s ${t.offset}…${t.offset + length}, the file holds ${available}`, { file });
+  const read = (what: string, offset: number, length: number): Float32Array => {
+    if (offset + length > available) {
+      const needs = `float32s ${offset}…${offset + length}`;
+      throw new LockstepError(`${what} needs ${needs}, the file holds ${available}`, { file });
     }
     const values = new Float32Array(length);
-    for (let i = 0; i < length; i++) values[i] = view.getFloat32((t.offset + i) * 4, true);
-    weights.set(t.name, values);
+    for (let i = 0; i < length; i++) values[i] = view.getFloat32((offset + i) * 4, true);
+    return values;
+  };
+  const weights = new Map<string, Float32Array>();
+  for (const t of manifest.tensors) {
+    weights.set(t.name, read(`tensor ${t.name}`, t.offset, t.shape.reduce((a, b) => a * b, 1)));
   }
-  return weights;
+  const saved = manifest.optimizerState;
+  if (!saved) return { weights };
+  const buffers = saved.buffers.map((b, i) => read(`optimizer buffer ${i}`, b.offset, b.length));
+  return { weights, optimizerState: { scalars: [...saved.scalars], buffers } };
+}
+
+/** A name that stays inside its folder: no separators, not '.' or '..', no leading dot (temp files). */
+export function isPlainFileName(name: unknown): name is string {
+  return typeof name === 'string' && /^[\w-][\w.-]{0,199}$/.test(name);
 }
 
 /** Checks a parsed checkpoint.json: its format, its spec, and that its tensors match the spec. */
 export function validateManifest(raw: unknown, file: string): CheckpointManifest {
   const m = raw as Partial<CheckpointManifest> | null;
+  const found = (v: unknown): string => JSON.stringify(v) ?? String(v);
   const fail = (message: string): never => {
     throw new LockstepError(message, { file });
   };
   if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) fail(`not a Lockstep checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`);
   if (m!.version !== CHECKPOINT_VERSION) fail(`checkpoint version ${JSON.stringify(m!.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
   if (!Array.isArray(m!.classes) || !m!.classes.every((c) => typeof c === 'string')) fail('field classes: expected an array of class names');
-  if (typeof m!.weightsFile !== 'string' || !/^[\w.-]+$/.test(m!.weightsFile)) fail('field weightsFile: expected a file name in the checkpoint folder');
+  if (!isPlainFileName(m!.weightsFile)) {
+    fail(`field weightsFile: expected the name of a file in the checkpoint folder, found ${found(m!.weightsFile)}`);
+  }
   let resolved;
   try {
     resolved = resolveSpec(m!.spec, m!.classes!.length);
   } catch (e) {
     fail(`field spec: ${(e as Error).message}`);
+  }
+  const [frames, channels] = resolved!.input;
+  if (m!.frames !== frames) fail(`field frames: expected ${frames} (the spec's input), found ${found(m!.frames)}`);
+  if (m!.channels !== channels) {
+    fail(`field channels: expected ${channels} (the spec's input), found ${found(m!.channels)}`);
+  }
+  if (typeof m!.settings !== 'object' || m!.settings === null) fail('field settings: expected an object of settings');
+  try {
+    resolveSettings(m!.settings!);
+  } catch (e) {
+    fail(`field settings: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(m!.metrics)) fail('field metrics: expected an array of epoch records');
+  const state = m!.optimizerState;
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (
+    state !== undefined &&
+    (typeof state !== 'object' || state === null ||
+      !Array.isArray(state.scalars) || !state.scalars.every((v) => Number.isFinite(v)) ||
+      !Array.isArray(state.buffers) || !state.buffers.every((b) => b && count(b.offset) && count(b.length)))
+  ) {
+    fail('field optimizerState: expected {"scalars": [numbers], "buffers": [{"offset": n, "length": n}]}');
   }
   const expected = resolved!.layers.flatMap((l) => l.params);
   const tensors = m!.tensors;
@@ -115,9 +171,11 @@ export function buildCheckpoint(run: {
   settings: TrainingSettings;
   engine: TrainingEngine;
   metrics: EpochRecord[];
+  /** Kept to resume training from (the scratch engine's). */
+  optimizerState?: OptimizerState;
 }): { manifest: Omit<CheckpointManifest, 'weightsFile'>; bytes: Uint8Array } {
   const shapes = new Map(resolveSpec(run.spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
-  const { tensors, bytes } = packWeights(run.engine.getWeights(), shapes);
+  const { tensors, bytes, optimizerState } = packWeights(run.engine.getWeights(), shapes, run.optimizerState);
   const manifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -131,6 +189,7 @@ export function buildCheckpoint(run: {
     engine: run.engine.id,
     metrics: run.metrics,
     tensors,
+    ...(optimizerState ? { optimizerState } : {}),
   } as const;
   return { manifest, bytes };
 }

@@ -84,6 +84,17 @@ export class Trainer {
     return this.best.result;
   }
 
+  /**
+   * Continues a run after its first `epochs` epochs (resuming from their checkpoint): the step
+   * count, and so the learning-rate schedule, and the batch order go on as they would have. The
+   * random draws of augmentation (and the engine's dropout) are made afresh.
+   */
+  resumeAfter(epochs: number): void {
+    for (let e = 0; e < epochs; e++) this.rng.shuffle(this.order);
+    this.epoch = epochs;
+    this.step = epochs * this.stepsPerEpoch;
+  }
+
   /** The next batch's examples, gathered into the trainer's buffers (the same every call). */
   nextBatch(): { x: Float32Array; y: Int32Array; size: number } {
     if (this.position === 0) this.rng.shuffle(this.order);

@@ -3,16 +3,18 @@
  * checkpoint, into a folder that already holds a checkpoint and into a fresh one: the folder
  * always holds one complete checkpoint that `eval` loads (the one from before, or the new one
  * if the kill came after it was committed), never a mix or a torn file. Also: a diverging
- * `train` stops with the step and the first non-finite layer.
+ * `train` stops with the step and the first non-finite layer. And kill -9 mid-extraction of an
+ * archive: the next CLI run removes the extraction folder the killed one left in the temp folder.
  */
-import type { ChildProcess } from 'node:child_process';
-import { watch, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LockstepError } from '../../shared/errors';
-import { tempDir } from '../services/test-helpers';
+import { tempDir, writeCourseFixture } from '../services/test-helpers';
 import { readCheckpoint } from '../store/checkpoint-dir';
-import { cli, kill9, startTsx } from './run-cli';
+import { cli, kill9, REPO_ROOT, startTsx, TSX } from './run-cli';
 
 const dirs: Array<() => void> = [];
 const children: ChildProcess[] = [];
@@ -109,4 +111,45 @@ describe('divergence in the CLI', () => {
     expect(r.stderr).toMatch(/lockstep: training diverged at step \d+ \(epoch \d\): the scratch loss became (NaN|Infinity); the first non-finite value is in layer dense_1 \(its (weights|gradients): dense_1\/(kernel|bias)\[\d+\] = (NaN|-?Infinity)\)\. Try a lower learning rate \(this run used lr 1000\)\./);
     expect(() => readCheckpoint(out)).toThrow(LockstepError);
   });
+});
+
+describe('kill -9 during archive extraction', () => {
+  it('leaves an extraction folder in the temp folder that the next CLI run removes', async () => {
+    const { root } = setup();
+    const course = join(root, 'course');
+    writeCourseFixture(course);
+    const entries: Record<string, Uint8Array> = {};
+    for (const entry of readdirSync(course, { recursive: true, withFileTypes: true })) {
+      const file = join(entry.parentPath, entry.name);
+      if (entry.isFile()) entries[relative(course, file)] = readFileSync(file);
+    }
+    // 256 MB of zeros (a few hundred kB zipped): extracting it takes long enough to be killed midway.
+    entries['padding.bin'] = new Uint8Array(256 * 2 ** 20);
+    const archive = join(root, 'course.zip');
+    writeFileSync(archive, zipSync(entries));
+    const temp = join(root, 'tmp');
+    mkdirSync(temp);
+    const env = { ...process.env, TMPDIR: temp };
+
+    const args = ['--import', 'tsx', 'src-main/cli/main.ts', 'inspect', '--data', archive];
+    const inspect = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
+    children.push(inspect);
+    await new Promise<void>((resolve) => {
+      const watcher = watch(temp, (_event, name) => {
+        if (name?.startsWith(`lockstep-archive-${inspect.pid}-`)) {
+          watcher.close();
+          inspect.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    expect(await kill9(inspect)).toBe('SIGKILL');
+    // tsx keeps its cache in the temp folder too.
+    const extractionFolders = (): string[] => readdirSync(temp).filter((name) => name.startsWith('lockstep-archive-'));
+    expect(extractionFolders()).toEqual([expect.stringMatching(new RegExp(`^lockstep-archive-${inspect.pid}-`))]);
+
+    const next = spawnSync(TSX, ['src-main/cli/main.ts', 'inspect', '--data', course], { cwd: REPO_ROOT, env });
+    expect(next.status).toBe(0);
+    expect(extractionFolders()).toEqual([]);
+  }, 120_000);
 });

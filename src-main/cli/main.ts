@@ -7,6 +7,7 @@ import { exportCommand } from './commands/export';
 import { gradcheck } from './commands/gradcheck';
 import { inspect } from './commands/inspect';
 import { train } from './commands/train';
+import { sweepStaleArchiveFolders } from '../store/stale';
 import { parseFlags } from './args';
 
 const COMMANDS: Record<string, Command> = { inspect, train, compare, eval: evaluate, gradcheck, export: exportCommand, experiment };
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Extraction folders of archives left by killed CLI or app processes.
+sweepStaleArchiveFolders();
 const status = await main(process.argv.slice(2));
 process.exitCode = status;
 // A failed command ends once its output is written, whatever a library left running (a thread, a timer).

@@ -23,6 +23,7 @@ import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { Gunzip, Inflate } from 'fflate';
 import { LockstepError } from '../../shared/errors';
+import { archiveTempPrefix } from '../store/stale';
 
 export interface ArchiveLimits {
   /** Bytes all entries may expand to, together. */
@@ -780,7 +781,7 @@ export async function extractArchive(path: string, dest: string, limits?: Partia
  * happens. A LockstepError from `use` is reworded to name the archive (and never the temp folder).
  */
 export async function withExtractedArchive<T>(path: string, limits: Partial<ArchiveLimits> | undefined, use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'lockstep-archive-'));
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), archiveTempPrefix()));
   try {
     await extractArchive(path, dir, limits);
     try {

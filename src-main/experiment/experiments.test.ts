@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, Events, ExperimentSpec } from '../../shared/protocol';
@@ -93,5 +93,29 @@ describe('experiments through the protocol', () => {
     expect(final.state).toBe('interrupted');
     services = new AppServices(join(dir.path, 'user'));
     expect((await services.invoke('experiments.get', { experimentId: started.id })).state).toBe('interrupted');
+  });
+
+  it('after a kill mid-experiment, marks the experiment and every unfinished row interrupted', async () => {
+    const settings = { ...SMALL.base!.settings, epochs: 50_000 };
+    const grid = { 'layers.0.filters': [2, 3, 4] };
+    const experiment = { ...SMALL, name: 'killed', grid, base: { ...SMALL.base, settings } };
+    const started = await services.invoke('experiments.start', { datasetId: 'demo', experiment });
+    const file = join(started.outDir, 'experiment.json');
+    await nextEvent(services, 'run.progress', started.rows[1].runId!);
+    // What a kill -9 leaves on disk: the experiment as it was, its rows running and queued.
+    const onDisk = readFileSync(file, 'utf8');
+    expect(JSON.parse(onDisk).rows.map((r: { state: string }) => r.state)).toEqual(['running', 'running', 'queued']);
+    await services.close();
+    writeFileSync(file, onDisk);
+    services = new AppServices(join(dir.path, 'user'));
+    const after = await services.invoke('experiments.get', { experimentId: started.id });
+    expect(after.state).toBe('interrupted');
+    expect(after.rows.map((r) => [r.state, r.error])).toEqual([
+      ['interrupted', 'interrupted: the app stopped while this run was running'],
+      ['interrupted', 'interrupted: the app stopped while this run was running'],
+      ['interrupted', 'interrupted: the app stopped while this run was queued'],
+    ]);
+    const rows: Array<{ state: string }> = JSON.parse(readFileSync(file, 'utf8')).rows;
+    expect(rows.every((r) => r.state === 'interrupted')).toBe(true);
   });
 });

@@ -80,7 +80,17 @@ export class Experiments {
       try {
         const summary = JSON.parse(readFileSync(file, 'utf8')) as ExperimentSummary;
         if (summary?.id !== name || !Array.isArray(summary.rows)) throw new Error('not an experiment summary of this folder');
-        if (!TERMINAL.has(summary.state)) Object.assign(summary, { state: 'interrupted', error: `interrupted: the app stopped while this experiment was ${summary.state}` });
+        if (!TERMINAL.has(summary.state)) {
+          const stopped = (what: string, state: string): string =>
+            `interrupted: the app stopped while this ${what} was ${state}`;
+          Object.assign(summary, { state: 'interrupted', error: stopped('experiment', summary.state) });
+          // A process killed mid-experiment left rows planned, queued or running: none of them will end now.
+          for (const row of summary.rows) {
+            if (RUN_TERMINAL.has(row.state)) continue;
+            Object.assign(row, { state: 'interrupted', error: stopped('run', row.state) });
+          }
+          this.save(summary);
+        }
         this.summaries.set(name, summary);
       } catch (e) {
         console.warn(`lockstep: skipping the experiment folder ${join(root, name)}: ${(e as Error).message}`);

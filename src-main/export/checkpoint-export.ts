@@ -8,7 +8,8 @@ import { openModel } from './import-model';
 
 /**
  * Export as a native checkpoint (`checkpoint.json` + one weights file): a checkpoint is copied
- * (manifest and weights as they are: settings, metrics, classes, standardisation); a tfjs export
+ * (manifest and weights as they are: settings, metrics, classes, standardisation; not the optimizer
+ * state kept to resume training); a tfjs export
  * becomes a checkpoint with default training settings and no metrics, so it can be evaluated or
  * trained on. Written as `writeCheckpoint` writes: the weights first, the manifest atomically last.
  */
@@ -19,7 +20,7 @@ export async function exportCheckpoint(source: string, dest: string): Promise<st
   const ordered = new Map([...shapes.keys()].map((name) => [name, model.weights.get(name)!]));
   const { tensors, bytes } = packWeights(ordered, shapes);
   const base: Omit<CheckpointManifest, 'weightsFile' | 'tensors'> = model.manifest
-    ? (({ weightsFile: _w, tensors: _t, ...rest }) => rest)(model.manifest)
+    ? (({ weightsFile: _w, tensors: _t, optimizerState: _o, ...rest }) => rest)(model.manifest)
     : {
         format: CHECKPOINT_FORMAT,
         version: CHECKPOINT_VERSION,

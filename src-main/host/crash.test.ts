@@ -4,7 +4,8 @@
  * again on the same folder and everything from before the crash must be there and readable:
  * finished runs with their metrics, results and per-example predictions; imported datasets
  * with their examples; the run that was training marked 'interrupted', with its steps up to
- * the crash; no half-imported dataset and no half-written export left behind.
+ * the crash and its last completed epoch's weights, which export and resume from that epoch; no
+ * half-imported dataset and no half-written export left behind.
  */
 import { watch, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import type { RunDetail, RunSummary } from '../../shared/protocol';
 import { createWireClient, wireUrl, type WireClient } from '../../shared/wire';
 import { kill9, startTsx } from '../cli/run-cli';
 import { droppedFolder, runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
+import { readCheckpoint } from '../store/checkpoint-dir';
 
 const dirs: Array<() => void> = [];
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -120,6 +122,15 @@ describe('kill -9 of the browser host', () => {
         }
       });
     });
+    // Epoch 2's point comes after epoch 1's weights were saved: the run has an epoch to keep.
+    await new Promise<void>((resolve) => {
+      const off = host.client.on('run.epoch', (e) => {
+        if (e.runId === training.id && e.points.some((p) => p.epoch >= 2)) {
+          off();
+          resolve();
+        }
+      });
+    });
     await crash(host);
 
     host = await startHost(userData);
@@ -135,6 +146,27 @@ describe('kill -9 of the browser host', () => {
     expect(interrupted.steps.map((s) => s.step)).toEqual(Array.from({ length: interrupted.steps.length }, (_, i) => i + 1));
     expect(interrupted.steps.every((s) => Number.isFinite(s.losses.scratch))).toBe(true);
     await expectEarlierWorkIntact(host.client, finishedRun.id, before, dataset.id);
+
+    // The interrupted run kept its last completed epoch: it exports, and resumes from that epoch.
+    const savedEpochs = readCheckpoint(join(userData, 'runs', training.id, 'checkpoint')).manifest.metrics.length;
+    expect(savedEpochs).toBeGreaterThanOrEqual(1);
+    expect(interrupted.epochs.length).toBeGreaterThanOrEqual(savedEpochs);
+    expect((await host.client.invoke('runs.export', { runId: training.id, format: 'npz' })).files.length).toBe(1);
+    const nextEpoch = new Promise<number>((resolve) => {
+      const off = host.client.on('run.epoch', (e) => {
+        if (e.runId === training.id) {
+          off();
+          resolve(e.points[0].epoch);
+        }
+      });
+    });
+    await host.client.invoke('runs.resume', { runId: training.id });
+    expect(await nextEpoch).toBe(savedEpochs + 1);
+    await host.client.invoke('runs.stop', { runId: training.id });
+    const resumed = await host.client.invoke('runs.get', { runId: training.id });
+    expect(resumed.state).toBe('stopped');
+    expect(resumed.epochs.map((e) => e.epoch)).toEqual(Array.from({ length: resumed.epochs.length }, (_, i) => i + 1));
+    expect(resumed.steps.map((s) => s.step)).toEqual(Array.from({ length: resumed.steps.length }, (_, i) => i + 1));
 
     // Mid-import: killed as the imported dataset is being written.
     bigCourseFixture(join(dir.path, 'big'), 1500);

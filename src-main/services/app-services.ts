@@ -7,6 +7,7 @@ import { isLockstepError, LockstepError } from '../../shared/errors';
 import { Experiments } from '../experiment/experiments';
 import { PRESETS } from '../../shared/presets';
 import { parseParams, type EventName, type Events, type LockstepApi, type Method, type Params, type PresetSummary, type Results } from '../../shared/protocol';
+import { sweepStaleArchiveFolders } from '../store/stale';
 import { DatasetLibrary } from './dataset-library';
 import { exportFileName, exportRun } from './run-export';
 import { RunStore } from './run-store';
@@ -62,6 +63,7 @@ export class AppServices implements LockstepApi {
     this.userData = resolve(userData);
     mkdirSync(this.userData, { recursive: true });
     this.host = options.host ?? 'browser';
+    sweepStaleArchiveFolders();
     this.datasets = new DatasetLibrary(join(this.userData, 'datasets'));
     this.runs = new RunStore(join(this.userData, 'runs'));
     this.uploads = new Uploads(join(this.userData, 'uploads'), options.uploads);
@@ -151,7 +153,8 @@ export class AppServices implements LockstepApi {
       'runs.export': async ({ runId, format, path }) => {
         const run = this.runs.get(runId);
         if (!this.runs.hasCheckpoint(runId)) {
-          throw new LockstepError(`run ${run.name} has no weights to export yet (it is ${run.state}; a run saves its weights when it finishes or is stopped)`);
+          const when = 'a run saves its weights at the end of every epoch';
+          throw new LockstepError(`run ${run.name} has no weights to export yet (it is ${run.state}; ${when})`);
         }
         if (this.host === 'browser') {
           if (path !== undefined) throw new LockstepError('runs.export: the browser host exports as a download; leave out path');

@@ -1,3 +1,4 @@
+import { checkNetworkMemory } from '../../shared/engine/memory';
 import { resolveSpec } from '../../shared/engine/spec';
 import type { EngineOptions } from '../../shared/train/engine';
 import { prepareData, type PreparedData } from '../../shared/train/prepare';
@@ -24,6 +25,7 @@ export async function setUpRun(modelName: string, dataPath: string | undefined, 
   const dataset = await openDataset(dataPath, { frames: settings.frames });
   const data = prepareData(dataset, settings.standardize);
   const spec = { ...model.spec, input: [data.train.frames, data.train.channels] as [number, number] };
-  resolveSpec(spec, data.classes.length);
+  // Refused here, before any engine (scratch or tfjs) allocates it.
+  checkNetworkMemory(resolveSpec(spec, data.classes.length), settings.batch, settings.optimizer);
   return { settings, data, spec, engineOptions: { spec, optimizer: optimizerSettings(settings), maxBatch: settings.batch, seed: settings.seed } };
 }

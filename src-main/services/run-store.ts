@@ -6,7 +6,8 @@ import { LockstepError } from '../../shared/errors';
 import type { CheckpointManifest } from '../../shared/model/checkpoint';
 import { backendKind, engineKind, specSchema, trainingSettingsSchema, type EpochPoint, type RunDetail, type RunSummary, type StepPoint } from '../../shared/protocol';
 import { writeFileAtomic } from '../store/atomic';
-import { writeCheckpoint } from '../store/checkpoint-dir';
+import { removeUnreferencedWeights, writeCheckpoint } from '../store/checkpoint-dir';
+import { ATOMIC_TEMP, sweepStale } from '../store/stale';
 import { encodeSplits, readSplits } from '../store/split-file';
 
 /**
@@ -18,11 +19,12 @@ import { encodeSplits, readSplits } from '../store/split-file';
  *   steps not yet reported (a torn last line is ignored on reading);
  * - `predictions.bin`: at the end, every example's class probabilities per split (a split
  *   file: `frames` 1, `channels` = classes, labels and ids), for `runs.examples`;
- * - `checkpoint/`: the final weights (see store/checkpoint-dir).
+ * - `checkpoint/`: the weights of a completed epoch, replaced at an epoch's end at most once a
+ *   second, then the final weights (see store/checkpoint-dir); an interrupted run is exported and resumed from it.
  *
  * On opening, runs left 'running', 'paused' or 'queued' by a process that died are marked
- * 'interrupted'; a folder whose run.json cannot be read is reported with console.warn and
- * skipped.
+ * 'interrupted', and the temp files of writes it did not finish are removed; a folder whose
+ * run.json cannot be read is reported with console.warn and skipped.
  */
 const RUN_FILE = 'run.json';
 const METRICS_FILE = 'metrics.jsonl';
@@ -77,6 +79,9 @@ export class RunStore {
         continue;
       }
       this.runs.set(run.id, run);
+      // Temp files of a process killed mid-write (run.json, checkpoint.json, weights).
+      sweepStale(dir, ATOMIC_TEMP);
+      removeUnreferencedWeights(this.checkpointDir(run.id));
       if (ACTIVE_STATES.has(run.state)) {
         this.update(run.id, { state: 'interrupted', error: `interrupted: the app stopped while this run was ${run.state}` });
       }
@@ -129,6 +134,16 @@ export class RunStore {
 
   appendEpochs(id: string, epochs: EpochPoint[]): void {
     if (epochs.length && this.runs.has(id)) appendFileSync(join(this.dir(id), METRICS_FILE), JSON.stringify({ epochs }) + '\n');
+  }
+
+  /** Drops the metrics past a run's first `epochs` epochs and `steps` steps (a resumed run trains them again). */
+  truncateMetrics(id: string, epochs: number, steps: number): void {
+    const { epochs: kept, steps: keptSteps } = this.detail(id);
+    const lines = [
+      JSON.stringify({ steps: keptSteps.filter((s) => s.step <= steps) }),
+      JSON.stringify({ epochs: kept.filter((e) => e.epoch <= epochs) }),
+    ];
+    writeFileAtomic(join(this.dir(id), METRICS_FILE), lines.join('\n') + '\n');
   }
 
   detail(id: string): RunDetail {

@@ -137,3 +137,18 @@ export function nextEvent<E extends 'run.progress' | 'run.epoch'>(services: AppS
     });
   });
 }
+
+/**
+ * Resolves once a run has reported epoch `epoch`. The worker saves the first epoch's weights
+ * right after its point, so by epoch 2's point they are on disk.
+ */
+export function untilEpoch(services: AppServices, runId: string, epoch: number): Promise<void> {
+  return new Promise((resolve) => {
+    const off = services.on('run.epoch', (e) => {
+      if (e.runId === runId && e.points.some((p) => p.epoch >= epoch)) {
+        off();
+        resolve();
+      }
+    });
+  });
+}

@@ -3,8 +3,9 @@ import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol';
+import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices, type AppServicesOptions } from './app-services';
-import { nextEvent, runParams, tempDir, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
+import { nextEvent, runParams, tempDir, untilEpoch, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
 
 const dirs: Array<() => void> = [];
 const open: AppServices[] = [];
@@ -27,6 +28,18 @@ function weightsBytes(s: AppServices, run: RunSummary): Buffer {
 }
 
 describe('training sessions', () => {
+  it('a network too large for memory is refused when the run is asked for: no run, no worker', async () => {
+    const s = services();
+    const dense = { type: 'Dense' as const, units: 4096, activation: 'relu' as const };
+    const hidden = Array.from({ length: 62 }, () => dense);
+    const output = { type: 'Dense' as const, units: 9, activation: 'softmax' as const };
+    const spec = { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' as const }, ...hidden, output] };
+    await expect(s.invoke('runs.start', { ...runParams(), spec })).rejects.toThrow(
+      /^the network needs 15\.\d GiB \(at least: .* parameters .*\); one network may use at most 4\.0 GiB/,
+    );
+    expect(await s.invoke('runs.list', {})).toEqual([]);
+  });
+
   it('early stopping (patience) ends the run before its epochs, with the best dev epoch\'s weights', async () => {
     const s = services();
     const run = await waitForEnd(s, (await s.invoke('runs.start', runParams({ epochs: 300, patience: 2 }))).id, 60_000);
@@ -69,6 +82,76 @@ describe('training sessions', () => {
     expect(db.epochs.map(({ ms: _, ...p }) => p)).toEqual(da.epochs.map(({ ms: _, ...p }) => p));
     expect(b.results).toEqual(a.results);
     expect(weightsBytes(s, b).equals(weightsBytes(s, a))).toBe(true);
+  });
+
+  it('an interrupted run keeps its last epoch: it exports, and resumes to the uninterrupted weights', async () => {
+    const dir = tempDir();
+    dirs.push(dir.cleanup);
+    // Progress batched for a minute: only the end of an epoch sends its points (before its weights).
+    const options = { host: 'electron', training: { progressIntervalMs: 60_000 } } as const;
+    const open = (): AppServices => new AppServices(dir.path, options);
+    let s = open();
+    const params = runParams({ epochs: 30, seed: 42 });
+    const whole = await waitForEnd(s, (await s.invoke('runs.start', params)).id, 120_000);
+    const cut = await s.invoke('runs.start', params);
+    await untilEpoch(s, cut.id, 2);
+    await s.close();
+    s = open();
+    const interrupted = await s.invoke('runs.get', { runId: cut.id });
+    expect(interrupted.state).toBe('interrupted');
+    const saved = readCheckpoint(s.runs.checkpointDir(cut.id));
+    expect(saved.manifest.metrics.length).toBeGreaterThanOrEqual(1);
+    // Every saved epoch is in the run's metrics, with all of its steps.
+    expect(interrupted.epochs.length).toBeGreaterThanOrEqual(saved.manifest.metrics.length);
+    expect(interrupted.steps.length).toBeGreaterThanOrEqual(saved.manifest.metrics.length * 30);
+    expect(saved.manifest.metrics.length).toBeLessThan(30);
+    expect(saved.optimizerState?.buffers.length).toBeGreaterThan(0); // Adam's m and v
+    const npz = join(dir.path, 'cut.npz');
+    expect((await s.invoke('runs.export', { runId: cut.id, format: 'npz', path: npz })).files).toEqual([npz]);
+
+    const resumed = await s.invoke('runs.resume', { runId: cut.id });
+    expect(['queued', 'running']).toContain(resumed.state);
+    const end = await waitForEnd(s, cut.id, 120_000);
+    expect(end.state).toBe('finished');
+    expect(end.error).toBeUndefined();
+    const [a, b] = [await s.invoke('runs.get', { runId: whole.id }), await s.invoke('runs.get', { runId: cut.id })];
+    // Every step and epoch once, in order: what was trained past the saved epoch was dropped and trained again.
+    expect(b.steps.map((p) => p.step)).toEqual(a.steps.map((p) => p.step));
+    expect(b.epochs.map((p) => p.epoch)).toEqual(a.epochs.map((p) => p.epoch));
+    expect(b.steps.map((p) => p.losses.scratch)).toEqual(a.steps.map((p) => p.losses.scratch));
+    expect(b.results).toEqual(a.results);
+    expect(weightsBytes(s, end).equals(weightsBytes(s, whole))).toBe(true);
+    await s.close();
+  }, 240_000);
+
+  it('an interrupted tfjs run resumes from its last epoch\'s weights (its optimizer restarts)', async () => {
+    const dir = tempDir();
+    dirs.push(dir.cleanup);
+    let s = new AppServices(dir.path);
+    const cut = await s.invoke('runs.start', { ...runParams({ epochs: 8 }), engine: 'tfjs' });
+    await untilEpoch(s, cut.id, 2);
+    await s.close();
+    s = new AppServices(dir.path);
+    open.push(s);
+    const saved = readCheckpoint(s.runs.checkpointDir(cut.id));
+    expect(saved.optimizerState).toBeUndefined();
+    await s.invoke('runs.resume', { runId: cut.id });
+    const end = await waitForEnd(s, cut.id, 120_000);
+    expect(end.state).toBe('finished');
+    const detail = await s.invoke('runs.get', { runId: cut.id });
+    expect(detail.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(detail.epochs.slice(0, saved.manifest.metrics.length).map((e) => e.trainLoss)).toEqual(
+      saved.manifest.metrics.map((m) => m.trainLoss),
+    );
+  }, 240_000);
+
+  it('an interrupted run with nothing saved says so when asked to resume', async () => {
+    const s = services();
+    const recorded = await s.invoke('runs.start', runParams({ epochs: 1000 }));
+    const run = s.runs.create({ ...recorded, id: 'run-unsaved', state: 'interrupted' });
+    await expect(s.invoke('runs.resume', { runId: run.id })).rejects.toThrow(
+      /cannot be resumed: it was interrupted before it completed an epoch: nothing was saved to resume from/,
+    );
   });
 
   it('stops within 200 ms, keeping results for what was trained', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Split } from '../../shared/data/dataset';
+import { checkNetworkMemory } from '../../shared/engine/memory';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import type { Events, Params, RunState, RunSummary } from '../../shared/protocol';
@@ -76,6 +77,7 @@ export class TrainingSessions {
     const spec = { ...params.spec, input: [params.settings.frames, dataset.channels] as [number, number] };
     // Checked here so a bad spec is an error response, not a failed run.
     const resolved = resolveSpec(spec, dataset.classes.length);
+    checkNetworkMemory(resolved, params.settings.batch, params.settings.optimizer);
     if (dataset.id !== DEMO_ID && params.settings.frames > dataset.frames) {
       throw new LockstepError(`dataset ${dataset.name} holds ${dataset.frames} frames per example; settings.frames must be at most that (got ${params.settings.frames})`);
     }
@@ -96,6 +98,12 @@ export class TrainingSessions {
       epochsDone: 0,
     };
     this.store.create(summary);
+    return this.enqueue(summary);
+  }
+
+  /** Queues a recorded run's worker (from its last saved epoch, with `resumeFrom`) and returns its summary. */
+  private enqueue(run: RunSummary, resumeFrom?: string): RunSummary {
+    const { id } = run;
     const control = new Int32Array(new SharedArrayBuffer(4));
     let markExited!: () => void;
     const exited = new Promise<void>((r) => (markExited = r));
@@ -103,13 +111,14 @@ export class TrainingSessions {
       id,
       input: {
         runId: id,
-        dataset: this.datasets.ref(dataset.id),
-        spec,
-        settings: params.settings,
-        engine: params.engine,
-        backend: params.backend,
+        dataset: this.datasets.ref(run.datasetId),
+        spec: run.spec,
+        settings: run.settings,
+        engine: run.engine,
+        backend: run.backend,
         control: control.buffer as SharedArrayBuffer,
         progressIntervalMs: this.progressIntervalMs,
+        resumeFrom,
         fault: this.options.fault,
       },
       control,
@@ -124,6 +133,23 @@ export class TrainingSessions {
     this.emit('run.state', this.store.get(id));
     this.pump();
     return this.store.get(id);
+  }
+
+  /**
+   * Keeps training a run interrupted by a crash or a closed app from the last epoch it saved: its
+   * weights, and with the scratch engine its optimizer state (tfjs's stays inside tfjs: a tfjs
+   * or lockstep run restarts its optimizer from those weights). What it trained after that epoch
+   * is dropped and trained again.
+   */
+  private resumeInterrupted(run: RunSummary): RunSummary {
+    if (this.closed) throw new LockstepError('the app is shutting down');
+    if (!this.store.hasCheckpoint(run.id)) {
+      const why = 'it was interrupted before it completed an epoch: nothing was saved to resume from';
+      throw new LockstepError(`run ${run.name} cannot be resumed: ${why}`);
+    }
+    this.datasets.get(run.datasetId); // still there?
+    this.store.update(run.id, { state: 'queued', error: undefined });
+    return this.enqueue(run, this.store.checkpointDir(run.id));
   }
 
   /** Resolves when the run's worker has exited (at once if it has none). */
@@ -192,10 +218,17 @@ export class TrainingSessions {
     switch (m.type) {
       case 'ready':
         if (this.store.get(id).params !== m.params) this.store.update(id, { params: m.params });
+        if (m.resumed) {
+          this.store.truncateMetrics(id, m.resumed.epochs, m.resumed.steps);
+          this.store.update(id, { epochsDone: m.resumed.epochs });
+        }
         return;
       case 'progress':
         this.store.appendSteps(id, m.steps);
         this.emit('run.progress', { runId: id, steps: m.steps, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, examplesPerSecond: m.examplesPerSecond, etaSeconds: m.etaSeconds });
+        return;
+      case 'checkpoint':
+        this.store.saveCheckpoint(id, m.checkpoint.manifest, m.checkpoint.bytes);
         return;
       case 'epoch':
         this.store.appendEpochs(id, m.points);
@@ -290,7 +323,10 @@ export class TrainingSessions {
     return this.store.get(id);
   }
 
+  /** Resumes a paused run, or keeps training an interrupted one from its last saved epoch. */
   async resume(id: string): Promise<RunSummary> {
+    const run = this.store.get(id);
+    if (!this.sessions.has(id) && run.state === 'interrupted') return this.resumeInterrupted(run);
     const session = this.session(id, 'resumed');
     if (Atomics.load(session.control, 0) !== CONTROL_PAUSE) return this.store.get(id);
     const wasPaused = this.store.get(id).state === 'paused';

@@ -7,6 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Split } from '../../shared/data/dataset';
+import type { OptimizerState } from '../../shared/engine/optimizers';
+import { ScratchEngine } from '../../shared/engine/scratch-engine';
 import { resolveSpec } from '../../shared/engine/spec';
 import { isLockstepError } from '../../shared/errors';
 import { buildCheckpoint } from '../../shared/model/checkpoint';
@@ -17,11 +19,15 @@ import { evaluateSplit } from '../../shared/train/evaluate';
 import { prepareData, type PreparedData } from '../../shared/train/prepare';
 import { optimizerSettings, resolveSettings } from '../../shared/train/settings';
 import { Trainer, type EpochRecord } from '../../shared/train/trainer';
+import { readCheckpoint } from '../store/checkpoint-dir';
 import { loadRunDataset } from './run-data';
 import { createRunEngines, LOCKSTEP_CHECK_EVERY } from './run-engines';
-import { CONTROL_PAUSE, CONTROL_RUN, CONTROL_STOP, type PredictionsOut, type WorkerInput, type WorkerMessage } from './worker-protocol';
+import { CONTROL_PAUSE, CONTROL_RUN, CONTROL_STOP } from './worker-protocol';
+import type { PredictionsOut, Resumed, WorkerInput, WorkerMessage } from './worker-protocol';
 
 const FLOAT32_TINY = 1.1754944e-38;
+/** An epoch's end saves the run's checkpoint at most this often (each save is a few ms of fsync on the main thread). */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 /** Like evaluateSplit (same loss, accuracy and confusion), keeping every example's probabilities. */
 export function predictSplit(engine: TrainingEngine, split: Split, classes: number, batch: number): { result: SplitResult; probs: Float32Array } {
@@ -77,7 +83,11 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
   const trainer = new Trainer(engine, data.train, settings.batch, settings.seed, settings);
   const totalSteps = trainer.stepsPerEpoch * settings.epochs;
   const engineIds = pair ? [pair.reference.id, pair.candidate.id] : [engine.id];
-  post({ type: 'ready', params: engine.paramCount, totalSteps, stepsPerEpoch: trainer.stepsPerEpoch, engines: engineIds });
+  const metrics: EpochRecord[] = [];
+  const resumed = input.resumeFrom ? resumeRun(input.resumeFrom, engine, trainer, metrics) : undefined;
+  const firstStep = trainer.step;
+  const { stepsPerEpoch } = trainer;
+  post({ type: 'ready', params: engine.paramCount, totalSteps, stepsPerEpoch, engines: engineIds, resumed });
 
   // Progress and epoch points, batched: at most one of each per progressIntervalMs, unless forced
   // (before pausing, stopping, failing or finishing), however short the steps and epochs are.
@@ -91,7 +101,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     if (!pending.length && !pendingEpochs.length) return;
     if (pending.length) {
       const stepsDone = trainer.step;
-      const msPerStep = stepsDone ? activeMs / stepsDone : 0;
+      const msPerStep = stepsDone > firstStep ? activeMs / (stepsDone - firstStep) : 0;
       post({
         type: 'progress',
         steps: pending,
@@ -140,9 +150,9 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     engine.dispose();
   };
 
-  const metrics: EpochRecord[] = [];
   let stopped = false;
-  outer: for (epochIndex = 0; epochIndex < settings.epochs; epochIndex++) {
+  let lastCheckpoint = -Infinity;
+  outer: for (epochIndex = trainer.epoch; epochIndex < settings.epochs; epochIndex++) {
     for (;;) {
       if (checkControl() === CONTROL_STOP) {
         stopped = true;
@@ -207,6 +217,15 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     }
     activeMs += performance.now() - t0;
     pendingEpochs.push(...points);
+    // The epoch's weights (at most one save a second): a run killed later keeps them, to export or resume from.
+    if (performance.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) {
+      // Every step and epoch point up to here goes out first: the saved epochs are all in the run's metrics.
+      flush(true);
+      const optimizerState = optimizerStateOf(engine);
+      const checkpoint = buildCheckpoint({ spec, data, settings, engine, metrics, optimizerState });
+      post({ type: 'checkpoint', checkpoint }, [checkpoint.bytes.buffer as ArrayBuffer]);
+      lastCheckpoint = performance.now();
+    }
     flush(false);
     if (trainer.stopEarly) break;
   }
@@ -245,6 +264,21 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
   }
   engine.dispose();
   post({ type: 'done' });
+}
+
+/** The scratch engine's optimizer state, to resume from (tfjs's is out of reach: resumed from weights alone). */
+function optimizerStateOf(engine: TrainingEngine): OptimizerState | undefined {
+  return engine instanceof ScratchEngine ? engine.getOptimizerState() : undefined;
+}
+
+/** Puts an interrupted run back where its last saved epoch ended: weights, optimizer state, metrics and batch order. */
+function resumeRun(checkpointDir: string, engine: TrainingEngine, trainer: Trainer, metrics: EpochRecord[]): Resumed {
+  const saved = readCheckpoint(checkpointDir);
+  engine.setWeights(saved.weights);
+  if (saved.optimizerState && engine instanceof ScratchEngine) engine.setOptimizerState(saved.optimizerState);
+  metrics.push(...saved.manifest.metrics);
+  trainer.resumeAfter(saved.manifest.metrics.length);
+  return { epochs: trainer.epoch, steps: trainer.step };
 }
 
 const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);

@@ -31,7 +31,20 @@ export interface WorkerInput {
   control: SharedArrayBuffer;
   /** Minimum time between progress messages. */
   progressIntervalMs: number;
+  /** Keep training an interrupted run from the last epoch saved in this checkpoint folder. */
+  resumeFrom?: string;
   fault?: WorkerFault;
+}
+
+export interface Resumed {
+  epochs: number;
+  steps: number;
+}
+
+/** A checkpoint to save: the manifest (less its weights file name) and the weights' bytes. */
+export interface CheckpointOut {
+  manifest: Omit<CheckpointManifest, 'weightsFile'>;
+  bytes: Uint8Array;
 }
 
 export interface PredictionsOut {
@@ -43,10 +56,13 @@ export interface PredictionsOut {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; params: number; totalSteps: number; stepsPerEpoch: number; engines: string[] }
+  /** `resumed`: a resumed run's epochs and steps already done (its metrics past them are to be dropped). */
+  | { type: 'ready'; params: number; totalSteps: number; stepsPerEpoch: number; engines: string[]; resumed?: Resumed }
   /** `epoch`: the epoch the steps belong to, 1-based (as EpochPoint.epoch). */
   | { type: 'progress'; steps: StepPoint[]; epoch: number; step: number; totalSteps: number; examplesPerSecond: number; etaSeconds: number }
   | { type: 'epoch'; points: EpochPoint[]; epochsDone: number }
+  /** At an epoch's end (at most once a second): its weights and the scratch optimizer's state, to export or resume. */
+  | { type: 'checkpoint'; checkpoint: CheckpointOut }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }
   | { type: 'stopped'; step: number }
@@ -56,6 +72,6 @@ export type WorkerMessage =
       type: 'results';
       results: Partial<Record<'train' | 'dev' | 'eval', SplitResult>>;
       predictions: Partial<Record<'train' | 'dev' | 'eval', PredictionsOut>>;
-      checkpoint: { manifest: Omit<CheckpointManifest, 'weightsFile'>; bytes: Uint8Array };
+      checkpoint: CheckpointOut;
     }
   | { type: 'done' };

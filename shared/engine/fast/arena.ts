@@ -1,4 +1,5 @@
 import type { FloatArray, FloatArrayCtor } from '../types';
+import { NETWORK_MEMORY_LIMIT, networkTooLarge } from '../memory';
 import { instantiateKernels, type Kernels } from './kernels';
 
 /** Where a network's buffers come from: counted first (ArenaSizer), then placed (Arena). */
@@ -62,6 +63,7 @@ export class Arena implements Allocator {
 
   constructor(bytes: number) {
     const pages = Math.ceil((bytes + GUARD) / PAGE);
+    if (pages * PAGE > NETWORK_MEMORY_LIMIT) throw networkTooLarge(pages * PAGE, 'every buffer of the scratch engine');
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.size = pages * PAGE - GUARD;
     this.kernels = instantiateKernels(this.memory);
