@@ -63,9 +63,11 @@ export class Lab {
   currentRun = $derived(this.runs.find((r) => r.id === this.currentRunId) ?? null);
   isTraining = $derived(!!this.activeRun && ACTIVE_STATES.includes(this.activeRun.state));
   viewRunIds = $derived(this.compareIds.length >= 2 ? this.compareIds : this.currentRunId ? [this.currentRunId] : []);
-  canTrain = $derived(!!this.dataset && !this.analysis.error && !this.settingsError && !this.isTraining && !this.busy && this.ready);
+  canTrain = $derived(!this.connectionLost && !!this.dataset && !this.analysis.error && !this.settingsError && !this.isTraining && !this.busy && this.ready);
   trainBlockedReason = $derived(
-    !this.ready ? 'connecting…'
+    this.connectError ? 'not connected: the Lockstep services cannot be reached'
+      : this.connectionLost ? 'disconnected: reload the page once the host runs again'
+      : !this.ready ? 'connecting…'
       : !this.dataset ? 'select a dataset first'
       : this.analysis.error ? `the network is invalid: ${this.analysis.error}`
       : this.settingsError ? this.settingsError
