@@ -144,6 +144,8 @@ describe('AppServices', () => {
   it('trains on an imported course-layout dataset', async () => {
     const ds = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
     const run = await services.invoke('runs.start', runParams({ epochs: 3, batch: 4 }, ds.id));
+    // Unnamed, a run is named by shared/run-name.ts: its network (not a preset here), engine and data.
+    expect(run.name).toBe('custom · scratch · course');
     const end = await waitForEnd(services, run.id);
     expect(end.state).toBe('finished');
     expect(end.results?.train?.n).toBe(12);

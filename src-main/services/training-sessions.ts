@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Split } from '../../shared/data/dataset';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
+import { runName } from '../../shared/run-name';
 import type { Events, Params, RunState, RunSummary } from '../../shared/protocol';
 import { untrainableReason } from '../../shared/train/prepare';
 import { DEMO_ID, type DatasetLibrary } from './dataset-library';
@@ -83,7 +84,7 @@ export class TrainingSessions {
     const createdAt = new Date().toISOString();
     const summary: RunSummary = {
       id,
-      name: params.name?.trim() || `${params.engine} · ${dataset.name} · ${createdAt.slice(0, 19).replace('T', ' ')}`,
+      name: params.name?.trim() || runName({ layers: spec.layers, engine: params.engine, backend: params.backend, datasetName: dataset.name }),
       datasetId: dataset.id,
       datasetName: dataset.name,
       engine: params.engine,

@@ -171,7 +171,6 @@ export class Lab {
         settings: this.cleanSettings(),
         engine: this.engine,
         backend: this.backend,
-        name: `${this.presetName || 'custom'} · ${this.engine} #${this.runs.length + 1}`,
       });
       this.series.set(run.id, this.series.get(run.id) ?? emptySeries(run.id));
       this.upsertRun(run);
