@@ -1,5 +1,5 @@
-import { fireEvent, render, screen } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PRESETS } from '../../../shared/presets';
 import type { LabApi } from '../lib/api';
 import { lab } from '../lib/lab.svelte';
@@ -22,6 +22,8 @@ function fakeApi(): LabApi {
   };
   return { host: 'browser', invoke: vi.fn(async (m: string) => results[m]) as unknown as LabApi['invoke'], on: () => () => {} };
 }
+
+afterEach(() => cleanup());
 
 describe('ConfusionMatrix', () => {
   it('labels rows and columns with the class letters and reports clicks', async () => {
@@ -56,6 +58,22 @@ describe('NetworkEditor', () => {
     await fireEvent.click(screen.getByTestId('layer-up-2'));
     expect((screen.getByTestId('layer-type-1') as HTMLSelectElement).value).toBe('TimeSum');
     expect(screen.getByTestId('spec-error').textContent).toMatch(/layer 3 Conv1D: expects a \[time, channels\] input, got \[4\]/);
+  });
+  it('adds a layer where the network stays valid, and labels the partial total', async () => {
+    await lab.init(fakeApi());
+    lab.applyPreset('tdnn');
+    render(NetworkEditor);
+    // tdnn: Conv1D, Conv1D, TimeSum, Dense(softmax). A pooling layer after TimeSum would break it.
+    await fireEvent.change(screen.getByTestId('add-layer-type'), { target: { value: 'MaxPooling1D' } });
+    await fireEvent.click(screen.getByTestId('add-layer'));
+    expect(lab.spec.layers.map((l) => l.type)).toEqual(['Conv1D', 'Conv1D', 'MaxPooling1D', 'TimeSum', 'Dense']);
+    expect(screen.getByTestId('spec-ok')).toBeTruthy();
+    expect(screen.getByTestId('param-total-label').textContent).toBe('total');
+    await fireEvent.click(screen.getByTestId('layer-remove-3'));
+    expect(screen.getByTestId('param-total-label').textContent).toBe('total (valid layers only)');
+    // The name field is as wide as the automatic name it shows as a placeholder.
+    const name = screen.getByTestId('field-2-name') as HTMLInputElement;
+    expect(parseFloat(name.style.width)).toBeGreaterThanOrEqual(name.placeholder.length + 2);
   });
 });
 
