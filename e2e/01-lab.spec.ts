@@ -112,6 +112,8 @@ test.describe.serial('a ready lab: train, results, export', () => {
       const path = await d.path();
       const bytes = new Uint8Array(readFileSync(path));
       await expect(page.getByTestId('export-done')).toBeVisible();
+      // The message names what the browser actually received (a folder arrives as a .zip).
+      await expect(page.getByTestId('export-received')).toHaveText(d.suggestedFilename());
       checkExport(format, d.suggestedFilename(), bytes);
     }
   });

@@ -329,7 +329,8 @@ export interface Results {
   'runs.stop': RunSummary;
   'runs.delete': { removed: boolean };
   'runs.examples': { examples: Array<{ index: number; id: string; probabilities: number[] }> };
-  'runs.export': { files: string[]; downloadUrl?: string };
+  /** Browser host: `downloadName` is the one file the browser receives (a folder arrives as a .zip of `files`). */
+  'runs.export': { files: string[]; downloadUrl?: string; downloadName?: string };
   'experiments.builtins': ExperimentSpec[];
   'experiments.start': ExperimentSummary;
   'experiments.list': ExperimentSummary[];

@@ -149,7 +149,6 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const entry = services.exportEntry(exportId);
     if (!entry) return send(res, 404, 'no such export (it expires when the host restarts)\n');
     let body: Uint8Array;
-    let name = entry.name;
     if (entry.isDirectory) {
       const files: Record<string, Uint8Array> = {};
       const walk = (dir: string): void => {
@@ -161,14 +160,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       };
       walk(entry.path);
       body = zipSync(files);
-      name += '.zip';
     } else {
       body = readFileSync(entry.path);
     }
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
       'Content-Length': body.byteLength,
-      'Content-Disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'Content-Disposition': `attachment; filename="${entry.downloadName}"`,
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'no-store',
     });

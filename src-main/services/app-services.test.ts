@@ -122,6 +122,9 @@ describe('AppServices', () => {
       expect(out.files.length).toBeGreaterThan(0);
       const entry = services.exportEntry(/ex-[a-z0-9]+-[0-9a-f]{12}/.exec(JSON.stringify(readdirSync(join(userData, 'exports'))))![0]);
       expect(entry).not.toBeNull();
+      // The one file the browser receives: a folder export arrives zipped.
+      expect(out.downloadName).toBe(entry!.downloadName);
+      expect(out.downloadName).toMatch(format === 'npz' ? /\.npz$/ : /\.zip$/);
       rmSync(join(userData, 'exports'), { recursive: true });
     }
     await expect(services.invoke('runs.export', { runId: finished.id, format: 'checkpoint', path: join(dir.path, 'x') })).rejects.toThrow(/download/);

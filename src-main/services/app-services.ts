@@ -159,7 +159,8 @@ export class AppServices implements LockstepApi {
           const dir = join(this.exportsDir, exportId);
           const dest = join(dir, exportFileName(run.name, format));
           const files = await exportRun(this.runs.checkpointDir(runId), format, dest);
-          return { files: files.map((f) => f.slice(dir.length + 1)), downloadUrl: this.options.downloadUrl?.(exportId) };
+          const download = this.exportEntry(exportId);
+          return { files: files.map((f) => f.slice(dir.length + 1)), downloadUrl: this.options.downloadUrl?.(exportId), downloadName: download?.downloadName };
         }
         if (path === undefined) throw new LockstepError('runs.export: path is needed (where to save)');
         return { files: await exportRun(this.runs.checkpointDir(runId), format, path) };
@@ -171,14 +172,17 @@ export class AppServices implements LockstepApi {
    * Browser host: what a download serves — the export's top entry (a file, or a folder of
    * files), or null for an unknown id.
    */
-  exportEntry(exportId: string): { name: string; path: string; isDirectory: boolean } | null {
+  exportEntry(exportId: string): { name: string; path: string; isDirectory: boolean; downloadName: string } | null {
     if (!/^ex-[a-z0-9]+-[0-9a-f]{12}$/.test(exportId)) return null;
     const dir = join(this.exportsDir, exportId);
     if (!existsSync(dir)) return null;
     const [name] = readdirSync(dir);
     if (!name) return null;
     const path = join(dir, name);
-    return { name, path, isDirectory: statSync(path).isDirectory() };
+    const isDirectory = statSync(path).isDirectory();
+    // What the browser receives: a folder is served zipped.
+    const downloadName = `${name}${isDirectory ? '.zip' : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    return { name, path, isDirectory, downloadName };
   }
 
   // ---- events ------------------------------------------------------------------------

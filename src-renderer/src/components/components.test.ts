@@ -32,6 +32,9 @@ describe('ConfusionMatrix', () => {
     expect(screen.getByTestId('cm-row-0').textContent).toBe('B');
     expect(screen.getByTestId('cm-col-1').textContent).toBe('C');
     expect((screen.getByTestId('cm-cell-1-0') as HTMLButtonElement).disabled).toBe(true);
+    // Per-class recall, as the HTML report prints it: B 5 of 6, C 4 of 4.
+    expect(screen.getByTestId('cm-recall-0').textContent).toBe('83%');
+    expect(screen.getByTestId('cm-recall-1').textContent).toBe('100%');
     await fireEvent.click(screen.getByTestId('cm-cell-0-1'));
     expect(onselect).toHaveBeenCalledWith(0, 1);
   });
