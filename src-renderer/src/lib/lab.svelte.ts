@@ -1,6 +1,6 @@
 import { EE_SET_CLASSES } from '../../../shared/data/dataset';
 import { PRESETS } from '../../../shared/presets';
-import { trainingSettingsSchema, type DatasetSummary, type Events, type PresetSummary, type RunSummary, type RunState } from '../../../shared/protocol';
+import { DEFAULT_TFJS_BACKEND, trainingSettingsSchema, type DatasetSummary, type Events, type PresetSummary, type RunSummary, type RunState } from '../../../shared/protocol';
 import { TRAINING_AID_KEYS, type TrainingSettings } from '../../../shared/train/settings';
 import { getApi, type LabApi } from './api';
 import { errorMessage } from './format';
@@ -39,7 +39,7 @@ export class Lab {
   spec = $state.raw<EditableSpec>(plainSpec(PRESETS.get('tdnn')!.spec));
   settings = $state<TrainingSettings>({ ...PRESETS.get('tdnn')!.training });
   engine = $state<EngineKind>('scratch');
-  backend = $state<BackendKind>('cpu');
+  backend = $state<BackendKind>(DEFAULT_TFJS_BACKEND);
 
   tab = $state<Tab>('train');
   /** The run being trained from this window. */
