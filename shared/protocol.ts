@@ -123,6 +123,12 @@ export const methods = {
   'uploads.chunk': z.strictObject({ uploadId: id, files: z.array(uploadFile).min(1).max(10_000) }),
   'uploads.finish': z.strictObject({ uploadId: id }),
   'datasets.remove': z.strictObject({ datasetId: id }),
+  /** A new name for an imported dataset (two imports of one folder would both be called after it). */
+  'datasets.rename': z.strictObject({
+    datasetId: id,
+    name: z.string().trim().min(1, 'expected a name of 1 to 128 characters').max(128, 'expected a name of 1 to 128 characters')
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'expected a name without control characters'),
+  }),
   /** One example's frames × channels, for the heatmap. */
   'datasets.example': z.strictObject({ datasetId: id, split: splitName, index: z.number().int().min(0) }),
   'runs.list': z.strictObject({}),
@@ -322,6 +328,7 @@ export interface Results {
   'uploads.chunk': { received: number };
   'uploads.finish': DatasetSummary;
   'datasets.remove': { removed: boolean };
+  'datasets.rename': DatasetSummary;
   'datasets.example': { id: string; label: number; frames: number; channels: number; values: number[] };
   'runs.list': RunSummary[];
   'runs.get': RunDetail;

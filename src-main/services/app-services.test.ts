@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EventName, Events, RunSummary } from '../../shared/protocol';
+import type { DatasetSummary, EventName, Events, RunSummary } from '../../shared/protocol';
 import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices } from './app-services';
 import { runParams, tempDir, waitForEnd, writeCourseFixture } from './test-helpers';
@@ -201,11 +201,26 @@ describe('AppServices', () => {
     expect((await services.invoke('datasets.list', {})).map((d) => d.name)).toEqual(['demo', 'course']);
   });
 
+  it('renames an imported dataset, validated and kept across a restart; never the demo, never to a taken name', async () => {
+    const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
+    const changed: string[][] = [];
+    services.onAny((event, payload) => event === 'datasets.changed' && changed.push((payload as DatasetSummary[]).map((d) => d.name)));
+    expect((await services.invoke('datasets.rename', { datasetId: course.id, name: '  course, 2nd import  ' })).name).toBe('course, 2nd import');
+    expect(changed).toEqual([['demo', 'course, 2nd import']]);
+    await expect(services.invoke('datasets.rename', { datasetId: course.id, name: ' ' })).rejects.toThrow(/datasets.rename: name: expected a name of 1 to 128/);
+    await expect(services.invoke('datasets.rename', { datasetId: course.id, name: 'a\nb' })).rejects.toThrow(/name: expected a name without control/);
+    await expect(services.invoke('datasets.rename', { datasetId: course.id, name: 'demo' })).rejects.toThrow(/already called demo/);
+    await expect(services.invoke('datasets.rename', { datasetId: 'demo', name: 'mine' })).rejects.toThrow(/demo dataset cannot be renamed/);
+    await services.close();
+    services = new AppServices(userData);
+    expect((await services.invoke('datasets.list', {})).map((d) => d.name)).toEqual(['demo', 'course, 2nd import']);
+  });
+
   it('deletes runs and removes datasets (never the demo)', async () => {
     expect(await services.invoke('runs.delete', { runId: 'run-crashed' })).toEqual({ removed: true });
     expect(existsSync(join(userData, 'runs', 'run-crashed'))).toBe(false);
     expect(await services.invoke('runs.delete', { runId: 'run-crashed' })).toEqual({ removed: false });
-    const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
+    const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course, 2nd import')!;
     expect(await services.invoke('datasets.remove', { datasetId: course.id })).toEqual({ removed: true });
     expect(await services.invoke('datasets.remove', { datasetId: 'demo' })).toEqual({ removed: false });
     expect((await services.invoke('datasets.list', {})).map((d) => d.id)).toEqual(['demo']);

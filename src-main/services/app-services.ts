@@ -125,6 +125,11 @@ export class AppServices implements LockstepApi {
         if (removed) this.emit('datasets.changed', this.datasets.list());
         return { removed };
       },
+      'datasets.rename': ({ datasetId, name }) => {
+        const summary = this.datasets.rename(datasetId, name);
+        this.emit('datasets.changed', this.datasets.list());
+        return summary;
+      },
       'datasets.example': ({ datasetId, split, index }) => this.datasets.example(datasetId, split, index),
       'runs.list': () => this.runs.list(),
       'runs.get': ({ runId }) => this.runs.detail(runId),

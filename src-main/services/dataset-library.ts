@@ -6,7 +6,7 @@ import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
 import type { DatasetSummary, SplitSummary } from '../../shared/protocol';
 import { DEFAULT_SETTINGS } from '../../shared/train/settings';
-import { fsyncDir, writeFileDurable } from '../store/atomic';
+import { fsyncDir, writeFileAtomic, writeFileDurable } from '../store/atomic';
 import { encodeSplits, readSplitExample } from '../store/split-file';
 import { openDataset } from './datasets';
 
@@ -148,6 +148,19 @@ export class DatasetLibrary {
     }
     this.summaries.set(id, summary);
     return summary;
+  }
+
+  /** Renames an imported dataset, on disk too; the demo keeps its name, and no two datasets share one. */
+  rename(id: string, name: string): DatasetSummary {
+    const summary = this.get(id);
+    if (id === DEMO_ID) throw new LockstepError('the built-in demo dataset cannot be renamed');
+    const taken = this.list().find((d) => d.id !== id && d.name === name);
+    if (taken) throw new LockstepError(`a dataset is already called ${name} (imported ${taken.importedAt}); pick another name`);
+    const renamed = { ...summary, name };
+    const stored: StoredSummary = { format: FORMAT, version: 1, summary: renamed };
+    writeFileAtomic(join(this.root, id, SUMMARY_FILE), JSON.stringify(stored, null, 1));
+    this.summaries.set(id, renamed);
+    return renamed;
   }
 
   /** Forgets an imported dataset and deletes its files; the demo cannot be removed. */

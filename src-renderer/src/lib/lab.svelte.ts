@@ -247,6 +247,13 @@ export class Lab {
     if (this.datasetId === id) this.datasetId = this.datasets[0]?.id ?? null;
   }
 
+  /** Renames a dataset in the services (which check the name and keep it); the list follows. */
+  async renameDataset(id: string, name: string): Promise<void> {
+    if (!this.api) return;
+    const renamed = await this.api.invoke('datasets.rename', { datasetId: id, name });
+    this.datasets = this.datasets.map((d) => (d.id === id ? renamed : d));
+  }
+
   addDataset(d: DatasetSummary): void {
     this.datasets = [...this.datasets.filter((x) => x.id !== d.id), d];
     this.datasetId = d.id;
