@@ -22,7 +22,9 @@ function controlsOutsideTheirCard(page: Page): Promise<string[]> {
       return [...card.querySelectorAll<HTMLElement>('button, select, input, textarea')].filter((el) => {
         const box = el.getBoundingClientRect();
         if (box.width <= 1 || box.right <= right + 1) return false;
-        for (let p = el.parentElement; p && p !== card; p = p.parentElement) if (getComputedStyle(p).overflowX !== 'visible') return false;
+        for (let p = el.parentElement; p && p !== card; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== 'visible') return false;
+        }
         return true;
       }).map((el) => el.dataset.testid ?? el.outerHTML.slice(0, 80));
     }),
@@ -34,7 +36,8 @@ const fitsSideways = (locator: Locator) => locator.evaluate((el) => el.scrollWid
 
 async function showTab(page: Page, tab: (typeof TABS)[number]): Promise<void> {
   await page.getByTestId(`tab-${tab}`).click();
-  if (tab === 'gradients') await expect(page.getByTestId('gradient-lab')).toHaveAttribute('data-busy', 'false', { timeout: 60_000 });
+  if (tab !== 'gradients') return;
+  await expect(page.getByTestId('gradient-lab')).toHaveAttribute('data-busy', 'false', { timeout: 60_000 });
 }
 
 test('no token: the top bar says it is not connected, not "connecting…"', async ({ page }) => {
@@ -44,14 +47,15 @@ test('no token: the top bar says it is not connected, not "connecting…"', asyn
   await expect(page.getByTestId('progress')).not.toContainText('connecting');
 });
 
-test('every main screen at 1280×800, 1440×900 and 1920×1080: disabled fields look disabled, nothing cut off', async ({ page }) => {
+test('every main screen at three sizes: disabled fields look disabled, nothing cut off', async ({ page }) => {
   test.setTimeout(240_000);
   await page.setViewportSize(SIZES[0]);
   await openLab(page);
 
   // A dataset with an eval split, so that Results shows three score cards.
   await page.getByTestId('tab-data').click();
-  await page.getByTestId('folder-input').setInputFiles(writeMiniEeSet(join(tmp(), 'eval-set'), { withEval: true }).root);
+  const evalSet = writeMiniEeSet(join(tmp(), 'eval-set'), { withEval: true });
+  await page.getByTestId('folder-input').setInputFiles(evalSet.root);
   await expect(page.getByTestId('import-done')).toContainText('Imported eval-set', { timeout: 60_000 });
 
   // During a run every disabled setting looks disabled, not only the checkbox.
@@ -59,7 +63,8 @@ test('every main screen at 1280×800, 1440×900 and 1920×1080: disabled fields 
   await page.getByTestId('set-epochs').fill('5000');
   await startRun(page);
   // A few epochs first (2 steps each), so that the stopped run has results to show.
-  await expect.poll(async () => Number(await page.getByTestId('progress').getAttribute('data-step'))).toBeGreaterThan(6);
+  const step = async () => Number(await page.getByTestId('progress').getAttribute('data-step'));
+  await expect.poll(step).toBeGreaterThan(6);
   await page.getByTestId('train-pause').click();
   await expect(page.getByTestId('progress')).toHaveAttribute('data-state', 'paused');
   const settings = page.getByLabel('Training settings');
@@ -68,7 +73,8 @@ test('every main screen at 1280×800, 1440×900 and 1920×1080: disabled fields 
   const looks = await disabled.evaluateAll((els) =>
     els.map((el) => {
       const s = getComputedStyle(el);
-      return { id: el.getAttribute('data-testid'), looksDisabled: s.backgroundColor !== 'rgb(255, 255, 255)' || Number(s.opacity) < 1 };
+      const looksDisabled = s.backgroundColor !== 'rgb(255, 255, 255)' || Number(s.opacity) < 1;
+      return { id: el.getAttribute('data-testid'), looksDisabled };
     }),
   );
   expect(looks.filter((l) => !l.looksDisabled)).toEqual([]);
@@ -98,7 +104,8 @@ test('every main screen at 1280×800, 1440×900 and 1920×1080: disabled fields 
         const s = getComputedStyle(el);
         const ctx = document.createElement('canvas').getContext('2d')!;
         ctx.font = s.font;
-        return ctx.measureText(el.placeholder).width > el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+        const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+        return ctx.measureText(el.placeholder).width > room;
       }).map((el) => el.placeholder),
     );
     expect(cut, `name placeholders cut off at ${tag}`).toEqual([]);
@@ -113,7 +120,8 @@ test('every main screen at 1280×800, 1440×900 and 1920×1080: disabled fields 
     for (const tab of TABS) {
       await showTab(page, tab);
       // The window never scrolls sideways.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${tab} at ${tag}`).toBe(true);
+      const fitsWindow = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      expect(fitsWindow, `${tab} at ${tag}`).toBe(true);
       expect(await controlsOutsideTheirCard(page), `${tab} at ${tag}`).toEqual([]);
       await screenshot(page, `screen-${tag}-${tab}`);
     }

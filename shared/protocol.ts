@@ -126,7 +126,9 @@ export const methods = {
   /** A new name for an imported dataset (two imports of one folder would both be called after it). */
   'datasets.rename': z.strictObject({
     datasetId: id,
-    name: z.string().trim().min(1, 'expected a name of 1 to 128 characters').max(128, 'expected a name of 1 to 128 characters')
+    name: z.string().trim()
+      .min(1, 'expected a name of 1 to 128 characters')
+      .max(128, 'expected a name of 1 to 128 characters')
       .regex(/^[^\u0000-\u001f\u007f]*$/, 'expected a name without control characters'),
   }),
   /** One example's frames × channels, for the heatmap. */

@@ -13,8 +13,10 @@ describe('runName', () => {
   });
 
   it('names the network, the engine (with the backend where tfjs runs) and the data', () => {
-    expect(runName({ layers: tdnn, engine: 'scratch', backend: 'cpu', datasetName: 'demo' })).toBe('tdnn · scratch · demo');
-    expect(runName({ layers: tdnn, engine: 'tfjs', backend: 'wasm', datasetName: 'ee-set' })).toBe('tdnn · tfjs/wasm · ee-set');
+    const scratch = runName({ layers: tdnn, engine: 'scratch', backend: 'cpu', datasetName: 'demo' });
+    expect(scratch).toBe('tdnn · scratch · demo');
+    const tfjs = runName({ layers: tdnn, engine: 'tfjs', backend: 'wasm', datasetName: 'ee-set' });
+    expect(tfjs).toBe('tdnn · tfjs/wasm · ee-set');
     expect(runName({ layers: tdnn, engine: 'lockstep', backend: 'cpu', datasetName: 'd', context: 'course tdnn-sum' }))
       .toBe('course tdnn-sum · tdnn · lockstep/cpu · d');
   });

@@ -22,7 +22,12 @@ describe('expandExperiment', () => {
     expect(new Set(plan.runs.map((r) => r.key)).size).toBe(8);
     // No backend given: tfjs runs on the one default backend, as in the Train tab and the CLI.
     expect(DEFAULT_TFJS_BACKEND).toBe('cpu');
-    expect(plan.runs[1]).toMatchObject({ backend: 'cpu', engineId: 'tfjs-cpu', label: 'main layers.1.units=10 lr=0.01', axes: { engine: 'tfjs', lr: '0.01' } });
+    expect(plan.runs[1]).toMatchObject({
+      backend: 'cpu',
+      engineId: 'tfjs-cpu',
+      label: 'main layers.1.units=10 lr=0.01',
+      axes: { engine: 'tfjs', lr: '0.01' },
+    });
   });
 
   it('sets several paths from one axis, labels values, and replaces whole layers', () => {

@@ -1,7 +1,9 @@
 import { resolveSpec } from '../engine/spec';
 import { LockstepError } from '../errors';
 import { PRESET_NAMES, PRESETS } from '../presets';
-import { DEFAULT_TFJS_BACKEND, experimentSchema, specSchema, trainingSettingsSchema, type ExperimentSpec } from '../protocol';
+import {
+  DEFAULT_TFJS_BACKEND, experimentSchema, specSchema, trainingSettingsSchema, type ExperimentSpec,
+} from '../protocol';
 import { resolveSettings, type TrainingSettings } from '../train/settings';
 
 /**

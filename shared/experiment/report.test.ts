@@ -82,8 +82,8 @@ describe('the experiment report', () => {
   });
 
   it('calls dev the test set only when no eval split was held out', () => {
-    const bestText = (records: RunRecord[]) =>
-      buildExperimentReport(results(records)).blocks.flatMap((b) => (b.kind === 'paragraph' && b.text.startsWith('The best run') ? [b.text] : []))[0];
+    const bestText = (records: RunRecord[]) => buildExperimentReport(results(records)).blocks
+      .flatMap((b) => (b.kind === 'paragraph' && b.text.startsWith('The best run') ? [b.text] : []))[0];
     expect(bestText([record(fnnS, 0.4)])).toContain('the dev split is the test set here');
     const withEval = bestText([record(fnnS, 0.4, true)]);
     expect(withEval).not.toContain('the dev split is the test set');

@@ -211,7 +211,9 @@ function best(r: ExperimentResults): Block[] {
   const rec = row && r.records.find((x) => x.row.key === row.key);
   if (!rec) return [];
   // The dev split picks the best run, so it is a fair test only where no eval split was held out.
-  const heldOut = rec.results.eval ? 'the eval split is the held-out test set, dev having picked the run' : 'the dev split is the test set here';
+  const heldOut = rec.results.eval
+    ? 'the eval split is the held-out test set, dev having picked the run'
+    : 'the dev split is the test set here';
   const blocks: Block[] = [
     { kind: 'heading', level: 2, text: 'Best model' },
     {

@@ -50,7 +50,8 @@ export function confusionChart(o: ConfusionChartOptions): string {
       if (i === j) diagonal.push(el('rect', { x, y, width: cell, height: cell, fill: 'none', stroke: '#333', 'stroke-width': 1.5 }));
       body.push(text(x + cell / 2, y + cell / 2 + 4, String(count), { 'text-anchor': 'middle', 'font-size': 11, fill: f > 0.5 ? '#fff' : '#222' }));
     }
-    body.push(text(left + K * cell + 40, top + i * cell + cell / 2 + 4, recallText(row, i), { 'text-anchor': 'middle', 'font-size': 11 }));
+    const recallAt = { x: left + K * cell + 40, y: top + i * cell + cell / 2 + 4 };
+    body.push(text(recallAt.x, recallAt.y, recallText(row, i), { 'text-anchor': 'middle', 'font-size': 11 }));
   }
   return svgDocument(width, height, o.title, [...body, ...diagonal]);
 }

@@ -43,7 +43,8 @@ describe('experiment (CLI) on the built-in demo data', () => {
       expect(existsSync(join(out, 'runs', row.key, 'checkpoint', 'checkpoint.json'))).toBe(true);
     }
     expect(s.rows[0].devAccuracy).toBeCloseTo(s.rows[1].devAccuracy, 2);
-    expect(s.timing.map((p: any) => `${p.engine}@${p.batch}`)).toEqual(['scratch@1', 'scratch@10', 'tfjs-cpu@1', 'tfjs-cpu@10']);
+    const timed = s.timing.map((p: any) => `${p.engine}@${p.batch}`);
+    expect(timed).toEqual(['scratch@1', 'scratch@10', 'tfjs-cpu@1', 'tfjs-cpu@10']);
     expect(s.bestKey).toBe(s.rows.reduce((a: any, b: any) => (b.devAccuracy > a.devAccuracy ? b : a)).key);
 
     const html = readFileSync(join(out, 'report.html'), 'utf8');

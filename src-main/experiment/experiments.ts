@@ -149,7 +149,8 @@ export class Experiments {
     plan.runs.forEach((run, i) => {
       try {
         const { spec, settings, engine, backend } = run;
-        const name = runName({ layers: spec.layers, engine, backend, datasetName: dataset.name, context: `${experiment.name}: ${run.label}` });
+        const context = `${experiment.name}: ${run.label}`;
+        const name = runName({ layers: spec.layers, engine, backend, datasetName: dataset.name, context });
         const started = this.deps.sessions.start({ datasetId: dataset.id, spec, settings, engine, backend, name });
         rows[i] = { ...rows[i], runId: started.id, state: started.state };
       } catch (e) {

@@ -201,16 +201,19 @@ describe('AppServices', () => {
     expect((await services.invoke('datasets.list', {})).map((d) => d.name)).toEqual(['demo', 'course']);
   });
 
-  it('renames an imported dataset, validated and kept across a restart; never the demo, never to a taken name', async () => {
+  it('renames an imported dataset, validated, kept across a restart; never the demo, never to a taken name', async () => {
     const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
     const changed: string[][] = [];
-    services.onAny((event, payload) => event === 'datasets.changed' && changed.push((payload as DatasetSummary[]).map((d) => d.name)));
-    expect((await services.invoke('datasets.rename', { datasetId: course.id, name: '  course, 2nd import  ' })).name).toBe('course, 2nd import');
+    services.onAny((event, payload) => {
+      if (event === 'datasets.changed') changed.push((payload as DatasetSummary[]).map((d) => d.name));
+    });
+    const rename = (datasetId: string, name: string) => services.invoke('datasets.rename', { datasetId, name });
+    expect((await rename(course.id, '  course, 2nd import  ')).name).toBe('course, 2nd import');
     expect(changed).toEqual([['demo', 'course, 2nd import']]);
-    await expect(services.invoke('datasets.rename', { datasetId: course.id, name: ' ' })).rejects.toThrow(/datasets.rename: name: expected a name of 1 to 128/);
-    await expect(services.invoke('datasets.rename', { datasetId: course.id, name: 'a\nb' })).rejects.toThrow(/name: expected a name without control/);
-    await expect(services.invoke('datasets.rename', { datasetId: course.id, name: 'demo' })).rejects.toThrow(/already called demo/);
-    await expect(services.invoke('datasets.rename', { datasetId: 'demo', name: 'mine' })).rejects.toThrow(/demo dataset cannot be renamed/);
+    await expect(rename(course.id, ' ')).rejects.toThrow(/datasets.rename: name: expected a name of 1 to 128/);
+    await expect(rename(course.id, 'a\nb')).rejects.toThrow(/name: expected a name without control/);
+    await expect(rename(course.id, 'demo')).rejects.toThrow(/already called demo/);
+    await expect(rename('demo', 'mine')).rejects.toThrow(/demo dataset cannot be renamed/);
     await services.close();
     services = new AppServices(userData);
     expect((await services.invoke('datasets.list', {})).map((d) => d.name)).toEqual(['demo', 'course, 2nd import']);

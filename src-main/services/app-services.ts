@@ -164,8 +164,11 @@ export class AppServices implements LockstepApi {
           const dir = join(this.exportsDir, exportId);
           const dest = join(dir, exportFileName(run.name, format));
           const files = await exportRun(this.runs.checkpointDir(runId), format, dest);
-          const download = this.exportEntry(exportId);
-          return { files: files.map((f) => f.slice(dir.length + 1)), downloadUrl: this.options.downloadUrl?.(exportId), downloadName: download?.downloadName };
+          return {
+            files: files.map((f) => f.slice(dir.length + 1)),
+            downloadUrl: this.options.downloadUrl?.(exportId),
+            downloadName: this.exportEntry(exportId)?.downloadName,
+          };
         }
         if (path === undefined) throw new LockstepError('runs.export: path is needed (where to save)');
         return { files: await exportRun(this.runs.checkpointDir(runId), format, path) };

@@ -155,7 +155,9 @@ export class DatasetLibrary {
     const summary = this.get(id);
     if (id === DEMO_ID) throw new LockstepError('the built-in demo dataset cannot be renamed');
     const taken = this.list().find((d) => d.id !== id && d.name === name);
-    if (taken) throw new LockstepError(`a dataset is already called ${name} (imported ${taken.importedAt}); pick another name`);
+    if (taken) {
+      throw new LockstepError(`a dataset is already called ${name} (imported ${taken.importedAt}); pick another name`);
+    }
     const renamed = { ...summary, name };
     const stored: StoredSummary = { format: FORMAT, version: 1, summary: renamed };
     writeFileAtomic(join(this.root, id, SUMMARY_FILE), JSON.stringify(stored, null, 1));

@@ -65,7 +65,9 @@ function stopIfDiverged(engine: TrainingEngine, context: DivergenceContext): voi
 /** Loads the data, builds the engine and trains it, epoch by epoch; saves a checkpoint (and a lockstep record) if asked. */
 export async function trainRun(request: TrainRunRequest, events: TrainRunEvents = {}): Promise<TrainRunResult> {
   const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
-  const engine = await createEngine({ engine: request.engine ?? 'scratch', backend: request.backend ?? DEFAULT_TFJS_BACKEND, bound: request.bound }, engineOptions);
+  const backend = request.backend ?? DEFAULT_TFJS_BACKEND;
+  const choice = { engine: request.engine ?? 'scratch', backend, bound: request.bound };
+  const engine = await createEngine(choice, engineOptions);
   try {
     const trainer = new Trainer(engine, data.train, settings.batch, settings.seed, settings);
     const metrics: EpochRecord[] = [];

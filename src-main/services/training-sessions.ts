@@ -82,9 +82,10 @@ export class TrainingSessions {
     }
     const id = `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const createdAt = new Date().toISOString();
+    const { engine, backend } = params;
     const summary: RunSummary = {
       id,
-      name: params.name?.trim() || runName({ layers: spec.layers, engine: params.engine, backend: params.backend, datasetName: dataset.name }),
+      name: params.name?.trim() || runName({ layers: spec.layers, engine, backend, datasetName: dataset.name }),
       datasetId: dataset.id,
       datasetName: dataset.name,
       engine: params.engine,
