@@ -86,7 +86,10 @@ test.describe.serial('a ready lab: train, results, export', () => {
     const devAcc = parseFloat((await dev.textContent()) ?? '0');
     expect(devAcc).toBeGreaterThan(25); // well above chance (11%) on the demo data
     const cm = page.getByTestId('confusion-matrix');
-    await expect(cm.locator('thead th')).toHaveText(['true ↓ · predicted →', 'B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z', 'n']);
+    const letters = ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'];
+    await expect(cm.locator('thead th')).toHaveText(['true ↓ · predicted →', ...letters, 'n', 'recall']);
+    // Per-class recall, as the HTML report has it.
+    await expect(cm.locator('[data-testid^="cm-recall-"]')).toHaveText(new Array(9).fill(/^\d+%$/));
     await expect(cm.locator('[data-testid^="cm-cell-"]')).toHaveCount(81);
     // Every dev example is in the matrix once.
     const counts = await cm.locator('[data-testid^="cm-cell-"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
@@ -112,6 +115,8 @@ test.describe.serial('a ready lab: train, results, export', () => {
       const path = await d.path();
       const bytes = new Uint8Array(readFileSync(path));
       await expect(page.getByTestId('export-done')).toBeVisible();
+      // The message names what the browser actually received (a folder arrives as a .zip).
+      await expect(page.getByTestId('export-received')).toHaveText(d.suggestedFilename());
       checkExport(format, d.suggestedFilename(), bytes);
     }
   });

@@ -21,12 +21,12 @@ test('edit a network: add, edit, reorder, remove; live shapes; invalid networks 
   await expect(page.getByTestId('param-total')).toHaveText('551');
   await expect(page.getByTestId('spec-ok')).toBeVisible();
 
-  // Add a MaxPooling1D: it goes before the output layer; move it up twice, to after conv 1.
+  // Add a MaxPooling1D: it goes where the network stays valid (before TimeSum, not after it); move it up, after conv 1.
   await page.getByTestId('add-layer-type').selectOption('MaxPooling1D');
   await page.getByTestId('add-layer').click();
-  await expect(page.getByTestId('layer-type-3')).toHaveValue('MaxPooling1D');
+  await expect(page.getByTestId('layer-type-2')).toHaveValue('MaxPooling1D');
+  await expect(page.getByTestId('spec-ok')).toBeVisible();
   await expect(page.getByTestId('preset-select')).toHaveValue('');
-  await page.getByTestId('layer-up-3').click();
   await page.getByTestId('layer-up-2').click();
   await expect(page.getByTestId('layer-type-1')).toHaveValue('MaxPooling1D');
   await expect(out(1)).toHaveText('[34, 8]');

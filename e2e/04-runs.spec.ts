@@ -13,6 +13,11 @@ test('lockstep: both engines overlaid, a divergence chart; runs reopen and overl
   await expect(page.getByTestId('progress')).toHaveAttribute('data-state', 'finished', { timeout: 150_000 });
   await expect(page.getByTestId('chart-divergence')).toBeVisible();
   await expect(page.getByTestId('chart-divergence')).not.toHaveAttribute('data-drawn', '0');
+  // The verdict, from the run's per-step losses: agree or diverged, against the lockstep bound.
+  await expect(page.getByTestId('lockstep-verdict')).toContainText(/(✓ agree|✗ diverged at step \d+).*bound 1e-4/);
+  await expect(page.getByTestId('lockstep-verdict')).toContainText('scratch vs tfjs-cpu');
+  // The loss axis is logarithmic by default (the first steps' spike would flatten a linear one), and says so.
+  await expect(page.getByTestId('loss-log')).toBeChecked();
   await screenshot(page, '11-lockstep');
 
   // A quick second run (scratch), then the runs list.

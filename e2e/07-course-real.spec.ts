@@ -14,7 +14,8 @@ test('the course experiment on the real ee-set, end to end; its report opens in 
   test.setTimeout(900_000);
   await openLab(page);
   // 02-datasets may have imported it already (the tests share one app); otherwise drop it now.
-  const imported = page.getByTestId('dataset-select').locator('option', { hasText: /^ee-set$/ });
+  // Menus show a dataset's name with its counts: `ee-set (… train · … dev · … eval)`.
+  const imported = page.getByTestId('dataset-select').locator('option', { hasText: /^ee-set \(/ });
   if ((await imported.count()) === 0) {
     await dropPaths(page, [EE_SET_DIR]);
     await expect(page.getByTestId('import-done')).toContainText('Imported ee-set', { timeout: 180_000 });

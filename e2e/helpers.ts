@@ -111,12 +111,14 @@ export interface MiniSet {
 
 /**
  * Writes a small course-layout dataset: 27 good train examples (3 per class) plus one -Inf
- * file, one short file, one missing file and one malformed file; 18 dev examples.
+ * file, one short file, one missing file and one malformed file; 18 dev examples; with
+ * `withEval`, 9 eval examples too.
  */
-export function writeMiniEeSet(root: string): MiniSet {
+export function writeMiniEeSet(root: string, { withEval = false } = {}): MiniSet {
   const files = new Map<string, string>();
   const trainLab: string[] = [];
   const devLab: string[] = [];
+  const evalLab: string[] = [];
   let seed = 1;
   for (let k = 0; k < CLASSES; k++) {
     for (let j = 0; j < 3; j++) {
@@ -129,6 +131,11 @@ export function writeMiniEeSet(root: string): MiniSet {
       files.set(p, featureText(75, k, seed++));
       devLab.push(`${k} ${p}`);
     }
+    if (withEval) {
+      const p = `eval/fbc/E0_L${k}_fbc.txt`;
+      files.set(p, featureText(75, k, seed++));
+      evalLab.push(`${k} ${p}`);
+    }
   }
   files.set('train/fbc/BAD_INF_fbc.txt', featureText(80, 1, 99, 'inf'));
   trainLab.push('1 train/fbc/BAD_INF_fbc.txt');
@@ -139,6 +146,7 @@ export function writeMiniEeSet(root: string): MiniSet {
   trainLab.push('4 train/fbc/BAD_TEXT_fbc.txt');
   files.set('train/lab/mini_train_labels.txt', `${trainLab.join('\n')}\n`);
   files.set('dev/lab/mini_dev_labels.txt', `${devLab.join('\n')}\n`);
+  if (withEval) files.set('eval/lab/mini_eval_labels.txt', `${evalLab.join('\n')}\n`);
   for (const [rel, text] of files) {
     mkdirSync(join(root, rel, '..'), { recursive: true });
     writeFileSync(join(root, rel), text);

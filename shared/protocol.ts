@@ -15,6 +15,8 @@ const finite = z.number().finite();
 
 export const engineKind = z.enum(['scratch', 'tfjs', 'lockstep']);
 export const backendKind = z.enum(['cpu', 'wasm']);
+/** tfjs's backend wherever none is chosen: the Train tab, experiment grids, the CLI and the services. */
+export const DEFAULT_TFJS_BACKEND: z.infer<typeof backendKind> = 'cpu';
 export const exportFormat = z.enum(['tfjs', 'npz', 'checkpoint']);
 
 export const trainingSettingsSchema = z.strictObject({
@@ -121,6 +123,14 @@ export const methods = {
   'uploads.chunk': z.strictObject({ uploadId: id, files: z.array(uploadFile).min(1).max(10_000) }),
   'uploads.finish': z.strictObject({ uploadId: id }),
   'datasets.remove': z.strictObject({ datasetId: id }),
+  /** A new name for an imported dataset (two imports of one folder would both be called after it). */
+  'datasets.rename': z.strictObject({
+    datasetId: id,
+    name: z.string().trim()
+      .min(1, 'expected a name of 1 to 128 characters')
+      .max(128, 'expected a name of 1 to 128 characters')
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'expected a name without control characters'),
+  }),
   /** One example's frames × channels, for the heatmap. */
   'datasets.example': z.strictObject({ datasetId: id, split: splitName, index: z.number().int().min(0) }),
   'runs.list': z.strictObject({}),
@@ -320,6 +330,7 @@ export interface Results {
   'uploads.chunk': { received: number };
   'uploads.finish': DatasetSummary;
   'datasets.remove': { removed: boolean };
+  'datasets.rename': DatasetSummary;
   'datasets.example': { id: string; label: number; frames: number; channels: number; values: number[] };
   'runs.list': RunSummary[];
   'runs.get': RunDetail;
@@ -329,7 +340,8 @@ export interface Results {
   'runs.stop': RunSummary;
   'runs.delete': { removed: boolean };
   'runs.examples': { examples: Array<{ index: number; id: string; probabilities: number[] }> };
-  'runs.export': { files: string[]; downloadUrl?: string };
+  /** Browser host: `downloadName` is the one file the browser receives (a folder arrives as a .zip of `files`). */
+  'runs.export': { files: string[]; downloadUrl?: string; downloadName?: string };
   'experiments.builtins': ExperimentSpec[];
   'experiments.start': ExperimentSummary;
   'experiments.list': ExperimentSummary[];

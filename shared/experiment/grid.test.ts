@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LockstepError } from '../errors';
-import type { ExperimentSpec } from '../protocol';
+import { DEFAULT_TFJS_BACKEND, type ExperimentSpec } from '../protocol';
 import { expandExperiment, MAX_RUNS, parseExperiment } from './grid';
 
 const fnn = (grid: ExperimentSpec['grid'], extra: Partial<ExperimentSpec> = {}): ExperimentSpec => ({ name: 't', base: { model: 'fnn-10-tanh' }, grid, ...extra });
@@ -20,7 +20,14 @@ describe('expandExperiment', () => {
     expect(plan.runs[0].cell).toBe(plan.runs[1].cell);
     expect(plan.runs[0].cell).not.toBe(plan.runs[2].cell);
     expect(new Set(plan.runs.map((r) => r.key)).size).toBe(8);
-    expect(plan.runs[1]).toMatchObject({ engineId: 'tfjs-wasm', label: 'main layers.1.units=10 lr=0.01', axes: { engine: 'tfjs', lr: '0.01' } });
+    // No backend given: tfjs runs on the one default backend, as in the Train tab and the CLI.
+    expect(DEFAULT_TFJS_BACKEND).toBe('cpu');
+    expect(plan.runs[1]).toMatchObject({
+      backend: 'cpu',
+      engineId: 'tfjs-cpu',
+      label: 'main layers.1.units=10 lr=0.01',
+      axes: { engine: 'tfjs', lr: '0.01' },
+    });
   });
 
   it('sets several paths from one axis, labels values, and replaces whole layers', () => {
@@ -65,7 +72,7 @@ describe('expandExperiment', () => {
     const plan = expandExperiment(fnn({ 'layers.1.units': [10, 50], engine: ['scratch', 'tfjs'] }, { timing: { batchSizes: [1, 10], where: { 'layers.1.units': ['50'] } } }));
     expect(plan.timing.map((t) => [t.key, t.engineId, t.steps, t.batchSizes])).toEqual([
       [plan.runs[2].key, 'scratch', 30, [1, 10]],
-      [plan.runs[3].key, 'tfjs-wasm', 30, [1, 10]],
+      [plan.runs[3].key, 'tfjs-cpu', 30, [1, 10]],
     ]);
     expect(() => expandExperiment(fnn({ engine: ['scratch'] }, { timing: { batchSizes: [1], parts: ['nope'] } }))).toThrow(/timing selects no run/);
   });

@@ -1,7 +1,9 @@
 import { resolveSpec } from '../engine/spec';
 import { LockstepError } from '../errors';
 import { PRESET_NAMES, PRESETS } from '../presets';
-import { experimentSchema, specSchema, trainingSettingsSchema, type ExperimentSpec } from '../protocol';
+import {
+  DEFAULT_TFJS_BACKEND, experimentSchema, specSchema, trainingSettingsSchema, type ExperimentSpec,
+} from '../protocol';
 import { resolveSettings, type TrainingSettings } from '../train/settings';
 
 /**
@@ -115,7 +117,7 @@ function usePreset(draft: Draft, name: string, where: string): void {
 }
 
 function baseDraft(bases: Array<ExperimentBase | undefined>, where: string): Draft {
-  const draft: Draft = { spec: null, settings: {}, overrides: {}, engine: 'scratch', backend: 'wasm' };
+  const draft: Draft = { spec: null, settings: {}, overrides: {}, engine: 'scratch', backend: DEFAULT_TFJS_BACKEND };
   for (const b of bases) if (b?.settings) Object.assign(draft.overrides, b.settings);
   draft.settings = { ...draft.overrides };
   for (const b of bases) {

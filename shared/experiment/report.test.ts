@@ -81,6 +81,15 @@ describe('the experiment report', () => {
     expect(r.blocks.some((b) => b.kind === 'figure' && b.id === 'confusion-eval')).toBe(false); // the best run (tfjs) has no eval split
   });
 
+  it('calls dev the test set only when no eval split was held out', () => {
+    const bestText = (records: RunRecord[]) => buildExperimentReport(results(records)).blocks
+      .flatMap((b) => (b.kind === 'paragraph' && b.text.startsWith('The best run') ? [b.text] : []))[0];
+    expect(bestText([record(fnnS, 0.4)])).toContain('the dev split is the test set here');
+    const withEval = bestText([record(fnnS, 0.4, true)]);
+    expect(withEval).not.toContain('the dev split is the test set');
+    expect(withEval).toContain('the eval split is the held-out test set');
+  });
+
   it('downsamples long per-step series keeping each bucket\'s largest value', () => {
     expect(downsampleMax([1, 5, 2, 2, 9, 1, 3], 3)).toEqual([[2, 5], [5, 9], [7, 3]]);
     expect(downsampleMax([1, 2], 3)).toEqual([[1, 1], [2, 2]]);

@@ -16,6 +16,12 @@ function shade(fraction: number): string {
   return `rgb(${mix(255, 8)},${mix(255, 69)},${mix(255, 148)})`;
 }
 
+/** Row i's recall (its examples predicted as i) as the report prints it: a whole percent, '–' for an empty row. */
+export function recallText(row: readonly number[], i: number): string {
+  const total = row.reduce((a, b) => a + b, 0);
+  return total ? `${Math.round((100 * (row[i] ?? 0)) / total)}%` : '–';
+}
+
 /**
  * A confusion matrix as a heatmap: rows are true classes, columns predicted classes, each cell
  * coloured by its row share and labelled with its count; per-row recall on the right.
@@ -44,8 +50,8 @@ export function confusionChart(o: ConfusionChartOptions): string {
       if (i === j) diagonal.push(el('rect', { x, y, width: cell, height: cell, fill: 'none', stroke: '#333', 'stroke-width': 1.5 }));
       body.push(text(x + cell / 2, y + cell / 2 + 4, String(count), { 'text-anchor': 'middle', 'font-size': 11, fill: f > 0.5 ? '#fff' : '#222' }));
     }
-    const recall = total ? `${Math.round((100 * (row[i] ?? 0)) / total)}%` : '–';
-    body.push(text(left + K * cell + 40, top + i * cell + cell / 2 + 4, recall, { 'text-anchor': 'middle', 'font-size': 11 }));
+    const recallAt = { x: left + K * cell + 40, y: top + i * cell + cell / 2 + 4 };
+    body.push(text(recallAt.x, recallAt.y, recallText(row, i), { 'text-anchor': 'middle', 'font-size': 11 }));
   }
   return svgDocument(width, height, o.title, [...body, ...diagonal]);
 }

@@ -29,9 +29,9 @@ describe('experiment (CLI) on the built-in demo data', () => {
     expect(s.state).toBe('finished');
     expect(s.rows.map((x: any) => `${x.label} ${x.engine} ${x.state} ${x.epochsDone}`)).toEqual([
       'main hidden=4 scratch finished 1',
-      'main hidden=4 tfjs-wasm finished 1',
+      'main hidden=4 tfjs-cpu finished 1',
       'main hidden=6 scratch finished 1',
-      'main hidden=6 tfjs-wasm finished 1',
+      'main hidden=6 tfjs-cpu finished 1',
     ]);
     // 1120·h + h + h·h + h + 9h + 9 weights; both engines start from the same weights on the same batches.
     expect(s.rows.map((x: any) => x.params)).toEqual([4 * 1120 + 4 + 16 + 4 + 36 + 9, 4 * 1120 + 4 + 16 + 4 + 36 + 9, 6 * 1120 + 6 + 36 + 6 + 54 + 9, 6 * 1120 + 6 + 36 + 6 + 54 + 9]);
@@ -43,7 +43,8 @@ describe('experiment (CLI) on the built-in demo data', () => {
       expect(existsSync(join(out, 'runs', row.key, 'checkpoint', 'checkpoint.json'))).toBe(true);
     }
     expect(s.rows[0].devAccuracy).toBeCloseTo(s.rows[1].devAccuracy, 2);
-    expect(s.timing.map((p: any) => `${p.engine}@${p.batch}`)).toEqual(['scratch@1', 'scratch@10', 'tfjs-wasm@1', 'tfjs-wasm@10']);
+    const timed = s.timing.map((p: any) => `${p.engine}@${p.batch}`);
+    expect(timed).toEqual(['scratch@1', 'scratch@10', 'tfjs-cpu@1', 'tfjs-cpu@10']);
     expect(s.bestKey).toBe(s.rows.reduce((a: any, b: any) => (b.devAccuracy > a.devAccuracy ? b : a)).key);
 
     const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -52,7 +52,7 @@ describe('experiments through the protocol', () => {
     for (const row of done.rows) {
       const run = await services.invoke('runs.get', { runId: row.runId! });
       expect(run.state).toBe('finished');
-      expect(run.name).toBe(`two · ${row.key}`);
+      expect(run.name).toBe(`two: ${row.label} · custom · scratch · demo`);
       expect(row).toMatchObject({ state: 'finished', epochsDone: 2, params: run.params, devAccuracy: run.results!.dev!.accuracy, trainAccuracy: run.results!.train!.accuracy });
       expect(row.msPerEpoch).toBeGreaterThan(0);
     }

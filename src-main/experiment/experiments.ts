@@ -7,6 +7,7 @@ import { LockstepError } from '../../shared/errors';
 import { BUILTIN_EXPERIMENTS } from '../../shared/experiment/course';
 import { expandExperiment, type ExperimentPlan, type PlannedRun } from '../../shared/experiment/grid';
 import { bestRow, plannedRow, rowFromRun, withAgreement, type RunRecord } from '../../shared/experiment/results';
+import { runName } from '../../shared/run-name';
 import type { Events, ExperimentRow, ExperimentSpec, ExperimentState, ExperimentSummary, Params, RunSummary } from '../../shared/protocol';
 import type { DatasetLibrary } from '../services/dataset-library';
 import type { RunStore } from '../services/run-store';
@@ -157,7 +158,10 @@ export class Experiments {
     // Every run is queued now: the sessions start them as cores free up, and a stop reaches them all.
     plan.runs.forEach((run, i) => {
       try {
-        const started = this.deps.sessions.start({ datasetId: dataset.id, spec: run.spec, settings: run.settings, engine: run.engine, backend: run.backend, name: `${experiment.name} · ${run.key}` });
+        const { spec, settings, engine, backend } = run;
+        const context = `${experiment.name}: ${run.label}`;
+        const name = runName({ layers: spec.layers, engine, backend, datasetName: dataset.name, context });
+        const started = this.deps.sessions.start({ datasetId: dataset.id, spec, settings, engine, backend, name });
         rows[i] = { ...rows[i], runId: started.id, state: started.state };
       } catch (e) {
         rows[i] = { ...rows[i], state: 'failed', error: (e as Error).message };

@@ -344,6 +344,7 @@ describe('browser host', () => {
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename=".*checkpoint\.zip"/);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${out.downloadName}"`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(String.fromCharCode(bytes[0], bytes[1])).toBe('PK');
     expect((await fetch(`${base}${url.pathname}`)).status).toBe(401);

@@ -205,11 +205,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (isLockstepError(e)) return send(res, 403, `${e.message}\n`);
       throw e;
     }
-    const name = entry.isDirectory ? `${entry.name}.zip` : entry.name;
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
       'Content-Length': body.byteLength,
-      'Content-Disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'Content-Disposition': `attachment; filename="${entry.downloadName}"`,
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'no-store',
     });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EventName, Events, RunSummary } from '../../shared/protocol';
+import type { DatasetSummary, EventName, Events, RunSummary } from '../../shared/protocol';
 import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices } from './app-services';
 import { runParams, tempDir, waitForEnd, writeCourseFixture } from './test-helpers';
@@ -143,6 +143,9 @@ describe('AppServices', () => {
       expect(out.files.length).toBeGreaterThan(0);
       const entry = services.exportEntry(/ex-[a-z0-9]+-[0-9a-f]{12}/.exec(JSON.stringify(readdirSync(join(userData, 'exports'))))![0]);
       expect(entry).not.toBeNull();
+      // The one file the browser receives: a folder export arrives zipped.
+      expect(out.downloadName).toBe(entry!.downloadName);
+      expect(out.downloadName).toMatch(format === 'npz' ? /\.npz$/ : /\.zip$/);
       rmSync(join(userData, 'exports'), { recursive: true });
     }
     await expect(services.invoke('runs.export', { runId: finished.id, format: 'checkpoint', path: join(dir.path, 'x') })).rejects.toThrow(/download/);
@@ -165,6 +168,8 @@ describe('AppServices', () => {
   it('trains on an imported course-layout dataset', async () => {
     const ds = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
     const run = await services.invoke('runs.start', runParams({ epochs: 3, batch: 4 }, ds.id));
+    // Unnamed, a run is named by shared/run-name.ts: its network (not a preset here), engine and data.
+    expect(run.name).toBe('custom · scratch · course');
     const end = await waitForEnd(services, run.id);
     expect(end.state).toBe('finished');
     expect(end.results?.train?.n).toBe(12);
@@ -217,11 +222,29 @@ describe('AppServices', () => {
     expect((await services.invoke('datasets.list', {})).map((d) => d.name)).toEqual(['demo', 'course']);
   });
 
+  it('renames an imported dataset, validated, kept across a restart; never the demo, never to a taken name', async () => {
+    const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
+    const changed: string[][] = [];
+    services.onAny((event, payload) => {
+      if (event === 'datasets.changed') changed.push((payload as DatasetSummary[]).map((d) => d.name));
+    });
+    const rename = (datasetId: string, name: string) => services.invoke('datasets.rename', { datasetId, name });
+    expect((await rename(course.id, '  course, 2nd import  ')).name).toBe('course, 2nd import');
+    expect(changed).toEqual([['demo', 'course, 2nd import']]);
+    await expect(rename(course.id, ' ')).rejects.toThrow(/datasets.rename: name: expected a name of 1 to 128/);
+    await expect(rename(course.id, 'a\nb')).rejects.toThrow(/name: expected a name without control/);
+    await expect(rename(course.id, 'demo')).rejects.toThrow(/already called demo/);
+    await expect(rename('demo', 'mine')).rejects.toThrow(/demo dataset cannot be renamed/);
+    await services.close();
+    services = new AppServices(userData);
+    expect((await services.invoke('datasets.list', {})).map((d) => d.name)).toEqual(['demo', 'course, 2nd import']);
+  });
+
   it('deletes runs and removes datasets (never the demo)', async () => {
     expect(await services.invoke('runs.delete', { runId: 'run-crashed' })).toEqual({ removed: true });
     expect(existsSync(join(userData, 'runs', 'run-crashed'))).toBe(false);
     expect(await services.invoke('runs.delete', { runId: 'run-crashed' })).toEqual({ removed: false });
-    const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course')!;
+    const course = (await services.invoke('datasets.list', {})).find((d) => d.name === 'course, 2nd import')!;
     expect(await services.invoke('datasets.remove', { datasetId: course.id })).toEqual({ removed: true });
     expect(await services.invoke('datasets.remove', { datasetId: 'demo' })).toEqual({ removed: false });
     expect((await services.invoke('datasets.list', {})).map((d) => d.id)).toEqual(['demo']);

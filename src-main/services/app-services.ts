@@ -127,6 +127,11 @@ export class AppServices implements LockstepApi {
         if (removed) this.emit('datasets.changed', this.datasets.list());
         return { removed };
       },
+      'datasets.rename': ({ datasetId, name }) => {
+        const summary = this.datasets.rename(datasetId, name);
+        this.emit('datasets.changed', this.datasets.list());
+        return summary;
+      },
       'datasets.example': ({ datasetId, split, index }) => this.datasets.example(datasetId, split, index),
       'runs.list': () => this.runs.list(),
       'runs.get': ({ runId }) => this.runs.detail(runId),
@@ -162,7 +167,11 @@ export class AppServices implements LockstepApi {
           const dir = join(this.exportsDir, exportId);
           const dest = join(dir, exportFileName(run.name, format));
           const files = await exportRun(this.runs.checkpointDir(runId), format, dest);
-          return { files: files.map((f) => f.slice(dir.length + 1)), downloadUrl: this.options.downloadUrl?.(exportId) };
+          return {
+            files: files.map((f) => f.slice(dir.length + 1)),
+            downloadUrl: this.options.downloadUrl?.(exportId),
+            downloadName: this.exportEntry(exportId)?.downloadName,
+          };
         }
         if (path === undefined) throw new LockstepError('runs.export: path is needed (where to save)');
         return { files: await exportRun(this.runs.checkpointDir(runId), format, path) };
@@ -174,7 +183,7 @@ export class AppServices implements LockstepApi {
    * Browser host: what a download serves — the export's top entry (a file, or a folder of
    * files), or null for an unknown id.
    */
-  exportEntry(exportId: string): { name: string; path: string; isDirectory: boolean } | null {
+  exportEntry(exportId: string): { name: string; path: string; isDirectory: boolean; downloadName: string } | null {
     if (!/^ex-[a-z0-9]+-[0-9a-f]{12}$/.test(exportId)) return null;
     const dir = join(this.exportsDir, exportId);
     if (!existsSync(dir)) return null;
@@ -182,7 +191,10 @@ export class AppServices implements LockstepApi {
     if (!name) return null;
     const path = join(dir, name);
     // lstat: a link placed here is not the folder it points to (the download refuses it).
-    return { name, path, isDirectory: lstatSync(path).isDirectory() };
+    const isDirectory = lstatSync(path).isDirectory();
+    // What the browser receives: a folder is served zipped.
+    const downloadName = `${name}${isDirectory ? '.zip' : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    return { name, path, isDirectory, downloadName };
   }
 
   // ---- events ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { LockstepError } from '../../shared/errors';
 import type { DatasetSummary, SplitSummary } from '../../shared/protocol';
 import { DEFAULT_SETTINGS } from '../../shared/train/settings';
 import { noUsableExamples } from '../data/unusable';
-import { fsyncDir, writeFileDurable } from '../store/atomic';
+import { fsyncDir, writeFileAtomic, writeFileDurable } from '../store/atomic';
 import { encodeSplits, readSplitExample } from '../store/split-file';
 import { importInWorker } from './dataset-import';
 import { openDataset } from './datasets';
@@ -161,6 +161,21 @@ export class DatasetLibrary {
       rmSync(folder, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** Renames an imported dataset, on disk too; the demo keeps its name, and no two datasets share one. */
+  rename(id: string, name: string): DatasetSummary {
+    const summary = this.get(id);
+    if (id === DEMO_ID) throw new LockstepError('the built-in demo dataset cannot be renamed');
+    const taken = this.list().find((d) => d.id !== id && d.name === name);
+    if (taken) {
+      throw new LockstepError(`a dataset is already called ${name} (imported ${taken.importedAt}); pick another name`);
+    }
+    const renamed = { ...summary, name };
+    const stored: StoredSummary = { format: FORMAT, version: 1, summary: renamed };
+    writeFileAtomic(join(this.root, id, SUMMARY_FILE), JSON.stringify(stored, null, 1));
+    this.summaries.set(id, renamed);
+    return renamed;
   }
 
   /** Forgets an imported dataset and deletes its files; the demo cannot be removed. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { median } from '../../shared/median';
 import { LockstepError } from '../../shared/errors';
+import { DEFAULT_TFJS_BACKEND } from '../../shared/protocol';
 import { buildCheckpoint } from '../../shared/model/checkpoint';
 import type { TfjsBackend } from '../../shared/tfjs/backend';
 import { divergenceMessage, type DivergenceContext } from '../../shared/train/divergence';
@@ -21,7 +22,7 @@ export interface TrainRunRequest {
   model: string;
   /** Default scratch; lockstep trains scratch and tfjs side by side and records their divergence. */
   engine?: EngineName;
-  /** tfjs's backend for the tfjs and lockstep engines; default cpu. */
+  /** tfjs's backend for the tfjs and lockstep engines; default DEFAULT_TFJS_BACKEND. */
   backend?: TfjsBackend;
   /** Lockstep: the per-step relative loss difference allowed (default 1e-4). */
   bound?: number;
@@ -67,7 +68,9 @@ function stopIfDiverged(engine: TrainingEngine, context: DivergenceContext): voi
 /** Loads the data, builds the engine and trains it, epoch by epoch; saves a checkpoint (and a lockstep record) if asked. */
 export async function trainRun(request: TrainRunRequest, events: TrainRunEvents = {}): Promise<TrainRunResult> {
   const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
-  const engine = await createEngine({ engine: request.engine ?? 'scratch', backend: request.backend ?? 'cpu', bound: request.bound }, engineOptions);
+  const backend = request.backend ?? DEFAULT_TFJS_BACKEND;
+  const choice = { engine: request.engine ?? 'scratch', backend, bound: request.bound };
+  const engine = await createEngine(choice, engineOptions);
   try {
     const trainer = new Trainer(engine, data.train, settings.batch, settings.seed, settings);
     const metrics: EpochRecord[] = [];

@@ -5,6 +5,7 @@ import type { Split } from '../../shared/data/dataset';
 import { checkNetworkMemory } from '../../shared/engine/memory';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
+import { runName } from '../../shared/run-name';
 import type { Events, Params, RunState, RunSummary } from '../../shared/protocol';
 import { untrainableReason } from '../../shared/train/prepare';
 import { DEMO_ID, type DatasetLibrary } from './dataset-library';
@@ -83,9 +84,10 @@ export class TrainingSessions {
     }
     const id = `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const createdAt = new Date().toISOString();
+    const { engine, backend } = params;
     const summary: RunSummary = {
       id,
-      name: params.name?.trim() || `${params.engine} · ${dataset.name} · ${createdAt.slice(0, 19).replace('T', ' ')}`,
+      name: params.name?.trim() || runName({ layers: spec.layers, engine, backend, datasetName: dataset.name }),
       datasetId: dataset.id,
       datasetName: dataset.name,
       engine: params.engine,

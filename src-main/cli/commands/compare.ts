@@ -1,5 +1,6 @@
 import { OPTIMIZERS, type OptimizerName } from '../../../shared/engine/optimizers';
 import { LockstepError } from '../../../shared/errors';
+import { DEFAULT_TFJS_BACKEND } from '../../../shared/protocol';
 import { DEFAULT_CHECK_EVERY, DEFAULT_LOSS_BOUND } from '../../../shared/train/lockstep';
 import { compareRun } from '../../services/compare-run';
 import { checkEngineChoice } from '../../services/engines';
@@ -42,7 +43,7 @@ export const compare: Command = {
   async run(flags) {
     const { null: withNull, resync, ...rest } = flags as Record<string, string | boolean | undefined>;
     const f = rest as Record<string, string | undefined>;
-    const { backend } = checkEngineChoice('lockstep', f.backend ?? 'cpu');
+    const { backend } = checkEngineChoice('lockstep', f.backend ?? DEFAULT_TFJS_BACKEND);
     if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
       throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
     }

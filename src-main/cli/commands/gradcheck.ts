@@ -1,4 +1,5 @@
 import { gradientCheck, gradientPoint } from '../../../shared/engine/gradcheck';
+import { DEFAULT_TFJS_BACKEND } from '../../../shared/protocol';
 import { tfjsGradientCheck } from '../../../shared/tfjs/gradcheck';
 import { checkEngineChoice, wasmDirectory } from '../../services/engines';
 import { resolveModel } from '../../services/models';
@@ -11,7 +12,7 @@ export const gradcheck: Command = {
   flags: { model: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' }, samples: { type: 'string' }, backend: { type: 'string' } },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
-    const { backend } = checkEngineChoice('tfjs', f.backend ?? 'cpu');
+    const { backend } = checkEngineChoice('tfjs', f.backend ?? DEFAULT_TFJS_BACKEND);
     const model = resolveModel(required('model', f.model));
     const options = { seed: intFlag('seed', f.seed, 0), batch: intFlag('batch', f.batch, 1), maxPerTensor: intFlag('samples', f.samples, 0) };
     const result = gradientCheck(model.spec, options);

@@ -1,5 +1,6 @@
 import { LockstepError } from '../../../shared/errors';
 import { OPTIMIZERS, type OptimizerName } from '../../../shared/engine/optimizers';
+import { DEFAULT_TFJS_BACKEND } from '../../../shared/protocol';
 import { LR_SCHEDULES, type LrScheduleName } from '../../../shared/train/settings';
 import { checkEngineChoice } from '../../services/engines';
 import { trainRun } from '../../services/train-run';
@@ -43,7 +44,7 @@ export const train: Command = {
   },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
-    const { engine, backend } = checkEngineChoice(f.engine ?? 'scratch', f.backend ?? 'cpu');
+    const { engine, backend } = checkEngineChoice(f.engine ?? 'scratch', f.backend ?? DEFAULT_TFJS_BACKEND);
     const bound = numberFlag('bound', f.bound);
     if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
     if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {

@@ -1,5 +1,5 @@
-import { fireEvent, render, screen } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PRESETS } from '../../../shared/presets';
 import type { LabApi } from '../lib/api';
 import { lab } from '../lib/lab.svelte';
@@ -23,6 +23,8 @@ function fakeApi(): LabApi {
   return { host: 'browser', invoke: vi.fn(async (m: string) => results[m]) as unknown as LabApi['invoke'], on: () => () => {} };
 }
 
+afterEach(() => cleanup());
+
 describe('ConfusionMatrix', () => {
   it('labels rows and columns with the class letters and reports clicks', async () => {
     const onselect = vi.fn();
@@ -30,6 +32,9 @@ describe('ConfusionMatrix', () => {
     expect(screen.getByTestId('cm-row-0').textContent).toBe('B');
     expect(screen.getByTestId('cm-col-1').textContent).toBe('C');
     expect((screen.getByTestId('cm-cell-1-0') as HTMLButtonElement).disabled).toBe(true);
+    // Per-class recall, as the HTML report prints it: B 5 of 6, C 4 of 4.
+    expect(screen.getByTestId('cm-recall-0').textContent).toBe('83%');
+    expect(screen.getByTestId('cm-recall-1').textContent).toBe('100%');
     await fireEvent.click(screen.getByTestId('cm-cell-0-1'));
     expect(onselect).toHaveBeenCalledWith(0, 1);
   });
@@ -56,6 +61,22 @@ describe('NetworkEditor', () => {
     await fireEvent.click(screen.getByTestId('layer-up-2'));
     expect((screen.getByTestId('layer-type-1') as HTMLSelectElement).value).toBe('TimeSum');
     expect(screen.getByTestId('spec-error').textContent).toMatch(/layer 3 Conv1D: expects a \[time, channels\] input, got \[4\]/);
+  });
+  it('adds a layer where the network stays valid, and labels the partial total', async () => {
+    await lab.init(fakeApi());
+    lab.applyPreset('tdnn');
+    render(NetworkEditor);
+    // tdnn: Conv1D, Conv1D, TimeSum, Dense(softmax). A pooling layer after TimeSum would break it.
+    await fireEvent.change(screen.getByTestId('add-layer-type'), { target: { value: 'MaxPooling1D' } });
+    await fireEvent.click(screen.getByTestId('add-layer'));
+    expect(lab.spec.layers.map((l) => l.type)).toEqual(['Conv1D', 'Conv1D', 'MaxPooling1D', 'TimeSum', 'Dense']);
+    expect(screen.getByTestId('spec-ok')).toBeTruthy();
+    expect(screen.getByTestId('param-total-label').textContent).toBe('total');
+    await fireEvent.click(screen.getByTestId('layer-remove-3'));
+    expect(screen.getByTestId('param-total-label').textContent).toBe('total (valid layers only)');
+    // The name field is as wide as the automatic name it shows as a placeholder.
+    const name = screen.getByTestId('field-2-name') as HTMLInputElement;
+    expect(parseFloat(name.style.width)).toBeGreaterThanOrEqual(name.placeholder.length + 2);
   });
 });
 

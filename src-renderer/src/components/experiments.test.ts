@@ -79,6 +79,11 @@ describe('ExperimentTable', () => {
     expect(rowKeys()).toEqual(['fnn_h10_scratch', 'fnn_h50_scratch', 'tdnn_sum_scratch', 'fnn_h10_tfjs-wasm', 'tdnn_sum_tfjs-wasm']);
     expect(texts('exp-row-devAccuracy')).toEqual(['41.0%', '47.0%', '–', '43.0%', '–']);
     expect(texts('exp-row-agreement')).toEqual(['2.0e-7', '–', '–', '2.0e-7', '–']);
+    // The agreement column says what it measures and its unit: in its header, its tooltip and a legend.
+    const header = screen.getByTestId('exp-sort-agreement');
+    expect(header.textContent).toContain('rel. Δloss');
+    expect(header.closest('th')!.title).toMatch(/relative difference of the training loss.*ratio without unit/);
+    expect(screen.getByTestId('exp-agreement-legend').textContent).toMatch(/other engine.*1e-4 being the lockstep bound/);
   });
 
   it('filters by text, part and engine, and counts what it shows', async () => {

@@ -20,7 +20,13 @@ function change(testid: string, value: string): Promise<boolean> {
 afterEach(() => {
   cleanup();
   labControls.reset();
+  labControls.kind = 'MaxPooling1D';
 });
+
+/** Types a value into a number field without committing it (no Enter, no Tab, no change event). */
+function type(testid: string, value: string): Promise<boolean> {
+  return fireEvent.input(screen.getByTestId(testid), { target: { value } });
+}
 
 describe('GradientLab', () => {
   it('shows the derivative and three Jacobians whose pairwise errors are under tolerance', async () => {
@@ -76,9 +82,27 @@ describe('GradientLab', () => {
     await fireEvent.click(screen.getByTestId('lab-reseed'));
     await waitFor(() => expect(screen.getByTestId('lab-input').textContent).toContain('seed 2'));
     await fireEvent.click(screen.getByTestId('lab-reset'));
-    await waitFor(() => expect(screen.getByTestId('gradient-lab').dataset.kind).toBe('MaxPooling1D'));
     await settled();
     await waitFor(() => expect(screen.getByTestId('lab-input').textContent).toContain('seed 1'));
+    // Reset goes back to the opening sizes and seed, not to another function.
+    expect(screen.getByTestId('gradient-lab').dataset.kind).toBe('Dense');
+  }, 30_000);
+
+  it('follows a size as it is typed, before Enter or Tab', async () => {
+    render(GradientLab);
+    await settled();
+    await change('lab-kind', 'Conv1D');
+    await settled();
+    const sizes = () => screen.getByTestId('lab-formula').querySelector('.sizes annotation')?.textContent ?? '';
+    await waitFor(() => expect(sizes()).toMatch(/d = 1\b/));
+    await type('lab-dilation', '2');
+    await settled();
+    await waitFor(() => expect(sizes()).toMatch(/d = 2\b/));
+    // L = 8, K = 3, d = 2, valid: a span of 5, so 4 outputs × 2 filters.
+    expect(screen.getByTestId('jacobian-ours').dataset.rows).toBe('8');
+    await type('lab-dilation', '');
+    await settled();
+    expect(sizes()).toMatch(/d = 2\b/);
   }, 30_000);
 
   it('shows the spec\'s own message for a window longer than the input', async () => {

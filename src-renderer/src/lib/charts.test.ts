@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { divergenceDatasets, epochDatasets, hasDivergence, lossDatasets } from './charts';
-import { appendEpochs, appendSteps, emptySeries, mergeNewer, seriesFromDetail } from './series';
+import { appendEpochs, appendSteps, emptySeries, lockstepVerdict, mergeNewer, seriesFromDetail } from './series';
 
 function bigSeries(n: number) {
   const s = emptySeries('r1');
@@ -69,8 +69,34 @@ describe('chart datasets', () => {
     const b = emptySeries('b');
     appendEpochs(b, [{ epoch: 1, engine: 'scratch', trainLoss: 1, trainAccuracy: 0.6, ms: 5 }]);
     const ds = epochDatasets([{ series: a, label: 'A' }, { series: b, label: 'B' }]);
-    expect(ds.filter((d) => d.legend !== false).map((d) => d.legendText)).toEqual(['A · scratch', 'B · scratch']);
+    const curves = ['train loss', 'dev loss', 'train acc', 'dev acc'];
+    expect(ds.map((d) => d.legendText)).toEqual([...curves.map((c) => `A · scratch ${c}`), ...curves.map((c) => `B · scratch ${c}`)]);
     expect(ds.find((d) => d.label === 'A · scratch dev acc')?.data).toEqual([{ x: 1, y: 0.25 }]);
     expect(ds.find((d) => d.label === 'B · scratch dev acc')?.data).toEqual([]);
+  });
+
+  it('gives the epoch chart\'s loss/accuracy × train/dev curves four distinct colours; a second run differs by dash', () => {
+    const a = emptySeries('a');
+    appendEpochs(a, [{ epoch: 1, engine: 'scratch', trainLoss: 2, trainAccuracy: 0.3, devLoss: 2.1, devAccuracy: 0.25, ms: 5 }]);
+    const one = epochDatasets([{ series: a, label: 'A' }]);
+    expect(one.map((d) => d.legendText)).toEqual(['train loss', 'dev loss', 'train acc', 'dev acc']);
+    expect(new Set(one.map((d) => d.borderColor)).size).toBe(4);
+    expect(one.every((d) => d.borderDash === undefined)).toBe(true);
+    const two = epochDatasets([{ series: a, label: 'A' }, { series: a, label: 'B' }]);
+    expect(two.slice(4).map((d) => d.borderColor)).toEqual(one.map((d) => d.borderColor));
+    expect(two.slice(4).every((d) => Array.isArray(d.borderDash))).toBe(true);
+  });
+
+  it('judges a lockstep run from its per-step losses against the bound', () => {
+    const s = emptySeries('l');
+    appendSteps(s, [1, 2, 3].map((step) => ({ step, losses: { scratch: 2, 'tfjs-cpu': 2 * (1 + step * 1e-5) } })));
+    const agree = lockstepVerdict(s)!;
+    expect(agree).toMatchObject({ engines: ['scratch', 'tfjs-cpu'], bound: 1e-4, steps: 3, firstStepOver: null });
+    expect(agree.maxRelLossDiff).toBeCloseTo(3e-5 / (1 + 3e-5), 12);
+    appendSteps(s, [{ step: 4, losses: { scratch: 2, 'tfjs-cpu': 2.01 } }]);
+    expect(lockstepVerdict(s)).toMatchObject({ steps: 4, firstStepOver: 4 });
+    const single = emptySeries('x');
+    appendSteps(single, [{ step: 1, losses: { scratch: 1 } }]);
+    expect(lockstepVerdict(single)).toBeNull();
   });
 });

@@ -14,6 +14,7 @@ import {
 } from 'chart.js';
 import { decimateMinMax, type Point } from './decimate';
 import { debiasedEma } from './smoothing';
+import type { EpochPoint } from '../../../shared/protocol';
 import { epochEngines, type RunSeries } from './series';
 
 /** Only the chart.js pieces the lab draws with. */
@@ -72,22 +73,32 @@ export function lossDatasets(views: readonly SeriesView[], beta: number, buckets
   return out;
 }
 
+/** The epoch chart's four curves, each in its own colour: loss (circles, left axis) and accuracy (squares, right). */
+export const EPOCH_CURVES: ReadonlyArray<{ label: string; color: string; value: (p: EpochPoint) => number | undefined; style: Partial<LineDataset> }> = [
+  { label: 'train loss', color: '#2563eb', value: (p) => p.trainLoss, style: { yAxisID: 'y' } },
+  { label: 'dev loss', color: '#dc2626', value: (p) => p.devLoss, style: { yAxisID: 'y' } },
+  { label: 'train acc', color: '#059669', value: (p) => p.trainAccuracy, style: { yAxisID: 'acc', pointStyle: 'rect' } },
+  { label: 'dev acc', color: '#d97706', value: (p) => p.devAccuracy, style: { yAxisID: 'acc', pointStyle: 'rect' } },
+];
+const RUN_DASHES = [[6, 4], [2, 2], [10, 3, 2, 3]];
+
 /** Per-epoch train/dev loss (left axis) and accuracy (right axis), per run and engine. */
 export function epochDatasets(views: readonly SeriesView[]): LineDataset[] {
   const out: LineDataset[] = [];
   let c = 0;
   for (const { series, label } of views) {
     for (const engine of epochEngines(series)) {
-      const color = PALETTE[c++ % PALETTE.length];
+      const run = c++;
       const pts = series.epochs.filter((p) => p.engine === engine).sort((a, b) => a.epoch - b.epoch);
       const name = views.length > 1 ? `${label} · ${engine}` : engine;
       const pick = (f: (p: (typeof pts)[number]) => number | undefined): Point[] =>
         pts.flatMap((p) => { const y = f(p); return y === undefined || !Number.isFinite(y) ? [] : [{ x: p.epoch, y }]; });
-      const marks = { pointRadius: 2.5 };
-      out.push(line(`${name} dev loss`, pick((p) => p.devLoss), color, { ...marks, yAxisID: 'y', legendText: name }));
-      out.push(line(`${name} train loss`, pick((p) => p.trainLoss), withAlpha(color, 0.45), { ...marks, borderDash: [4, 3], yAxisID: 'y', legend: false }));
-      out.push(line(`${name} dev acc`, pick((p) => p.devAccuracy), color, { ...marks, pointStyle: 'rect', yAxisID: 'acc', borderWidth: 2.5, legend: false }));
-      out.push(line(`${name} train acc`, pick((p) => p.trainAccuracy), withAlpha(color, 0.45), { ...marks, pointStyle: 'rect', borderDash: [2, 2], yAxisID: 'acc', legend: false }));
+      // Each curve its own colour; a second run or engine is told apart by its dash.
+      const style = { pointRadius: 2.5, ...(run > 0 ? { borderDash: RUN_DASHES[(run - 1) % RUN_DASHES.length] } : {}) };
+      const prefix = views.length > 1 || epochEngines(series).length > 1 ? `${name} ` : '';
+      for (const curve of EPOCH_CURVES) {
+        out.push(line(`${name} ${curve.label}`, pick(curve.value), curve.color, { ...style, ...curve.style, legendText: `${prefix}${curve.label}` }));
+      }
     }
   }
   return out;

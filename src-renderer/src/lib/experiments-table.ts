@@ -27,6 +27,12 @@ export interface Column {
   title: string;
 }
 
+/** What the agreement column measures and in what unit: its header's tooltip and the legend under the table. */
+export const AGREEMENT_LEGEND =
+  'agreement: the largest relative difference of the training loss, |L_scratch − L_tfjs| / |L_tfjs|, over every step, between ' +
+  'this run and the same network on the other engine (same initial weights, same batches): a ratio without unit, ' +
+  '1e-4 being the lockstep bound; – where only one engine ran.';
+
 export const COLUMNS: readonly Column[] = [
   { key: 'label', header: 'network', numeric: false, title: 'The part and the values of the grid axes' },
   { key: 'engine', header: 'engine', numeric: false, title: 'scratch, tfjs-cpu or tfjs-wasm' },
@@ -38,7 +44,7 @@ export const COLUMNS: readonly Column[] = [
   { key: 'evalAccuracy', header: 'eval', numeric: true, title: 'Final eval accuracy (when the dataset has an eval split)' },
   { key: 'bestDevAccuracy', header: 'best dev', numeric: true, title: 'The highest dev accuracy of any epoch, and that epoch' },
   { key: 'msPerEpoch', header: 'ms/epoch', numeric: true, title: 'Median training time of an epoch' },
-  { key: 'agreement', header: 'agreement', numeric: true, title: 'Largest relative loss difference to the same network on the other engine (same weights, same batches)' },
+  { key: 'agreement', header: 'agreement (rel. Δloss)', numeric: true, title: AGREEMENT_LEGEND },
 ];
 
 export interface SortOrder {

@@ -44,9 +44,9 @@ class GradientLabControls {
   seed = $state(DEFAULTS.seed);
   makeTies = $state(DEFAULTS.makeTies);
 
-  /** Back to the opening setting (max pooling, L = 8, W = 3, seed 1). */
+  /** Back to the opening sizes and seed (L = 8, W = 3, seed 1), keeping the function the user chose. */
   reset(): void {
-    Object.assign(this, DEFAULTS);
+    Object.assign(this, { ...DEFAULTS, kind: this.kind });
   }
 
   get isLoss(): boolean {

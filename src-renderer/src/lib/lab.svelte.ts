@@ -1,6 +1,6 @@
 import { EE_SET_CLASSES } from '../../../shared/data/dataset';
 import { PRESETS } from '../../../shared/presets';
-import { trainingSettingsSchema, type DatasetSummary, type Events, type PresetSummary, type RunSummary, type RunState } from '../../../shared/protocol';
+import { DEFAULT_TFJS_BACKEND, trainingSettingsSchema, type DatasetSummary, type Events, type PresetSummary, type RunSummary, type RunState } from '../../../shared/protocol';
 import { TRAINING_AID_KEYS, type TrainingSettings } from '../../../shared/train/settings';
 import { getApi, type LabApi } from './api';
 import { errorMessage } from './format';
@@ -39,7 +39,7 @@ export class Lab {
   spec = $state.raw<EditableSpec>(plainSpec(PRESETS.get('tdnn')!.spec));
   settings = $state<TrainingSettings>({ ...PRESETS.get('tdnn')!.training });
   engine = $state<EngineKind>('scratch');
-  backend = $state<BackendKind>('cpu');
+  backend = $state<BackendKind>(DEFAULT_TFJS_BACKEND);
 
   tab = $state<Tab>('train');
   /** The run being trained from this window. */
@@ -63,9 +63,11 @@ export class Lab {
   currentRun = $derived(this.runs.find((r) => r.id === this.currentRunId) ?? null);
   isTraining = $derived(!!this.activeRun && ACTIVE_STATES.includes(this.activeRun.state));
   viewRunIds = $derived(this.compareIds.length >= 2 ? this.compareIds : this.currentRunId ? [this.currentRunId] : []);
-  canTrain = $derived(!!this.dataset && !this.analysis.error && !this.settingsError && !this.isTraining && !this.busy && this.ready);
+  canTrain = $derived(!this.connectionLost && !!this.dataset && !this.analysis.error && !this.settingsError && !this.isTraining && !this.busy && this.ready);
   trainBlockedReason = $derived(
-    !this.ready ? 'connecting…'
+    this.connectError ? 'not connected: the Lockstep services cannot be reached'
+      : this.connectionLost ? 'disconnected: reload the page once the host runs again'
+      : !this.ready ? 'connecting…'
       : !this.dataset ? 'select a dataset first'
       : this.analysis.error ? `the network is invalid: ${this.analysis.error}`
       : this.settingsError ? this.settingsError
@@ -169,7 +171,6 @@ export class Lab {
         settings: this.cleanSettings(),
         engine: this.engine,
         backend: this.backend,
-        name: `${this.presetName || 'custom'} · ${this.engine} #${this.runs.length + 1}`,
       });
       this.series.set(run.id, this.series.get(run.id) ?? emptySeries(run.id));
       this.upsertRun(run);
@@ -244,6 +245,13 @@ export class Lab {
     await this.api.invoke('datasets.remove', { datasetId: id });
     this.datasets = this.datasets.filter((d) => d.id !== id);
     if (this.datasetId === id) this.datasetId = this.datasets[0]?.id ?? null;
+  }
+
+  /** Renames a dataset in the services (which check the name and keep it); the list follows. */
+  async renameDataset(id: string, name: string): Promise<void> {
+    if (!this.api) return;
+    const renamed = await this.api.invoke('datasets.rename', { datasetId: id, name });
+    this.datasets = this.datasets.map((d) => (d.id === id ? renamed : d));
   }
 
   addDataset(d: DatasetSummary): void {

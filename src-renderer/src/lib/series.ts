@@ -1,4 +1,5 @@
 import type { EpochPoint, RunDetail, StepPoint } from '../../../shared/protocol';
+import { DEFAULT_LOSS_BOUND, firstStepOver, relativeLossDiff } from '../../../shared/train/lockstep';
 
 /**
  * A run's curves, kept as plain arrays outside Svelte's reactivity (chart.js must never see a
@@ -92,4 +93,29 @@ export function mergeNewer(target: RunSeries, source: RunSeries): void {
   });
   appendSteps(target, points);
   appendEpochs(target, source.epochs.filter((p) => !target.epochs.some((q) => q.epoch === p.epoch && q.engine === p.engine)));
+}
+
+export interface LockstepVerdict {
+  /** The engines compared: the reference (the first to report) and the candidate. */
+  engines: [string, string];
+  bound: number;
+  steps: number;
+  /** The largest relative loss difference of any step (Infinity where a loss is NaN). */
+  maxRelLossDiff: number;
+  /** The first step over the bound, or null when every step agrees. */
+  firstStepOver: number | null;
+}
+
+/**
+ * A lockstep run's verdict from its per-step losses, judged as `compare` judges them: every
+ * step's relative loss difference within the bound (the engines agree), or the first step over it.
+ * Null for a run of one engine.
+ */
+export function lockstepVerdict(series: RunSeries, bound = DEFAULT_LOSS_BOUND): LockstepVerdict | null {
+  const [reference, candidate] = series.engines;
+  if (candidate === undefined || !series.steps.length) return null;
+  const a = series.losses.get(reference)!, b = series.losses.get(candidate)!;
+  const diffs = a.map((la, i) => relativeLossDiff(la, b[i]));
+  const maxRelLossDiff = diffs.reduce((m, d) => (Number.isNaN(d) ? Infinity : Math.max(m, d)), 0);
+  return { engines: [reference, candidate], bound, steps: diffs.length, maxRelLossDiff, firstStepOver: firstStepOver(diffs, bound) };
 }

@@ -101,6 +101,22 @@ export function addLayer(spec: EditableSpec, type: LayerType, index?: number, cl
   return { spec: next, index: pos };
 }
 
+/**
+ * Adds a layer where the network stays valid: the latest place before the output layer at which
+ * it still resolves (a pooling layer goes before TimeSum or Flatten, not after them). A network
+ * that is already invalid, or valid nowhere with the new layer, gets it just before the output layer.
+ */
+export function addLayerWhereValid(spec: EditableSpec, type: LayerType, input: [number, number], classes = 9): { spec: EditableSpec; index: number } {
+  const fallback = addLayer(spec, type, undefined, classes);
+  const valid = (s: EditableSpec) => analyzeSpec(withInput(s, input), classes).error === null;
+  if (!valid(spec)) return fallback;
+  for (let at = fallback.index; at >= 0; at--) {
+    const placed = addLayer(spec, type, at, classes);
+    if (valid(placed.spec)) return placed;
+  }
+  return fallback;
+}
+
 export function removeLayer(spec: EditableSpec, index: number): EditableSpec {
   const next = clone(spec);
   if (index >= 0 && index < next.layers.length) next.layers.splice(index, 1);
