@@ -15,7 +15,7 @@ const finite = z.number().finite();
 
 export const engineKind = z.enum(['scratch', 'tfjs', 'lockstep']);
 export const backendKind = z.enum(['cpu', 'wasm']);
-export const exportFormat = z.enum(['tfjs', 'npz', 'checkpoint']);
+export const exportFormat = z.enum(['tfjs', 'npz', 'onnx', 'checkpoint']);
 
 export const trainingSettingsSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'momentum', 'adam']),
