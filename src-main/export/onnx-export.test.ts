@@ -22,7 +22,7 @@ const tmp = tempFolders('onnx-export-test-');
 async function ortPredict(bytes: Uint8Array, x: Float32Array, n: number, T: number, C: number): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
   try {
-    expect(session.inputNames).toEqual(['input']);
+    expect(session.inputMetadata).toEqual([{ name: 'input', isTensor: true, type: 'float32', shape: ['batch', T, C] }]);
     expect(session.outputNames).toEqual(['probabilities']);
     const out = await session.run({ input: new ort.Tensor('float32', x, [n, T, C]) });
     return out.probabilities.data as Float32Array;
