@@ -127,7 +127,7 @@ export const ONNX_LAYERS: Mappings = {
     const dense: Value = { name: graph.node(name, 'Gemm', inputs), layout: 'flat' };
     return activate(graph, name, dense, config.activation);
   },
-  // Keras flattens [time, channels] row-major: time-major first, then one row per example.
+  // Keras flattens [time, channels] row-major, so a channels-first sequence goes back to time-major first.
   Flatten: (config, _shapes, _weights, graph, x) => {
     if (x.layout === 'flat') return x;
     const input = graph.timeMajor(x, config.name);
