@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import * as ort from 'onnxruntime-node';
 import { chartSteps, openLab, pageErrors, screenshot, startRun } from './helpers';
 
 /**
  * Items 1, 5, 6 and 8: the lab opens ready (demo data, tdnn), Train works with no set-up,
  * the curves grow while it trains, the results show accuracies and a confusion matrix whose
- * cells list their examples, and the trained weights export in all three formats.
+ * cells list their examples, and the trained weights export in all four formats.
  */
 test.describe.serial('a ready lab: train, results, export', () => {
   let page: Page;
@@ -106,8 +107,8 @@ test.describe.serial('a ready lab: train, results, export', () => {
     await screenshot(page, '04-results');
   });
 
-  test('exports the trained weights: tfjs, npz and checkpoint downloads that load', async () => {
-    for (const format of ['tfjs', 'npz', 'checkpoint'] as const) {
+  test('exports the trained weights: tfjs, npz, onnx and checkpoint downloads that load', async () => {
+    for (const format of ['tfjs', 'npz', 'onnx', 'checkpoint'] as const) {
       await page.getByTestId('export-format').selectOption(format);
       const download = page.waitForEvent('download');
       await page.getByTestId('export-button').click();
@@ -117,14 +118,25 @@ test.describe.serial('a ready lab: train, results, export', () => {
       await expect(page.getByTestId('export-done')).toBeVisible();
       // The message names what the browser actually received (a folder arrives as a .zip).
       await expect(page.getByTestId('export-received')).toHaveText(d.suggestedFilename());
-      checkExport(format, d.suggestedFilename(), bytes);
+      await checkExport(format, d.suggestedFilename(), bytes);
     }
   });
 });
 
 /** What each export format must hold for another tool to load it. */
-function checkExport(format: 'tfjs' | 'npz' | 'checkpoint', filename: string, bytes: Uint8Array): void {
+async function checkExport(format: 'tfjs' | 'npz' | 'onnx' | 'checkpoint', filename: string, bytes: Uint8Array) {
   const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
+  if (format === 'onnx') {
+    expect(isZip).toBe(false);
+    expect(filename).toMatch(/\.onnx$/);
+    const session = await ort.InferenceSession.create(bytes);
+    const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 70 * 16), [2, 70, 16]) });
+    await session.release();
+    expect(out.probabilities.dims).toEqual([2, 9]);
+    const p = out.probabilities.data as Float32Array;
+    for (const row of [p.subarray(0, 9), p.subarray(9)]) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    return;
+  }
   const entries: Record<string, Uint8Array> = isZip ? unzipSync(bytes) : { [filename]: bytes };
   const names = Object.keys(entries);
   const text = (name: string) => new TextDecoder().decode(entries[name]);

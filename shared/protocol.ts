@@ -17,7 +17,7 @@ export const engineKind = z.enum(['scratch', 'tfjs', 'lockstep']);
 export const backendKind = z.enum(['cpu', 'wasm']);
 /** tfjs's backend wherever none is chosen: the Train tab, experiment grids, the CLI and the services. */
 export const DEFAULT_TFJS_BACKEND: z.infer<typeof backendKind> = 'cpu';
-export const exportFormat = z.enum(['tfjs', 'npz', 'checkpoint']);
+export const exportFormat = z.enum(['tfjs', 'npz', 'onnx', 'checkpoint']);
 
 export const trainingSettingsSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'momentum', 'adam']),

@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, REPO_ROOT as root, TSX as tsx } from './run-cli';
+import * as ort from 'onnxruntime-node';
+import { demoDataset } from '../../shared/data/demo';
+import { applyStandardization } from '../../shared/data/standardize';
 import { NpzFile, npyStrings } from '../data/npz';
 import { readCheckpoint } from '../store/checkpoint-dir';
 
@@ -114,9 +117,33 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
     expect(readdirSync(dirname(out))).toEqual(['model.npz']);
   });
 
+  it('--format onnx: one .onnx that onnxruntime runs to the same dev accuracy, loss and confusion as eval', async () => {
+    const out = join(tmp(), 'sub', 'model.onnx');
+    const r = cli('export', '--checkpoint', ckpt, '--format', 'onnx', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json).toEqual({ format: 'onnx', files: [out] });
+    expect(readdirSync(dirname(out))).toEqual(['model.onnx']);
+    const { manifest } = readCheckpoint(ckpt);
+    const dev = applyStandardization(demoDataset().splits.dev!, manifest.standardize!);
+    const session = await ort.InferenceSession.create(readFileSync(out));
+    const result = await session.run({ input: new ort.Tensor('float32', dev.x, [dev.n, dev.frames, dev.channels]) });
+    await session.release();
+    const probs = result.probabilities.data as Float32Array;
+    const K = manifest.classes.length;
+    const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+    let lossSum = 0;
+    for (let i = 0; i < dev.n; i++) {
+      const row = Array.from(probs.subarray(i * K, (i + 1) * K));
+      confusion[dev.y[i]][row.indexOf(Math.max(...row))]++;
+      lossSum -= Math.log(row[dev.y[i]]);
+    }
+    expect(confusion).toEqual(evalDev.confusion);
+    expect(lossSum / dev.n).toBeCloseTo(evalDev.loss, 5);
+  });
+
   it('user errors: one line on stderr, non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', join(tmp(), 'x')], /--format must be one of tfjs, npz, checkpoint, got 'onnx'/],
+      [['export', '--checkpoint', ckpt, '--format', 'keras', '--out', join(tmp(), 'x')], /--format must be one of tfjs, npz, onnx, checkpoint, got 'keras'/],
       [['export', '--checkpoint', ckpt, '--format', 'npz'], /--out is required/],
       [['export', '--checkpoint', '/nonexistent/ckpt', '--format', 'tfjs', '--out', join(tmp(), 'x')], /no checkpoint folder here/],
       [['export', '--checkpoint', tmp(), '--format', 'tfjs', '--out', join(tmp(), 'x')], /found neither/],

@@ -4,7 +4,7 @@ import type { Method, Params } from '../../shared/protocol';
 import { RENDERER_CSP } from '../host/csp';
 import { AppServices, errorMessage } from '../services/app-services';
 import { makeUserDataPrivate } from '../services/private-data';
-import { exportFileName } from '../services/run-export';
+import { exportFileName, type ExportFormat } from '../services/run-export';
 
 /**
  * The Electron shell: one hardened window over the renderer. Everything behind the window
@@ -54,15 +54,24 @@ function pathRefusal(method: unknown, params: unknown): string | null {
   return null;
 }
 
+/** The save dialog of each export format: a folder, or one file of a type. */
+const EXPORT_DIALOGS: Record<ExportFormat, { title: string; filter?: Electron.FileFilter }> = {
+  tfjs: { title: 'Export the run as a TensorFlow.js model folder' },
+  npz: { title: 'Export the weights as .npz', filter: { name: 'NumPy archive', extensions: ['npz'] } },
+  onnx: { title: 'Export the model as .onnx', filter: { name: 'ONNX model', extensions: ['onnx'] } },
+  checkpoint: { title: 'Export the run as a Lockstep checkpoint folder' },
+};
+
 /** `runs.export` without a path: ask where to save (null when the user cancels). */
 async function askExportPath(params: Params<'runs.export'>): Promise<string | null> {
   const run = services!.runs.get(params.runId);
+  const { title, filter } = EXPORT_DIALOGS[params.format];
   const options: Electron.SaveDialogOptions = {
-    title: params.format === 'npz' ? 'Export the weights as .npz' : `Export the run as a ${params.format === 'tfjs' ? 'TensorFlow.js model' : 'Lockstep checkpoint'} folder`,
+    title,
     defaultPath: join(app.getPath('documents'), exportFileName(run.name, params.format)),
     buttonLabel: 'Export',
     properties: ['createDirectory', 'showOverwriteConfirmation'],
-    ...(params.format === 'npz' ? { filters: [{ name: 'NumPy archive', extensions: ['npz'] }] } : {}),
+    ...(filter ? { filters: [filter] } : {}),
   };
   const result = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
   return result.canceled || !result.filePath ? null : result.filePath;

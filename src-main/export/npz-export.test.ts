@@ -1,6 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,18 +7,10 @@ import { resolveSpec, type NetworkSpec } from '../../shared/engine/spec';
 import { PRESETS } from '../../shared/presets';
 import { NpzFile, npyFloat32, npyFloats, npyStrings } from '../data/npz';
 import { exportNpz } from './npz-export';
-import { NETWORKS, randomInput, randomModel, saveCheckpoint, scratch } from './test-fixtures';
+import { NETWORKS, randomInput, randomModel, saveCheckpoint, scratch, tempFolders } from './test-fixtures';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const tmpDirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'npz-export-test-'));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempFolders('npz-export-test-');
 
 describe('npz export', () => {
   it('arrays by layer in the Lockstep layout, classes, standardisation and the spec', async () => {

@@ -17,13 +17,11 @@
  *
  * Weights are exactly the Lockstep ones (TimeSum stays a sum over time: it has no weights).
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import { encodeNpz, npyFloat32, npyUnicode } from '../data/npz';
-import { explicitSpec, openModel, type OpenedModel } from './import-model';
-import { writeFileAtomicIn } from './write';
+import { explicitSpec, type OpenedModel } from './import-model';
+import { exportModelFile } from './write';
 
 /** The `.npz` bytes for a model. */
 export function buildNpzExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize'>): Uint8Array {
@@ -47,9 +45,5 @@ export function buildNpzExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'cl
 
 /** Writes a model (see `openModel`) as one `.npz` file at `dest`, atomically; returns [dest]. */
 export async function exportNpz(source: string, dest: string): Promise<string[]> {
-  const model = openModel(source);
-  const out = resolve(dest);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new LockstepError('expected a file path for the .npz, found a folder', { file: dest });
-  writeFileAtomicIn(out, buildNpzExport(model));
-  return [out];
+  return exportModelFile(source, dest, '.npz', buildNpzExport);
 }

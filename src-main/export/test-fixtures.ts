@@ -2,6 +2,10 @@
  * Test fixtures for the export tests: networks covering every layer mapping, random weights,
  * random inputs, and checkpoints written as `train --out` writes them.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll } from 'vitest';
 import { Network } from '../../shared/engine/network';
 import { Rng } from '../../shared/engine/rng';
 import { resolveSpec, type NetworkSpec } from '../../shared/engine/spec';
@@ -9,6 +13,19 @@ import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, packWeights } from '../../shared
 import { PRESETS } from '../../shared/presets';
 import { DEFAULT_SETTINGS } from '../../shared/train/settings';
 import { writeCheckpoint } from '../store/checkpoint-dir';
+
+/** A maker of fresh temp folders named `<prefix>…`, all removed once the test file's tests are done. */
+export function tempFolders(prefix: string): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    made.push(d);
+    return d;
+  };
+}
 
 export const CLASSES = ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'];
 
@@ -34,9 +51,16 @@ export function randomInput(n: number, T: number, C: number, seed: number): Floa
   return Float32Array.from({ length: n * T * C }, () => rng.normal());
 }
 
-/** The scratch engine's probabilities for the first n examples (a copy). */
+/** The scratch engine's probabilities for the first n examples (a copy), a few at a time. */
 export function scratch(net: Network, x: Float32Array, n: number): Float32Array {
-  return Float32Array.from(net.predict(x, n).subarray(0, n * net.resolved.classes));
+  const classes = net.resolved.classes;
+  const size = net.resolved.input[0] * net.resolved.input[1];
+  const probs = new Float32Array(n * classes);
+  for (let start = 0; start < n; start += net.maxBatch) {
+    const b = Math.min(net.maxBatch, n - start);
+    probs.set(net.predict(x.subarray(start * size, (start + b) * size), b).subarray(0, b * classes), start * classes);
+  }
+  return probs;
 }
 
 export function saveCheckpoint(m: ReturnType<typeof randomModel>, dir: string): string {

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Network } from '../../shared/engine/network';
@@ -10,17 +9,9 @@ import { PRESETS } from '../../shared/presets';
 import { buildTfjsExport, exportTfjs, type TfjsModelJson } from './tfjs';
 import { openModel } from './import-model';
 import { exportCheckpoint } from './checkpoint-export';
-import { CLASSES, NETWORKS, randomInput, randomModel, saveCheckpoint as saveCheckpointIn, scratch } from './test-fixtures';
+import { CLASSES, NETWORKS, randomInput, randomModel, saveCheckpoint as saveCheckpointIn, scratch, tempFolders } from './test-fixtures';
 
-const tmpDirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-export-test-'));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempFolders('tfjs-export-test-');
 
 beforeAll(async () => {
   // Stock tfjs, cpu backend, no custom classes or kernels; its "install tfjs-node" notice is muted.

@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LockstepError } from '../../shared/errors';
 import { fsyncDir, writeFileAtomic, writeFileDurable } from '../store/atomic';
+import { openModel, type OpenedModel } from './import-model';
 
 /**
  * Writes a folder of files so that a crash never leaves a half-written file:
@@ -33,4 +35,23 @@ export function writeFolderAtomic(dir: string, files: ReadonlyArray<readonly [st
 export function writeFileAtomicIn(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, data);
+}
+
+/**
+ * Writes a model (see `openModel`) as the one file `build` makes of it, atomically at `dest`;
+ * returns [dest]. `kind` names the file in the error for a folder at `dest` ('.npz').
+ */
+export function exportModelFile(
+  source: string,
+  dest: string,
+  kind: string,
+  build: (model: OpenedModel) => Uint8Array,
+): string[] {
+  const model = openModel(source);
+  const out = resolve(dest);
+  if (existsSync(out) && statSync(out).isDirectory()) {
+    throw new LockstepError(`expected a file path for the ${kind}, found a folder`, { file: dest });
+  }
+  writeFileAtomicIn(out, build(model));
+  return [out];
 }

@@ -137,7 +137,7 @@ describe('AppServices', () => {
   });
 
   it('exports as downloads (browser host) and to a chosen path (Electron host)', async () => {
-    for (const format of ['checkpoint', 'tfjs', 'npz'] as const) {
+    for (const format of ['checkpoint', 'tfjs', 'npz', 'onnx'] as const) {
       const out = await services.invoke('runs.export', { runId: finished.id, format });
       expect(out.downloadUrl).toBeUndefined(); // no host URL maker in these tests
       expect(out.files.length).toBeGreaterThan(0);
@@ -160,6 +160,9 @@ describe('AppServices', () => {
       const npz = await electron.invoke('runs.export', { runId: finished.id, format: 'npz', path: join(dir.path, 'out', 'w.npz') });
       expect(readFileSync(npz.files[0]).subarray(0, 2).toString()).toBe('PK');
       await expect(electron.invoke('runs.export', { runId: finished.id, format: 'npz' })).rejects.toThrow(/path is needed/);
+      const onnx = await electron.invoke('runs.export', { runId: finished.id, format: 'onnx', path: join(dir.path, 'out', 'm.onnx') });
+      expect(onnx.files).toEqual([join(dir.path, 'out', 'm.onnx')]);
+      expect(readFileSync(onnx.files[0]).subarray(0, 2)).toEqual(Buffer.from([0x08, 0x07])); // ir_version 7
     } finally {
       await electron.close();
     }

@@ -6,7 +6,7 @@ export type ExportFormat = Params<'runs.export'>['format'];
 
 /**
  * Writes a run's final checkpoint (`checkpointDir`) in one format at `dest` and returns the
- * files written. `dest` is a folder for 'checkpoint' and 'tfjs', a file for 'npz'.
+ * files written. `dest` is a folder for 'checkpoint' and 'tfjs', a file for 'npz' and 'onnx'.
  */
 export type Exporter = (checkpointDir: string, dest: string) => Promise<string[]>;
 
@@ -24,8 +24,8 @@ export async function exportRun(checkpointDir: string, format: ExportFormat, des
   return exporter(checkpointDir, dest);
 }
 
-/** The name an export gets by default (a folder, or a .npz file). */
+/** The name an export gets by default (a folder, or a .npz or .onnx file). */
 export function exportFileName(runName: string, format: ExportFormat): string {
   const stem = runName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'run';
-  return format === 'npz' ? `${stem}.npz` : `${stem}-${format}`;
+  return format === 'npz' || format === 'onnx' ? `${stem}.${format}` : `${stem}-${format}`;
 }
