@@ -22,7 +22,9 @@ export interface ParamShape {
 }
 
 /** A layer's config once resolved: its type, its name and every option with its default filled. */
-export type LayerConfigOf<T extends string, O> = { type: T; name: string } & O;
+export type LayerConfigOf<T extends string, O> = { type: T; name: string } & WithoutIndex<O>;
+/** An options type's named keys (zod types an empty object as a record of `never`). */
+type WithoutIndex<O> = { [K in keyof O as string extends K ? never : K]: O[K] };
 
 export interface Inferred {
   outputShape: number[];

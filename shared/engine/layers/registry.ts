@@ -7,6 +7,8 @@ import type { LayerConfigOf, LayerDescriptor } from './descriptor';
 import { dropoutLayer } from './dropout';
 import { flattenLayer } from './flatten';
 import { globalAveragePooling1dLayer } from './global-average-pooling1d';
+import { globalMaxPooling1dLayer } from './global-max-pooling1d';
+import { layerNormalizationLayer } from './layer-normalization';
 import { maxPooling1DLayer } from './max-pooling1d';
 import { timeSumLayer } from './time-sum';
 
@@ -25,6 +27,8 @@ export const LAYER_DESCRIPTORS = [
   dropoutLayer,
   activationLayer,
   batchNormalizationLayer,
+  globalMaxPooling1dLayer,
+  layerNormalizationLayer,
 ] as const;
 
 type AnyLayerDescriptor = (typeof LAYER_DESCRIPTORS)[number];
