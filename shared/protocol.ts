@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MAX_TIME_STRETCH } from './train/settings';
+import { ENGINES, EXPERIMENT_ENGINES, LR_SCHEDULES, OPTIMIZERS, TFJS_BACKENDS } from './names';
+import { MAX_TIME_STRETCH, crossSettingProblem } from './train/settings';
 
 /**
  * The one protocol between the UI and the services behind it. The Electron preload, the
@@ -13,14 +14,15 @@ const path = z.string().min(1).max(4096);
 const splitName = z.enum(['train', 'dev', 'eval']);
 const finite = z.number().finite();
 
-export const engineKind = z.enum(['scratch', 'tfjs', 'lockstep']);
-export const backendKind = z.enum(['cpu', 'wasm']);
+export const engineKind = z.enum(ENGINES);
+export const backendKind = z.enum(TFJS_BACKENDS);
 /** tfjs's backend wherever none is chosen: the Train tab, experiment grids, the CLI and the services. */
 export const DEFAULT_TFJS_BACKEND: z.infer<typeof backendKind> = 'cpu';
 export const exportFormat = z.enum(['tfjs', 'npz', 'onnx', 'checkpoint']);
 
-export const trainingSettingsSchema = z.strictObject({
-  optimizer: z.enum(['sgd', 'momentum', 'adam']),
+/** Each training setting on its own (a grid overrides some of them: see experimentBaseSchema). */
+export const trainingSettingsFields = z.strictObject({
+  optimizer: z.enum(OPTIMIZERS),
   lr: finite.positive().max(100),
   momentum: finite.min(0).max(1).optional(),
   nesterov: z.boolean().optional(),
@@ -31,7 +33,7 @@ export const trainingSettingsSchema = z.strictObject({
   frames: z.number().int().min(1).max(10_000),
   standardize: z.boolean(),
   // Training aids (shared/train/schedule.ts, augment.ts, trainer.ts); each off when absent.
-  lrSchedule: z.enum(['constant', 'cosine', 'step']).optional(),
+  lrSchedule: z.enum(LR_SCHEDULES).optional(),
   warmupEpochs: z.number().int().min(0).max(100_000).optional(),
   decayEvery: z.number().int().min(1).max(100_000).optional(),
   decayFactor: finite.positive().max(1).optional(),
@@ -40,6 +42,12 @@ export const trainingSettingsSchema = z.strictObject({
   timeMask: z.number().int().min(0).max(10_000).optional(),
   freqMask: z.number().int().min(0).max(4096).optional(),
   patience: z.number().int().min(1).max(100_000).optional(),
+});
+
+/** A whole run's settings: each one, and the rules between them (shared/train/settings.ts). */
+export const trainingSettingsSchema = trainingSettingsFields.superRefine((settings, context) => {
+  const problem = crossSettingProblem(settings);
+  if (problem) context.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
 });
 
 /** A network spec is checked in depth by resolveSpec; here only its outline and size. */
@@ -65,7 +73,7 @@ export const gridAxisSchema = z.union([
     labels: z.array(z.string().min(1).max(64)).optional(),
   }),
 ]);
-export const experimentEngine = z.enum(['scratch', 'tfjs']);
+export const experimentEngine = z.enum(EXPERIMENT_ENGINES);
 /** What every run of an experiment (or of one of its parts) starts from; a part's base overrides the experiment's. */
 export const experimentBaseSchema = z.strictObject({
   /** A preset name: its spec and its training settings. */
@@ -73,7 +81,7 @@ export const experimentBaseSchema = z.strictObject({
   /** A network spec (replaces the preset's). */
   spec: specSchema.optional(),
   /** Training settings over the preset's (or the defaults). */
-  settings: trainingSettingsSchema.partial().optional(),
+  settings: trainingSettingsFields.partial().optional(),
   engine: experimentEngine.optional(),
   /** tfjs's backend (default wasm). */
   backend: backendKind.optional(),

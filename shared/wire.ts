@@ -291,30 +291,11 @@ export function createWireClient(socket: WebSocketLike): WireClient {
   return client;
 }
 
-// ---- choosing the way in ----------------------------------------------------------------
+// ---- the Electron way in --------------------------------------------------------------
 
 /** What the Electron preload exposes as `window.lockstep`. */
 export interface ElectronLockstep extends LockstepApi {
   readonly host: 'electron';
   /** The file-system path of a dropped File (import it with `datasets.importPath`). */
   pathForFile(file: File): string;
-}
-
-/** The services' API for the page this runs in: the Electron preload's, else the browser host's socket. */
-export type LockstepConnection = { host: 'electron'; api: ElectronLockstep } | { host: 'browser'; api: WireClient };
-
-/**
- * Connects the renderer to the services: `connectLockstep(window)`. In Electron it returns the
- * preload's `window.lockstep`; in a browser it opens the browser host's WebSocket (the token
- * comes from the page's URL, as the host printed it).
- */
-export function connectLockstep(page: {
-  lockstep?: ElectronLockstep;
-  location: { href: string };
-  WebSocket?: new (url: string) => WebSocketLike;
-}): LockstepConnection {
-  if (page.lockstep?.host === 'electron') return { host: 'electron', api: page.lockstep };
-  const Socket = page.WebSocket;
-  if (!Socket) throw new Error('lockstep: no WebSocket in this page');
-  return { host: 'browser', api: createWireClient(new Socket(wireUrl(page.location.href))) };
 }

@@ -5,6 +5,11 @@ export type ActivationName = (typeof ACTIVATIONS)[number];
 /** Activations applied elementwise; softmax only ends a network, fused with the NLL loss. */
 export type ElementwiseActivation = Exclude<ActivationName, 'softmax'>;
 
+/** The function a layer applies: a final softmax Dense outputs logits, the loss applies the softmax. */
+export function elementwise(activation: ActivationName): ElementwiseActivation {
+  return activation === 'softmax' ? 'linear' : activation;
+}
+
 /** y = f(z), in place over the first n values. */
 export function activate(kind: ElementwiseActivation, a: FloatArray, n: number): void {
   switch (kind) {
@@ -26,7 +31,13 @@ export function activate(kind: ElementwiseActivation, a: FloatArray, n: number):
  * dL/dz = dL/dy · f'(z), with f' written in terms of the output y:
  * sigmoid y(1−y), tanh 1−y², relu [y>0], linear 1. Writes into dz (may alias dy).
  */
-export function activationBackward(kind: ElementwiseActivation, y: FloatArray, dy: FloatArray, dz: FloatArray, n: number): void {
+export function activationBackward(
+  kind: ElementwiseActivation,
+  y: FloatArray,
+  dy: FloatArray,
+  dz: FloatArray,
+  n: number,
+): void {
   switch (kind) {
     case 'linear':
       if (dz !== dy) for (let i = 0; i < n; i++) dz[i] = dy[i];

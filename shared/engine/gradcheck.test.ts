@@ -152,6 +152,20 @@ const EVERY_LAYER_SPECS: Array<{ what: string; spec: NetworkSpec }> = [
       ],
     },
   },
+  {
+    // Per-row statistics couple the features of a row (layer norm); a global max picks one step per channel.
+    what: 'conv tanh → layer norm → global max pool → layer norm (flat, no offset, epsilon set) → dense',
+    spec: {
+      input: [12, 3],
+      layers: [
+        { type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' },
+        { type: 'LayerNormalization' },
+        { type: 'GlobalMaxPooling1D' },
+        { type: 'LayerNormalization', center: false, epsilon: 0.01 },
+        { type: 'Dense', units: 3, activation: 'softmax' },
+      ],
+    },
+  },
 ];
 
 describe('gradientCheck', () => {

@@ -1,17 +1,17 @@
 import { initializeParams } from './init';
-import { Activation } from './layers/activation';
-import { AveragePooling1D } from './layers/average-pooling1d';
-import { BatchNormalization } from './layers/batch-normalization';
-import { Conv1D } from './layers/conv1d';
-import { Dense } from './layers/dense';
-import { Dropout } from './layers/dropout';
-import { Flatten } from './layers/flatten';
-import { MaxPooling1D } from './layers/max-pooling1d';
-import { TimeSum } from './layers/time-sum';
+import { descriptorOf } from './layers/registry';
 import { SoftmaxNLL } from './loss';
 import { Rng } from './rng';
 import { resolveSpec, type ResolvedLayer, type ResolvedNetwork } from './spec';
-import { arrayCtor, type DType, type FloatArray, type FloatArrayCtor, type Layer, type Param, type StateTensor } from './types';
+import {
+  arrayCtor,
+  type DType,
+  type FloatArray,
+  type FloatArrayCtor,
+  type Layer,
+  type Param,
+  type StateTensor,
+} from './types';
 
 export interface NetworkOptions {
   /** The largest batch any call will pass; every buffer is sized for it once. */
@@ -32,29 +32,9 @@ export interface LayerBuilder {
   layer(resolved: ResolvedLayer, maxBatch: number): Layer | null;
 }
 
+/** The reference layer of a resolved layer, as its descriptor builds it. */
 function buildLayer(resolved: ResolvedLayer, maxBatch: number, ctor: FloatArrayCtor, dropoutRng: Rng): Layer {
-  const { config, inputShape, outputShape } = resolved;
-  switch (config.type) {
-    case 'Conv1D':
-      return new Conv1D(config, inputShape, outputShape, maxBatch, ctor);
-    case 'Dense':
-      return new Dense(config, inputShape, outputShape, maxBatch, ctor);
-    case 'MaxPooling1D':
-      return new MaxPooling1D(config, inputShape, outputShape, maxBatch, ctor);
-    case 'AveragePooling1D':
-      return new AveragePooling1D(config, inputShape, outputShape, maxBatch, ctor);
-    case 'Flatten':
-      return new Flatten(config, inputShape, outputShape);
-    case 'TimeSum':
-    case 'GlobalAveragePooling1D':
-      return new TimeSum(config, inputShape, outputShape, maxBatch, ctor, config.type);
-    case 'Dropout':
-      return new Dropout(config, inputShape, outputShape, maxBatch, ctor, dropoutRng);
-    case 'Activation':
-      return new Activation(config, inputShape, outputShape, maxBatch, ctor);
-    case 'BatchNormalization':
-      return new BatchNormalization(config, inputShape, outputShape, maxBatch, ctor);
-  }
+  return descriptorOf(resolved.config.type).reference(resolved, maxBatch, ctor, { dropout: dropoutRng });
 }
 
 /** A built network: its layers in order, their parameters, and the fused softmax-NLL loss. */
@@ -80,7 +60,9 @@ export class Network {
     const ctor = build?.ctor ?? arrayCtor(this.dtype);
     const seed = options.seed ?? 1;
     const dropoutRng = Rng.derive(seed, 'dropout');
-    this.layers = this.resolved.layers.map((l) => build?.layer(l, this.maxBatch) ?? buildLayer(l, this.maxBatch, ctor, dropoutRng));
+    this.layers = this.resolved.layers.map(
+      (l) => build?.layer(l, this.maxBatch) ?? buildLayer(l, this.maxBatch, ctor, dropoutRng),
+    );
     // A layer needs dL/d(input) only when a layer before it has params (or the input gradient is asked for).
     let needed = options.inputGrad ?? false;
     for (const layer of this.layers) {
@@ -139,7 +121,8 @@ export class Network {
     for (const p of this.weights) {
       const w = weights.get(p.name);
       if (!w) throw new Error(`setWeights: no values for ${p.name}`);
-      if (w.length !== p.value.length) throw new Error(`setWeights: ${p.name} has ${w.length} values, expected ${p.value.length}`);
+      if (w.length !== p.value.length)
+        throw new Error(`setWeights: ${p.name} has ${w.length} values, expected ${p.value.length}`);
       p.value.set(w);
     }
   }

@@ -1,4 +1,5 @@
 import { LockstepError } from '../errors';
+import { OPTIMIZERS, type OptimizerName } from '../names';
 import type { FloatArray, Param } from './types';
 
 /**
@@ -6,8 +7,7 @@ import type { FloatArray, Param } from './types';
  * both engines to the same arithmetic. Weight decay is L2 on kernels: g ← g + λ·w
  * (the gradient of (λ/2)·Σw², i.e. a Keras l2 regularizer of λ/2).
  */
-export type OptimizerName = 'sgd' | 'momentum' | 'adam';
-export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
+export { OPTIMIZERS, type OptimizerName };
 
 export interface OptimizerSettings {
   optimizer: OptimizerName;

@@ -2,7 +2,12 @@ import { resolveSpec } from '../engine/spec';
 import { LockstepError } from '../errors';
 import { PRESET_NAMES, PRESETS } from '../presets';
 import {
-  DEFAULT_TFJS_BACKEND, experimentSchema, specSchema, trainingSettingsSchema, type ExperimentSpec,
+  DEFAULT_TFJS_BACKEND,
+  experimentSchema,
+  specSchema,
+  trainingSettingsFields,
+  trainingSettingsSchema,
+  type ExperimentSpec,
 } from '../protocol';
 import { resolveSettings, type TrainingSettings } from '../train/settings';
 
@@ -57,7 +62,7 @@ export interface ExperimentPlan {
 export const MAX_RUNS = 512;
 export const DEFAULT_TIMING_STEPS = 30;
 const ENGINE_AXES = new Set(['engine', 'backend']);
-const SETTING_KEYS: readonly string[] = Object.keys(trainingSettingsSchema.shape);
+const SETTING_KEYS: readonly string[] = Object.keys(trainingSettingsFields.shape);
 
 /** Checks an experiment file's JSON against the schema; the message names the file and the field. */
 export function parseExperiment(raw: unknown, source: string): ExperimentSpec {

@@ -1,7 +1,6 @@
 import type { ElementwiseActivation } from '../engine/activations';
-import type { LayerConfig } from '../engine/spec';
 import { window1d } from '../engine/window1d';
-import type { LabProblem } from './problem';
+import type { LabLayerConfig, LabProblem } from './problem';
 
 /**
  * The derivative of each function the lab differentiates, as TeX (KaTeX renders it), with the
@@ -67,10 +66,11 @@ export function labFormula(problem: LabProblem): LabFormula {
     };
   }
   const layer = problem.resolved!.layers[problem.layerIndex];
-  return layerFormula(layer.config, layer.inputShape, layer.outputShape);
+  // The problem was built for a lab kind, so its layer is one the lab explains.
+  return layerFormula(layer.config as LabLayerConfig, layer.inputShape, layer.outputShape);
 }
 
-function layerFormula(config: LayerConfig, inputShape: number[], outputShape: number[]): LabFormula {
+function layerFormula(config: LabLayerConfig, inputShape: number[], outputShape: number[]): LabFormula {
   const [L, C] = inputShape;
   switch (config.type) {
     case 'AveragePooling1D':

@@ -2,7 +2,7 @@ import { LockstepError } from '../errors';
 import { SoftmaxNLL } from '../engine/loss';
 import { Network } from '../engine/network';
 import { Rng } from '../engine/rng';
-import type { LayerType, NetworkSpec, ResolvedNetwork } from '../engine/spec';
+import type { LayerConfig, LayerType, NetworkSpec, ResolvedNetwork } from '../engine/spec';
 import { sizeOf, type FloatArray, type Layer } from '../engine/types';
 import { makeMaxPoolTies, maxPoolTies, type Tie } from './ties';
 
@@ -12,9 +12,11 @@ import { makeMaxPoolTies, maxPoolTies, type Tie } from './ties';
  * engine's own code in float64 (the layer of a network built from a tfjs-style spec through
  * shared/engine/spec.ts), so "our backward" is exactly what training runs.
  */
-export type LabKind = 'Softmax' | 'SoftmaxNLL' | LayerType;
-
-export const LAB_KINDS: readonly LabKind[] = [
+/**
+ * What the lab explains: the loss, and the layer types it has a formula for (formulas.ts) — each
+ * written out by hand, so a new layer type joins the lab when its formula is written.
+ */
+export const LAB_KINDS = [
   'Softmax',
   'SoftmaxNLL',
   'AveragePooling1D',
@@ -27,7 +29,10 @@ export const LAB_KINDS: readonly LabKind[] = [
   'GlobalAveragePooling1D',
   'Dropout',
   'BatchNormalization',
-];
+] as const satisfies readonly ('Softmax' | 'SoftmaxNLL' | LayerType)[];
+export type LabKind = (typeof LAB_KINDS)[number];
+/** The config of a layer the lab explains. */
+export type LabLayerConfig = Extract<LayerConfig, { type: LabKind }>;
 
 export interface LabSettings {
   kind: LabKind;

@@ -144,6 +144,28 @@ export const ONNX_LAYERS: Mappings = {
     const attributes = [attribute.ints('axes', [timeAxis(x)]), attribute.int('keepdims', 0)];
     return { name: graph.node(config.name, 'ReduceMean', [x.name], attributes), layout: 'flat' };
   },
+  GlobalMaxPooling1D: (config, _shapes, _weights, graph, x) => {
+    const attributes = [attribute.ints('axes', [timeAxis(x)]), attribute.int('keepdims', 0)];
+    return { name: graph.node(config.name, 'ReduceMax', [x.name], attributes), layout: 'flat' };
+  },
+  // Opset 13 has no LayerNormalization (17 does): μ and σ² over the last axis from basic ops,
+  // y = γ · (x − μ) / √(σ² + ε) + β.
+  LayerNormalization: (config, shapes, weights, graph, x) => {
+    const { name } = config;
+    const input = graph.timeMajor(x, name);
+    const features = [shapes.input[shapes.input.length - 1]];
+    const overLast = [attribute.ints('axes', [input.layout === 'flat' ? 1 : 2]), attribute.int('keepdims', 1)];
+    const mean = graph.node(name, 'ReduceMean', [input.name], overLast);
+    const centered = graph.node(name, 'Sub', [input.name, mean]);
+    const squared = graph.node(name, 'Mul', [centered, centered]);
+    const variance = graph.node(name, 'ReduceMean', [squared], overLast);
+    const epsilon = graph.constant(`${name}/epsilon`, [1], Float32Array.of(config.epsilon));
+    const std = graph.node(name, 'Sqrt', [graph.node(name, 'Add', [variance, epsilon])]);
+    let y = graph.node(name, 'Div', [centered, std]);
+    if (config.scale) y = graph.node(name, 'Mul', [y, graph.constant(`${name}/gamma`, features, weights('gamma'))]);
+    if (config.center) y = graph.node(name, 'Add', [y, graph.constant(`${name}/beta`, features, weights('beta'))]);
+    return { name: y, layout: input.layout };
+  },
   Dropout: (_config, _shapes, _weights, _graph, x) => x,
   Activation: (config, _shapes, _weights, graph, x) => activate(graph, config.name, x, config.activation),
   // y = gamma · (x − moving_mean) / √(moving_variance + epsilon) + beta, per channel (axis 1).

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { LockstepError } from '../errors';
+import { TFJS_BACKENDS, type TfjsBackend } from '../names';
 import { installCorrectedKernels } from './corrected-kernels';
 
 /**
  * tfjs's backend is process-wide: starting one switches every tfjs engine in the process to
  * it. In Node the wasm backend runs single-threaded (its threaded build needs web workers).
  */
-export type TfjsBackend = 'cpu' | 'wasm';
-export const TFJS_BACKENDS: readonly TfjsBackend[] = ['cpu', 'wasm'];
+export { TFJS_BACKENDS, type TfjsBackend };
 
 export interface BackendOptions {
   backend: TfjsBackend;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ElementwiseActivation } from '../engine/activations';
 import { initializeParams } from '../engine/init';
+import { descriptorOf } from '../engine/layers/registry';
+import { takesDecay } from '../engine/layers/descriptor';
 import { Rng } from '../engine/rng';
 import type { ResolvedLayer, ResolvedNetwork } from '../engine/spec';
 import { sizeOf } from '../engine/types';
-import { SeededDropoutLayer, TimeSumLayer } from './custom-layers';
 
 /** A trainable weight of the tfjs model under its scratch-engine name (`conv1d_1/kernel`). */
 export interface TfjsParam {
@@ -23,50 +23,18 @@ export interface TfjsNetwork {
   weights: TfjsParam[];
 }
 
-/** A final softmax Dense outputs logits: the loss applies the softmax, as in the scratch engine. */
-function elementwise(activation: string): ElementwiseActivation {
-  return activation === 'softmax' ? 'linear' : (activation as ElementwiseActivation);
-}
-
 /**
- * The tfjs-layers layer for one resolved layer, under the scratch engine's name. Kernels start
- * at zero only to skip tfjs's own random draw: the real initial values are copied in after.
+ * The tfjs-layers layer for one resolved layer, under the scratch engine's name, as its
+ * descriptor builds it.
  */
 function toTfLayer(resolved: ResolvedLayer, inputShape: number[] | undefined, dropoutRng: Rng): tf.layers.Layer {
   const c = resolved.config;
-  const base = { name: c.name, ...(inputShape ? { inputShape } : {}) };
-  switch (c.type) {
-    case 'Conv1D':
-      return tf.layers.conv1d({
-        ...base,
-        filters: c.filters,
-        kernelSize: c.kernelSize,
-        strides: c.strides,
-        padding: c.padding,
-        dilationRate: c.dilationRate,
-        useBias: c.useBias,
-        activation: elementwise(c.activation),
-        kernelInitializer: 'zeros',
-      });
-    case 'Dense':
-      return tf.layers.dense({ ...base, units: c.units, useBias: c.useBias, activation: elementwise(c.activation), kernelInitializer: 'zeros' });
-    case 'MaxPooling1D':
-      return tf.layers.maxPooling1d({ ...base, poolSize: c.poolSize, strides: c.strides, padding: c.padding });
-    case 'AveragePooling1D':
-      return tf.layers.averagePooling1d({ ...base, poolSize: c.poolSize, strides: c.strides, padding: c.padding });
-    case 'Flatten':
-      return tf.layers.flatten(base);
-    case 'GlobalAveragePooling1D':
-      return tf.layers.globalAveragePooling1d(base);
-    case 'TimeSum':
-      return new TimeSumLayer(base);
-    case 'Activation':
-      return tf.layers.activation({ ...base, activation: elementwise(c.activation) });
-    case 'Dropout':
-      return new SeededDropoutLayer(base, c.rate, dropoutRng);
-    case 'BatchNormalization':
-      return tf.layers.batchNormalization({ ...base, axis: -1, momentum: c.momentum, epsilon: c.epsilon });
-  }
+  return descriptorOf(c.type).tfjs(
+    tf,
+    c,
+    { name: c.name, ...(inputShape ? { inputShape } : {}) },
+    { dropout: dropoutRng },
+  );
 }
 
 /**
@@ -82,13 +50,25 @@ export function buildTfjsNetwork(resolved: ResolvedNetwork, seed: number): TfjsN
     const variables = model.layers[i].weights;
     return l.params.map((p) => {
       const w = variables.find((v) => v.originalName === p.name);
-      if (!w) throw new Error(`tfjs layer ${l.config.name} has no weight ${p.name} (it has ${variables.map((v) => v.originalName).join(', ')})`);
-      const param: TfjsParam = { name: p.name, shape: p.shape, variable: w.read() as tf.Variable, decay: p.name.endsWith('/kernel') };
+      if (!w)
+        throw new Error(
+          `tfjs layer ${l.config.name} has no weight ${p.name} (it has ${variables.map((v) => v.originalName).join(', ')})`,
+        );
+      const param: TfjsParam = {
+        name: p.name,
+        shape: p.shape,
+        variable: w.read() as tf.Variable,
+        decay: takesDecay(p),
+      };
       return { spec: p, param };
     });
   });
   const trained = weights.filter((w) => w.spec.trainable !== false);
-  const initial = trained.map((w) => ({ shape: w.spec.shape, value: new Float32Array(sizeOf(w.spec.shape)), fill: w.spec.fill }));
+  const initial = trained.map((w) => ({
+    shape: w.spec.shape,
+    value: new Float32Array(sizeOf(w.spec.shape)),
+    fill: w.spec.fill,
+  }));
   initializeParams(initial, Rng.derive(seed, 'init'));
   trained.forEach((w, i) => assignValues(w.param, initial[i].value));
   // State starts as in the scratch engine (moving mean 0, moving variance 1: tfjs's defaults too).
@@ -99,6 +79,7 @@ export function buildTfjsNetwork(resolved: ResolvedNetwork, seed: number): TfjsN
 
 /** Writes float32 values into a param exactly (no rounding: they already are float32). */
 export function assignValues(p: TfjsParam, values: ArrayLike<number>): void {
-  if (values.length !== sizeOf(p.shape)) throw new Error(`setWeights: ${p.name} has ${values.length} values, expected ${sizeOf(p.shape)}`);
+  if (values.length !== sizeOf(p.shape))
+    throw new Error(`setWeights: ${p.name} has ${values.length} values, expected ${sizeOf(p.shape)}`);
   tf.tidy(() => p.variable.assign(tf.tensor(Float32Array.from(values), p.shape, 'float32')));
 }

@@ -1,5 +1,6 @@
 import { LockstepError } from '../errors';
 import { OPTIMIZERS, type OptimizerName, type OptimizerSettings } from '../engine/optimizers';
+import { LR_SCHEDULES, type LrScheduleName } from '../names';
 
 /** Everything that fixes a training run besides the spec and the data. */
 export interface TrainingSettings {
@@ -45,8 +46,7 @@ export function checkTimeStretch(f: unknown): number {
 /** The optional settings the Trainer applies itself (schedule, augmentation, early stopping). */
 export const TRAINING_AID_KEYS = ['lrSchedule', 'warmupEpochs', 'decayEvery', 'decayFactor', 'timeStretch', 'timeShift', 'timeMask', 'freqMask', 'patience'] as const;
 
-export type LrScheduleName = 'constant' | 'cosine' | 'step';
-export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine', 'step'];
+export { LR_SCHEDULES, type LrScheduleName };
 
 export const DEFAULT_SETTINGS: TrainingSettings = {
   optimizer: 'sgd',
@@ -71,6 +71,26 @@ function nonNegativeInt(name: string, v: unknown): number {
 function nonNegativeNumber(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new LockstepError(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/**
+ * The rules between settings, defined once: the protocol's settings schema (what the UI checks
+ * before it starts a run, and the services check on every request) and resolveSettings (the CLI,
+ * presets, checkpoints and the training worker) both apply them. Returns the first broken one.
+ */
+export function crossSettingProblem(s: {
+  epochs: number;
+  warmupEpochs?: number;
+  lrSchedule?: LrScheduleName;
+  decayEvery?: number;
+}): { field: 'warmupEpochs' | 'decayEvery'; message: string } | null {
+  if (s.warmupEpochs !== undefined && s.warmupEpochs >= s.epochs) {
+    return { field: 'warmupEpochs', message: `warmupEpochs must be less than epochs (${s.epochs}), got ${s.warmupEpochs}` };
+  }
+  if (s.lrSchedule === 'step' && s.decayEvery === undefined) {
+    return { field: 'decayEvery', message: `lrSchedule 'step' needs decayEvery (epochs between decays)` };
+  }
+  return null;
 }
 
 /** Checks a settings object (from a preset, a checkpoint, flags or the UI) and fills defaults. */
@@ -102,20 +122,18 @@ export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unkn
     if (!LR_SCHEDULES.includes(s.lrSchedule as LrScheduleName)) throw new LockstepError(`lrSchedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(s.lrSchedule)}`);
     settings.lrSchedule = s.lrSchedule as LrScheduleName;
   }
-  if (s.warmupEpochs !== undefined) {
-    settings.warmupEpochs = nonNegativeInt('warmupEpochs', s.warmupEpochs);
-    if (settings.warmupEpochs >= settings.epochs) throw new LockstepError(`warmupEpochs must be less than epochs (${settings.epochs}), got ${settings.warmupEpochs}`);
-  }
+  if (s.warmupEpochs !== undefined) settings.warmupEpochs = nonNegativeInt('warmupEpochs', s.warmupEpochs);
   if (s.decayEvery !== undefined) settings.decayEvery = positiveInt('decayEvery', s.decayEvery);
   if (s.decayFactor !== undefined) {
     const f = s.decayFactor;
     if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw new LockstepError(`decayFactor must be a number in (0, 1], got ${JSON.stringify(f)}`);
     settings.decayFactor = f;
   }
-  if (settings.lrSchedule === 'step' && settings.decayEvery === undefined) throw new LockstepError(`lrSchedule 'step' needs decayEvery (epochs between decays)`);
   if (s.timeStretch !== undefined) settings.timeStretch = checkTimeStretch(s.timeStretch);
   for (const key of ['timeShift', 'timeMask', 'freqMask'] as const) if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
   if (s.patience !== undefined) settings.patience = positiveInt('patience', s.patience);
+  const problem = crossSettingProblem(settings);
+  if (problem) throw new LockstepError(problem.message);
   return settings;
 }
 

@@ -16,6 +16,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import type { Standardization } from '../../shared/data/dataset';
 import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { ACTIVATIONS } from '../../shared/engine/activations';
+import type { TimeSumMapping } from '../../shared/engine/layers/keras';
 import { resolveSpec, type NetworkSpec, type ResolvedNetwork } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import type { CheckpointManifest } from '../../shared/model/checkpoint';
@@ -41,11 +42,6 @@ export interface OpenedModel {
   /** A checkpoint's manifest (settings, metrics, engine), when the model is one. */
   manifest?: CheckpointManifest;
 }
-
-/** How an export wrote one TimeSum layer, recorded in metadata.json to be undone on import. */
-export type TimeSumMapping =
-  | { layer: string; exportedAs: 'GlobalAveragePooling1D'; scale: number; scaledKernel: string }
-  | { layer: string; exportedAs: 'GlobalAveragePooling1D'; scale: number; scaleLayer: string };
 
 export interface TfjsMetadata {
   format: typeof TFJS_METADATA_FORMAT;

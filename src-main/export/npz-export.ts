@@ -15,7 +15,7 @@
  *   `spec_json`                        unicode, 0-d: the Lockstep spec, every layer named and every
  *                                      option written out (`json.loads(str(z['spec_json']))`)
  *
- * Weights are exactly the Lockstep ones (TimeSum stays a sum over time: it has no weights).
+ * Weights are exactly the Lockstep ones, named as the layers' descriptors name them.
  */
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';

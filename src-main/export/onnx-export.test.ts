@@ -119,6 +119,37 @@ const VARIANTS: Array<[string, NetworkSpec]> = [
     'GlobalAveragePooling1D after a pool',
     spec([8, 3], [{ type: 'MaxPooling1D' }, { type: 'GlobalAveragePooling1D' }, softmax()]),
   ],
+  ['GlobalMaxPooling1D on the time-major input', spec([6, 3], [{ type: 'GlobalMaxPooling1D' }, softmax()])],
+  [
+    'GlobalMaxPooling1D after a Conv1D',
+    spec([8, 3], [{ type: 'Conv1D', filters: 4, kernelSize: 3 }, { type: 'GlobalMaxPooling1D' }, softmax()]),
+  ],
+  [
+    'LayerNormalization on the time-major input, after a Conv1D and on a flat value',
+    spec(
+      [6, 3],
+      [
+        { type: 'LayerNormalization' },
+        { type: 'Conv1D', filters: 4, kernelSize: 2 },
+        { type: 'LayerNormalization', epsilon: 0.01 },
+        { type: 'Flatten' },
+        { type: 'LayerNormalization' },
+        softmax(),
+      ],
+    ),
+  ],
+  [
+    'LayerNormalization without centre or scale',
+    spec(
+      [6, 3],
+      [
+        { type: 'LayerNormalization', center: false },
+        { type: 'LayerNormalization', scale: false },
+        { type: 'Flatten' },
+        softmax(),
+      ],
+    ),
+  ],
   [
     'Dropout on a sequence and on a flat value',
     spec([6, 2], [{ type: 'Dropout', rate: 0.3 }, { type: 'Flatten' }, { type: 'Dropout', rate: 0.5 }, softmax()]),

@@ -5,19 +5,17 @@
  * float32 little-endian, in manifest order), and Lockstep's `metadata.json` beside them
  * (classes, frames, channels, the input standardisation, the original Lockstep spec).
  *
- * Layer by layer: Conv1D, MaxPooling1D, AveragePooling1D, Dense, Dropout, Activation,
- * BatchNormalization (gamma, beta, moving_mean, moving_variance), GlobalAveragePooling1D and Flatten are themselves (activations keep their Keras names; the
- * last Dense's 'softmax' is the model's output). TimeSum, Σ_t x[t,c], has no stock layer: it is
- * written as GlobalAveragePooling1D, (1/T) Σ_t x[t,c], and the next Dense kernel is multiplied
- * by T (its bias is unchanged), which gives the same logits; Dropout, a flat Flatten or a linear
- * Activation in between change nothing. When a non-linear Activation comes first, a fixed Dense
- * layer (`<name>_scale`, kernel T·I, no bias) follows the pooling instead. A Flatten of an input
- * that is already flat is left out (tfjs's Flatten wants a 3-D input). metadata.json records
- * every such mapping, so `openModel` gives back the exact Lockstep network.
+ * Layer by layer, each as its descriptor writes it (shared/engine/layers/): mostly the Keras layer
+ * of the same name (activations keep their Keras names; the last Dense's 'softmax' is the model's
+ * output). A layer type with no stock Keras layer is written as equivalent stock layers, and
+ * metadata.json records every such mapping, so `openModel` gives back the exact Lockstep network.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Standardization } from '../../shared/data/dataset';
+import type { KerasContext } from '../../shared/engine/layers/descriptor';
+import type { KerasLayer, TimeSumMapping } from '../../shared/engine/layers/keras';
+import { descriptorOf } from '../../shared/engine/layers/registry';
 import { resolveSpec, type ResolvedNetwork } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import {
@@ -29,16 +27,10 @@ import {
   openModel,
   type OpenedModel,
   type TfjsMetadata,
-  type TimeSumMapping,
 } from './import-model';
 import { writeFolderAtomic } from './write';
 
 export const GENERATED_BY = 'Lockstep (src-main/export/tfjs.ts)';
-
-export interface KerasLayer {
-  class_name: string;
-  config: Record<string, unknown>;
-}
 
 export interface TfjsWeightSpec {
   name: string;
@@ -65,11 +57,6 @@ export interface TfjsExport {
   weightData: Uint8Array;
   metadata: TfjsMetadata;
 }
-
-const GLOROT = { class_name: 'GlorotUniform', config: { seed: null } };
-const ZEROS = { class_name: 'Zeros', config: {} };
-const ONES = { class_name: 'Ones', config: {} };
-const NO_EXTRAS = { kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null };
 
 /** What the exported model's inputs are, in words (metadata.json's `input`). */
 export function inputDescription(frames: number, channels: number, standardize: Standardization | null): string {
@@ -101,108 +88,21 @@ export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'c
     weightSpecs.push({ name, shape, dtype: 'float32' });
     values.push(v);
   };
-  const common = (name: string) => ({ name, trainable: true, dtype: 'float32' });
 
-  resolved.layers.forEach((layer, i) => {
+  const context: Omit<KerasContext, 'index'> = {
+    layers: resolved.layers,
+    addWeight,
+    scaleKernel: (layerName, factor) => scaleKernel.set(layerName, (scaleKernel.get(layerName) ?? 1) * factor),
+    recordTimeSum: (mapping) => timeSum.push(mapping),
+  };
+  resolved.layers.forEach((layer, index) => {
     const c = layer.config;
-    let keras: KerasLayer | null = null;
-    switch (c.type) {
-      case 'Conv1D':
-        keras = {
-          class_name: 'Conv1D',
-          config: {
-            ...common(c.name),
-            filters: c.filters,
-            kernel_size: [c.kernelSize],
-            strides: [c.strides],
-            padding: c.padding,
-            data_format: 'channels_last',
-            dilation_rate: [c.dilationRate],
-            activation: c.activation,
-            use_bias: c.useBias,
-            kernel_initializer: GLOROT,
-            bias_initializer: ZEROS,
-            ...NO_EXTRAS,
-          },
-        };
-        break;
-      case 'MaxPooling1D':
-      case 'AveragePooling1D':
-        keras = { class_name: c.type, config: { ...common(c.name), pool_size: [c.poolSize], strides: [c.strides], padding: c.padding } };
-        break;
-      case 'Dense':
-        keras = {
-          class_name: 'Dense',
-          config: { ...common(c.name), units: c.units, activation: c.activation, use_bias: c.useBias, kernel_initializer: GLOROT, bias_initializer: ZEROS, ...NO_EXTRAS },
-        };
-        break;
-      case 'Flatten':
-        if (layer.inputShape.length === 1) omittedLayers.push(c.name);
-        else keras = { class_name: 'Flatten', config: { ...common(c.name), data_format: 'channels_last' } };
-        break;
-      case 'GlobalAveragePooling1D':
-        keras = { class_name: 'GlobalAveragePooling1D', config: common(c.name) };
-        break;
-      case 'TimeSum': {
-        keras = { class_name: 'GlobalAveragePooling1D', config: common(c.name) };
-        const T = layer.inputShape[0];
-        // Fold the factor T into the next Dense kernel if only linear, per-feature layers come between.
-        let j = i + 1;
-        while (j < resolved.layers.length) {
-          const n = resolved.layers[j].config;
-          if (n.type === 'Dropout' || n.type === 'Flatten' || (n.type === 'Activation' && n.activation === 'linear')) j++;
-          else break;
-        }
-        const next = resolved.layers[j]?.config;
-        if (next?.type === 'Dense') {
-          scaleKernel.set(next.name, (scaleKernel.get(next.name) ?? 1) * T);
-          timeSum.push({ layer: c.name, exportedAs: 'GlobalAveragePooling1D', scale: T, scaledKernel: `${next.name}/kernel` });
-        } else {
-          const C = layer.outputShape[0];
-          const scaleName = `${c.name}_scale`;
-          layers.push(keras);
-          keras = {
-            class_name: 'Dense',
-            config: { ...common(scaleName), trainable: false, units: C, activation: 'linear', use_bias: false, kernel_initializer: GLOROT, bias_initializer: ZEROS, ...NO_EXTRAS },
-          };
-          const k = new Float32Array(C * C);
-          for (let d = 0; d < C; d++) k[d * C + d] = T;
-          addWeight(`${scaleName}/kernel`, [C, C], k);
-          timeSum.push({ layer: c.name, exportedAs: 'GlobalAveragePooling1D', scale: T, scaleLayer: scaleName });
-        }
-        break;
-      }
-      case 'Dropout':
-        keras = { class_name: 'Dropout', config: { ...common(c.name), rate: c.rate, noise_shape: null, seed: null } };
-        break;
-      case 'Activation':
-        keras = { class_name: 'Activation', config: { ...common(c.name), activation: c.activation } };
-        break;
-      case 'BatchNormalization':
-        keras = {
-          class_name: 'BatchNormalization',
-          config: {
-            ...common(c.name),
-            axis: -1,
-            momentum: c.momentum,
-            epsilon: c.epsilon,
-            center: true,
-            scale: true,
-            beta_initializer: ZEROS,
-            gamma_initializer: ONES,
-            moving_mean_initializer: ZEROS,
-            moving_variance_initializer: ONES,
-            beta_regularizer: null,
-            gamma_regularizer: null,
-            beta_constraint: null,
-            gamma_constraint: null,
-          },
-        };
-        break;
+    const keras = descriptorOf(c.type).keras(layer, { ...context, index });
+    if (keras.length === 0) omittedLayers.push(c.name);
+    for (const k of keras) {
+      if (layers.length === 0) k.config = { batch_input_shape: [null, frames, channels], ...k.config };
+      layers.push(k);
     }
-    if (keras === null) return;
-    if (layers.length === 0) keras.config = { batch_input_shape: [null, frames, channels], ...keras.config };
-    layers.push(keras);
     for (const p of layer.params) {
       let v = weight(p.name);
       const scale = p.name.endsWith('/kernel') ? scaleKernel.get(c.name) : undefined;

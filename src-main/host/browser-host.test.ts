@@ -5,7 +5,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Events, ResponseMessage, RunSummary } from '../../shared/protocol';
-import { connectLockstep, createWireClient, decodeMessage, encodeMessage, wireUrl, type WebSocketLike, type WireClient } from '../../shared/wire';
+import { createWireClient, decodeMessage, encodeMessage, wireUrl, type WebSocketLike, type WireClient } from '../../shared/wire';
 import { droppedFolder, runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
 import { startBrowserHost, type BrowserHost } from './browser-host';
 
@@ -131,13 +131,6 @@ describe('browser host', () => {
   it('answers requests through the shared client', async () => {
     const info = await client.invoke('app.info', {});
     expect(info.host).toBe('browser');
-    // connectLockstep picks the socket in a browser page, the preload's API in Electron.
-    const page = connectLockstep({ location: { href: host.url }, WebSocket: WebSocket as unknown as new (url: string) => WebSocketLike });
-    expect(page.host).toBe('browser');
-    expect((await page.api.invoke('datasets.list', {}))[0].id).toBe('demo');
-    (page.api as WireClient).close();
-    const electron = { host: 'electron' as const, invoke: async () => ({}) as never, on: () => () => {}, pathForFile: () => '' };
-    expect(connectLockstep({ lockstep: electron, location: { href: 'file:///x' } }).api).toBe(electron);
     await expect(client.invoke('runs.get', { runId: 'nope' })).rejects.toThrow(/no run with id 'nope'/);
   });
 

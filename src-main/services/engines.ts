@@ -2,13 +2,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ScratchEngine } from '../../shared/engine/scratch-engine';
 import { LockstepError } from '../../shared/errors';
+import { ENGINES, type EngineName } from '../../shared/names';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
 import type { EngineOptions, TrainingEngine } from '../../shared/train/engine';
 import { LockstepEngine } from '../../shared/train/lockstep';
 
-export const ENGINE_NAMES = ['scratch', 'tfjs', 'lockstep'] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
+export type { EngineName };
 
 export interface EngineChoice {
   engine: EngineName;
@@ -24,7 +24,7 @@ export function wasmDirectory(): string {
 }
 
 export function checkEngineChoice(engine: string, backend: string): EngineChoice {
-  if (!ENGINE_NAMES.includes(engine as EngineName)) throw new LockstepError(`--engine must be one of ${ENGINE_NAMES.join(', ')}, got '${engine}'`);
+  if (!ENGINES.includes(engine as EngineName)) throw new LockstepError(`--engine must be one of ${ENGINES.join(', ')}, got '${engine}'`);
   if (!TFJS_BACKENDS.includes(backend as TfjsBackend)) throw new LockstepError(`--backend must be one of ${TFJS_BACKENDS.join(', ')}, got '${backend}'`);
   return { engine: engine as EngineName, backend: backend as TfjsBackend };
 }

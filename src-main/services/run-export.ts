@@ -13,11 +13,6 @@ export type Exporter = (checkpointDir: string, dest: string) => Promise<string[]
 /** The formats `runs.export` writes, by the exporters of src-main/export. */
 const EXPORTERS = new Map<ExportFormat, Exporter>(Object.entries(MODEL_EXPORTERS) as Array<[ExportFormat, Exporter]>);
 
-/** Replaces a format's exporter. */
-export function registerExporter(format: ExportFormat, exporter: Exporter): void {
-  EXPORTERS.set(format, exporter);
-}
-
 export async function exportRun(checkpointDir: string, format: ExportFormat, dest: string): Promise<string[]> {
   const exporter = EXPORTERS.get(format);
   if (!exporter) throw new LockstepError(`unknown export format '${format}'`);

@@ -1,12 +1,8 @@
-import type { BatchNormalizationConfig } from '../spec';
+import { allocateWeights, type ParamShape } from '../layers/descriptor';
+import type { BatchNormalizationConfig } from '../layers/batch-normalization';
 import type { FloatArray, Layer, Param, StateTensor } from '../types';
 import type { Arena, ArenaSizer } from './arena';
 import { FastLayer } from './fast-layer';
-
-/** Batch normalisation runs on the kernels when the channels pair up into float64 vectors of 2. */
-export function batchNormHasKernel(inputShape: readonly number[]): boolean {
-  return inputShape[inputShape.length - 1] % 2 === 0;
-}
 
 /**
  * BatchNormalization on the kernels, in float64 as the reference (layers/batch-normalization.ts,
@@ -28,17 +24,20 @@ export class FastBatchNormalization extends FastLayer implements Layer {
   private xPtr = 0;
   private lastWasTraining = false;
 
-  constructor(private readonly config: BatchNormalizationConfig, inputShape: readonly number[], outputShape: readonly number[], maxBatch: number, alloc: Arena | ArenaSizer) {
+  constructor(
+    private readonly config: BatchNormalizationConfig,
+    inputShape: readonly number[],
+    outputShape: readonly number[],
+    weights: readonly ParamShape[],
+    maxBatch: number,
+    alloc: Arena | ArenaSizer,
+  ) {
     super(config.name, inputShape, outputShape, maxBatch, alloc);
     const C = (this.channels = inputShape[inputShape.length - 1]);
     this.steps = inputShape.length === 2 ? inputShape[0] : 1;
-    const param = (w: string, fill: number): Param => ({ name: `${config.name}/${w}`, shape: [C], value: alloc.f32(C).fill(fill), grad: alloc.f32(C), decay: false, fill });
-    this.gamma = param('gamma', 1);
-    this.beta = param('beta', 0);
-    this.params = [this.gamma, this.beta];
-    this.movingMean = { name: `${config.name}/moving_mean`, shape: [C], value: alloc.f32(C) };
-    this.movingVariance = { name: `${config.name}/moving_variance`, shape: [C], value: alloc.f32(C).fill(1) };
-    this.state = [this.movingMean, this.movingVariance];
+    ({ params: this.params, state: this.state } = allocateWeights(weights, alloc.ctor));
+    [this.gamma, this.beta] = this.params;
+    [this.movingMean, this.movingVariance] = this.state;
     this.stats = alloc.f64(6 * C);
   }
 
@@ -47,18 +46,36 @@ export class FastBatchNormalization extends FastLayer implements Layer {
     this.xPtr = this.inputPtr(x, batch);
     this.lastWasTraining = training;
     a.kernels.batch_norm_forward(
-      this.xPtr, a.ptr(this.y), batch * this.steps, this.channels, a.ptr(this.stats), a.ptr(this.gamma.value), a.ptr(this.beta.value),
-      a.ptr(this.movingMean.value), a.ptr(this.movingVariance.value), this.config.epsilon, 1 - this.config.momentum, training ? 1 : 0,
+      this.xPtr,
+      a.ptr(this.y),
+      batch * this.steps,
+      this.channels,
+      a.ptr(this.stats),
+      a.ptr(this.gamma.value),
+      a.ptr(this.beta.value),
+      a.ptr(this.movingMean.value),
+      a.ptr(this.movingVariance.value),
+      this.config.epsilon,
+      1 - this.config.momentum,
+      training ? 1 : 0,
     );
     return this.y;
   }
 
   /** dγ = Σ dy·x̂;  dβ = Σ dy;  dx = γ/√(σ² + ε) · (dy − (1/N)·Σ dy − x̂·(1/N)·Σ dy·x̂) (inference: γ/√(m_var + ε) · dy). */
   backward(dy: FloatArray, batch: number): FloatArray | null {
-    const a = this.arena, n = batch * this.steps;
+    const a = this.arena,
+      n = batch * this.steps;
     a.kernels.batch_norm_backward(
-      this.xPtr, this.outputGradPtr(dy, batch), this.needInputGrad ? a.ptr(this.dx) : 0, n, this.channels, a.ptr(this.stats),
-      a.ptr(this.gamma.grad), a.ptr(this.beta.grad), this.lastWasTraining ? 1 / n : 0,
+      this.xPtr,
+      this.outputGradPtr(dy, batch),
+      this.needInputGrad ? a.ptr(this.dx) : 0,
+      n,
+      this.channels,
+      a.ptr(this.stats),
+      a.ptr(this.gamma.grad),
+      a.ptr(this.beta.grad),
+      this.lastWasTraining ? 1 / n : 0,
     );
     return this.needInputGrad ? this.dx : null;
   }

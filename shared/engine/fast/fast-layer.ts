@@ -1,4 +1,5 @@
-import { ActivationStage, type ElementwiseActivation } from '../activations';
+import { ActivationStage, elementwise, type ActivationName, type ElementwiseActivation } from '../activations';
+import { allocateWeights, type ParamShape } from '../layers/descriptor';
 import { sizeOf, type FloatArray, type Param } from '../types';
 import type { Arena, ArenaSizer } from './arena';
 
@@ -54,7 +55,7 @@ export abstract class FastLayer {
 }
 
 /**
- * What the fast Conv1D and Dense add: params shaped and named as the reference layer's, the
+ * What the fast Conv1D and Dense add: the params their descriptor infers (as the reference layer's), the
  * bias as y's starting value, and the fused activation.
  */
 export abstract class FastParamLayer extends FastLayer {
@@ -65,35 +66,35 @@ export abstract class FastParamLayer extends FastLayer {
   protected readonly activationCode: number;
   /** dL/dz, z the pre-activation. */
   protected readonly dz: Float32Array;
+  /** Output channels (Conv1D filters, Dense units): the last axis of y. */
+  protected readonly filters: number;
   /** Address of the last forward's input. */
   protected xPtr = 0;
 
   constructor(
     name: string,
-    kernelShape: number[],
-    /** Output channels (Conv1D filters, Dense units): the last axis of y. */
-    protected readonly filters: number,
-    useBias: boolean,
-    activation: ElementwiseActivation | 'softmax',
+    /** The kernel and (optionally) the bias, as the layer's descriptor infers them. */
+    weights: readonly ParamShape[],
+    activation: ActivationName,
     inputShape: readonly number[],
     outputShape: readonly number[],
     maxBatch: number,
     alloc: Arena | ArenaSizer,
   ) {
     super(name, inputShape, outputShape, maxBatch, alloc);
-    const n = sizeOf(kernelShape);
-    this.kernel = { name: `${name}/kernel`, shape: kernelShape, value: alloc.f32(n), grad: alloc.f32(n), decay: true };
-    this.bias = useBias ? { name: `${name}/bias`, shape: [filters], value: alloc.f32(filters), grad: alloc.f32(filters), decay: false } : null;
-    this.params = this.bias ? [this.kernel, this.bias] : [this.kernel];
-    // A final softmax Dense outputs logits; the loss applies the softmax.
-    this.stage = new ActivationStage(activation === 'softmax' ? 'linear' : activation);
+    this.params = allocateWeights(weights, alloc.ctor).params;
+    [this.kernel] = this.params;
+    this.bias = this.params[1] ?? null;
+    this.filters = this.kernel.shape[this.kernel.shape.length - 1];
+    this.stage = new ActivationStage(elementwise(activation));
     this.activationCode = ACTIVATION_CODES[this.stage.kind];
     this.dz = alloc.f32(maxBatch * this.outSize);
   }
 
   /** Places the input and starts y at the bias. */
   protected beginForward(x: FloatArray, batch: number): void {
-    const a = this.arena, F = this.filters;
+    const a = this.arena,
+      F = this.filters;
     this.xPtr = this.inputPtr(x, batch);
     a.kernels.fill_rows(a.ptr(this.y), this.bias ? a.ptr(this.bias.value) : 0, (batch * this.outSize) / F, F);
   }
@@ -107,7 +108,9 @@ export abstract class FastParamLayer extends FastLayer {
 
   /** dz = dy · act'(z), and the bias gradient Σ dz over rows; zeroes the kernel gradient. Returns dz's address. */
   protected beginBackward(dy: FloatArray, batch: number): number {
-    const a = this.arena, n = batch * this.outSize, dzPtr = a.ptr(this.dz);
+    const a = this.arena,
+      n = batch * this.outSize,
+      dzPtr = a.ptr(this.dz);
     a.kernels.activation_backward(this.activationCode, a.ptr(this.y), this.outputGradPtr(dy, batch), dzPtr, n);
     if (this.bias) a.kernels.column_sums(dzPtr, a.ptr(this.bias.grad), n / this.filters, this.filters);
     this.kernel.grad.fill(0);

@@ -1,5 +1,5 @@
 import { hashStep } from '../activations';
-import type { Pool1DConfig, ReshapeConfig } from '../spec';
+import type { Pool1DConfig } from '../layers/pool1d';
 import type { FloatArray, Layer } from '../types';
 import { window1d } from '../window1d';
 import type { Arena, ArenaSizer } from './arena';
@@ -8,12 +8,14 @@ import { FastLayer } from './fast-layer';
 /** The window geometry of a pooling layer, as the kernels take it. */
 function poolGeometry(config: Pool1DConfig, inputShape: readonly number[], outputShape: readonly number[]) {
   const [L, C] = inputShape;
-  return { L, C, T: outputShape[0], W: config.poolSize, S: config.strides, P: window1d(L, config.poolSize, config.strides, config.padding).padLeft };
-}
-
-/** Pools run on the kernels when the channels fill whole vectors of 4; the reference layers otherwise. */
-export function poolHasKernel(inputShape: readonly number[]): boolean {
-  return inputShape[1] % 4 === 0;
+  return {
+    L,
+    C,
+    T: outputShape[0],
+    W: config.poolSize,
+    S: config.strides,
+    P: window1d(L, config.poolSize, config.strides, config.padding).padLeft,
+  };
 }
 
 /** MaxPooling1D on the kernels (layers/max-pooling1d.ts is the reference, with the formulas). */
@@ -24,14 +26,21 @@ export class FastMaxPooling1D extends FastLayer implements Layer {
   /** Flat input index of each output's arg-max. */
   private readonly argmax: Int32Array;
 
-  constructor(config: Pool1DConfig, inputShape: readonly number[], outputShape: readonly number[], maxBatch: number, alloc: Arena | ArenaSizer) {
+  constructor(
+    config: Pool1DConfig,
+    inputShape: readonly number[],
+    outputShape: readonly number[],
+    maxBatch: number,
+    alloc: Arena | ArenaSizer,
+  ) {
     super(config.name, inputShape, outputShape, maxBatch, alloc);
     this.geometry = poolGeometry(config, inputShape, outputShape);
     this.argmax = alloc.i32(maxBatch * this.outSize);
   }
 
   forward(x: FloatArray, batch: number): FloatArray {
-    const { L, C, T, W, S, P } = this.geometry, a = this.arena;
+    const { L, C, T, W, S, P } = this.geometry,
+      a = this.arena;
     a.kernels.max_pool_forward(this.inputPtr(x, batch), a.ptr(this.y), a.ptr(this.argmax), batch, L, C, T, W, S, P);
     return this.y;
   }
@@ -41,7 +50,12 @@ export class FastMaxPooling1D extends FastLayer implements Layer {
     if (!this.needInputGrad) return null;
     const a = this.arena;
     this.dx.fill(0, 0, batch * this.inSize);
-    a.kernels.max_pool_backward(this.outputGradPtr(dy, batch), a.ptr(this.dx), a.ptr(this.argmax), batch * this.outSize);
+    a.kernels.max_pool_backward(
+      this.outputGradPtr(dy, batch),
+      a.ptr(this.dx),
+      a.ptr(this.argmax),
+      batch * this.outSize,
+    );
     return this.dx;
   }
 
@@ -58,13 +72,20 @@ export class FastAveragePooling1D extends FastLayer implements Layer {
   readonly params = [];
   private readonly geometry: ReturnType<typeof poolGeometry>;
 
-  constructor(config: Pool1DConfig, inputShape: readonly number[], outputShape: readonly number[], maxBatch: number, alloc: Arena | ArenaSizer) {
+  constructor(
+    config: Pool1DConfig,
+    inputShape: readonly number[],
+    outputShape: readonly number[],
+    maxBatch: number,
+    alloc: Arena | ArenaSizer,
+  ) {
     super(config.name, inputShape, outputShape, maxBatch, alloc);
     this.geometry = poolGeometry(config, inputShape, outputShape);
   }
 
   forward(x: FloatArray, batch: number): FloatArray {
-    const { L, C, T, W, S, P } = this.geometry, a = this.arena;
+    const { L, C, T, W, S, P } = this.geometry,
+      a = this.arena;
     a.kernels.average_pool(0, this.inputPtr(x, batch), a.ptr(this.y), batch, L, C, T, W, S, P);
     return this.y;
   }
@@ -72,34 +93,10 @@ export class FastAveragePooling1D extends FastLayer implements Layer {
   /** dx[j] = Σ_{i : j ∈ window(i)} dy[i] / |window(i)|. */
   backward(dy: FloatArray, batch: number): FloatArray | null {
     if (!this.needInputGrad) return null;
-    const { L, C, T, W, S, P } = this.geometry, a = this.arena;
+    const { L, C, T, W, S, P } = this.geometry,
+      a = this.arena;
     this.dx.fill(0, 0, batch * this.inSize);
     a.kernels.average_pool(1, a.ptr(this.dx), this.outputGradPtr(dy, batch), batch, L, C, T, W, S, P);
-    return this.dx;
-  }
-}
-
-/** TimeSum and GlobalAveragePooling1D on the kernels (layers/time-sum.ts is the reference, with the formulas). */
-export class FastTimeSum extends FastLayer implements Layer {
-  readonly params = [];
-  private readonly scale: number;
-
-  constructor(config: ReshapeConfig, inputShape: readonly number[], outputShape: readonly number[], maxBatch: number, alloc: Arena | ArenaSizer, readonly className: 'TimeSum' | 'GlobalAveragePooling1D') {
-    super(config.name, inputShape, outputShape, maxBatch, alloc);
-    this.scale = className === 'TimeSum' ? 1 : 1 / inputShape[0];
-  }
-
-  forward(x: FloatArray, batch: number): FloatArray {
-    const [T, C] = this.inputShape, a = this.arena;
-    a.kernels.time_sum_forward(this.inputPtr(x, batch), a.ptr(this.y), batch, T, C, this.scale);
-    return this.y;
-  }
-
-  /** dx[b,t,c] = scale · dy[b,c]. */
-  backward(dy: FloatArray, batch: number): FloatArray | null {
-    if (!this.needInputGrad) return null;
-    const [T, C] = this.inputShape, a = this.arena;
-    a.kernels.time_sum_backward(this.outputGradPtr(dy, batch), a.ptr(this.dx), batch, T, C, this.scale);
     return this.dx;
   }
 }

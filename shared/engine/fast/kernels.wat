@@ -420,7 +420,7 @@
         (br_if $windows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $T))))
       (br_if $examples (i32.lt_u (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $batch)))))
 
-  ;; y[b,c] = scale · Σ_t x[b,t,c] (TimeSum: scale 1; GlobalAveragePooling1D: 1/T).
+  ;; y[b,c] = scale · Σ_t x[b,t,c] (a sum over time: scale 1; its mean: 1/T).
   (func (export "time_sum_forward") (param $x i32) (param $y i32) (param $batch i32) (param $T i32) (param $C i32) (param $scale f32)
     (local $b i32) (local $c i32) (local $t i32) (local $p i32) (local $s f32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))

@@ -1,6 +1,13 @@
-import { ActivationStage } from '../activations';
-import type { ActivationConfig } from '../spec';
+import { z } from 'zod';
+import { ActivationStage, elementwise } from '../activations';
+import { FastActivation } from '../fast/fast-activation';
 import type { FloatArray, FloatArrayCtor, Layer } from '../types';
+import { defineLayer, type LayerConfigOf } from './descriptor';
+import { activationField } from './fields';
+import { kerasCommon } from './keras';
+
+const schema = z.object({ activation: activationField() });
+export type ActivationConfig = LayerConfigOf<'Activation', z.output<typeof schema>>;
 
 /** An activation as a layer of its own: y = act(x), elementwise. */
 export class Activation implements Layer {
@@ -22,7 +29,7 @@ export class Activation implements Layer {
   ) {
     this.name = config.name;
     this.size = inputShape.reduce((a, b) => a * b, 1);
-    this.act = new ActivationStage(config.activation === 'softmax' ? 'linear' : config.activation);
+    this.act = new ActivationStage(elementwise(config.activation));
     this.y = new ctor(maxBatch * this.size);
     this.dx = new ctor(maxBatch * this.size);
   }
@@ -45,3 +52,18 @@ export class Activation implements Layer {
     return this.act.kinkSignature(this.y, batch * this.size);
   }
 }
+
+/** Activation, everything about it (the fast path runs it on the kernels at every shape). */
+export const activationLayer = defineLayer({
+  type: 'Activation',
+  nameStem: 'activation',
+  schema,
+  starter: () => ({ activation: 'relu' }),
+  infer: (_config, inputShape) => ({ outputShape: [...inputShape], params: [] }),
+  reference: (l, maxBatch, ctor) => new Activation(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
+  fast: (l, maxBatch, alloc) => new FastActivation(l.config, l.inputShape, l.outputShape, maxBatch, alloc),
+  tfjs: (tf, c, args) => tf.layers.activation({ ...args, activation: elementwise(c.activation) }),
+  keras: ({ config: c }) => [
+    { class_name: 'Activation', config: { ...kerasCommon(c.name), activation: c.activation } },
+  ],
+});

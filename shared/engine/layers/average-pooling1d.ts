@@ -1,6 +1,8 @@
-import type { Pool1DConfig } from '../spec';
+import { FastAveragePooling1D } from '../fast/fast-pooling';
 import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { window1d } from '../window1d';
+import { defineLayer } from './descriptor';
+import { inferPool, kerasPool, poolHasKernel, poolOptions, poolSchema, type Pool1DConfig } from './pool1d';
 
 /**
  * Average pooling over time, per channel: y[b,i,c] = (1/|window(i)|) Σ_{j ∈ window(i)} x[b,j,c],
@@ -36,7 +38,10 @@ export class AveragePooling1D implements Layer {
 
   forward(x: FloatArray, batch: number): FloatArray {
     const { poolSize: W, strides: S } = this.config;
-    const L = this.inLength, C = this.channels, T = this.outLength, P = this.padLeft;
+    const L = this.inLength,
+      C = this.channels,
+      T = this.outLength,
+      P = this.padLeft;
     const y = this.y;
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < T; i++) {
@@ -59,7 +64,10 @@ export class AveragePooling1D implements Layer {
   backward(dy: FloatArray, batch: number): FloatArray | null {
     if (!this.needInputGrad) return null;
     const { poolSize: W, strides: S } = this.config;
-    const L = this.inLength, C = this.channels, T = this.outLength, P = this.padLeft;
+    const L = this.inLength,
+      C = this.channels,
+      T = this.outLength,
+      P = this.padLeft;
     const dx = this.dx;
     dx.fill(0, 0, batch * L * C);
     for (let b = 0; b < batch; b++) {
@@ -77,3 +85,19 @@ export class AveragePooling1D implements Layer {
     return dx;
   }
 }
+
+/** AveragePooling1D, everything about it (the fast path runs it on the kernels when channels are a multiple of 4). */
+export const averagePooling1DLayer = defineLayer({
+  type: 'AveragePooling1D',
+  nameStem: 'average_pooling1d',
+  schema: poolSchema,
+  starter: () => ({ poolSize: 2 }),
+  infer: inferPool,
+  reference: (l, maxBatch, ctor) => new AveragePooling1D(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
+  fast: (l, maxBatch, alloc) =>
+    poolHasKernel(l.inputShape)
+      ? new FastAveragePooling1D(l.config, l.inputShape, l.outputShape, maxBatch, alloc)
+      : null,
+  tfjs: (tf, c, args) => tf.layers.averagePooling1d({ ...args, ...poolOptions(c) }),
+  keras: ({ config }) => kerasPool(config),
+});

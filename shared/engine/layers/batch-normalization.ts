@@ -1,5 +1,28 @@
-import type { BatchNormalizationConfig } from '../spec';
+import { z } from 'zod';
+import { FastBatchNormalization } from '../fast/fast-batch-normalization';
 import type { FloatArray, FloatArrayCtor, Layer, Param, StateTensor } from '../types';
+import { allocateWeights, defineLayer, type LayerConfigOf, type ParamShape } from './descriptor';
+import { numberField } from './fields';
+import { ONES, ZEROS, kerasCommon } from './keras';
+
+const schema = z.object({
+  /** The moving statistics' decay per training step (Keras default 0.99). */
+  momentum: numberField({ lo: 0, hi: 1, default: 0.99 }),
+  /** Added to the variance before its square root (Keras default 1e-3); set in a spec file. */
+  epsilon: numberField({ lo: 0, hi: Infinity, open: true, default: 1e-3, hidden: true }),
+});
+export type BatchNormalizationConfig = LayerConfigOf<'BatchNormalization', z.output<typeof schema>>;
+
+/** γ and β trained, the moving mean and variance as state, one of each per channel (the last axis). */
+export function batchNormParams(name: string, inputShape: readonly number[]): ParamShape[] {
+  const channels = [inputShape[inputShape.length - 1]];
+  return [
+    { name: `${name}/gamma`, shape: channels, fill: 1 },
+    { name: `${name}/beta`, shape: channels },
+    { name: `${name}/moving_mean`, shape: channels, trainable: false },
+    { name: `${name}/moving_variance`, shape: channels, trainable: false, fill: 1 },
+  ];
+}
 
 /**
  * Batch normalisation over the last axis (channels), as Keras and tfjs-layers compute it.
@@ -46,13 +69,9 @@ export class BatchNormalization implements Layer {
     this.channels = inputShape[inputShape.length - 1];
     this.steps = inputShape.length === 2 ? inputShape[0] : 1;
     const C = this.channels;
-    const param = (w: string, fill: number): Param => ({ name: `${config.name}/${w}`, shape: [C], value: new ctor(C).fill(fill), grad: new ctor(C), decay: false, fill });
-    this.gamma = param('gamma', 1);
-    this.beta = param('beta', 0);
-    this.params = [this.gamma, this.beta];
-    this.movingMean = { name: `${config.name}/moving_mean`, shape: [C], value: new ctor(C) };
-    this.movingVariance = { name: `${config.name}/moving_variance`, shape: [C], value: new ctor(C).fill(1) };
-    this.state = [this.movingMean, this.movingVariance];
+    ({ params: this.params, state: this.state } = allocateWeights(batchNormParams(config.name, inputShape), ctor));
+    [this.gamma, this.beta] = this.params;
+    [this.movingMean, this.movingVariance] = this.state;
     const size = maxBatch * this.steps * C;
     this.y = new ctor(size);
     this.dx = new ctor(size);
@@ -67,9 +86,13 @@ export class BatchNormalization implements Layer {
   forward(x: FloatArray, batch: number, training: boolean): FloatArray {
     this.x = x;
     this.lastWasTraining = training;
-    const C = this.channels, n = batch * this.steps, eps = this.config.epsilon;
+    const C = this.channels,
+      n = batch * this.steps,
+      eps = this.config.epsilon;
     const { mean, invStd, scale, shift } = this;
-    const mm = this.movingMean.value, mv = this.movingVariance.value, decay = 1 - this.config.momentum;
+    const mm = this.movingMean.value,
+      mv = this.movingVariance.value,
+      decay = 1 - this.config.momentum;
     for (let c = 0; c < C; c++) {
       if (training) {
         // Two passes (mean, then squared deviations), as tf.moments computes them.
@@ -105,12 +128,15 @@ export class BatchNormalization implements Layer {
    */
   backward(dy: FloatArray, batch: number): FloatArray | null {
     const x = this.x!;
-    const C = this.channels, n = batch * this.steps;
+    const C = this.channels,
+      n = batch * this.steps;
     const { mean, invStd, scale, slope, offset } = this;
     const centre = this.lastWasTraining ? 1 / n : 0;
-    const dGamma = this.gamma.grad, dBeta = this.beta.grad;
+    const dGamma = this.gamma.grad,
+      dBeta = this.beta.grad;
     for (let c = 0; c < C; c++) {
-      let sumDy = 0, sumDyXc = 0;
+      let sumDy = 0,
+        sumDyXc = 0;
       for (let k = c; k < n * C; k += C) {
         sumDy += dy[k];
         sumDyXc += dy[k] * (x[k] - mean[c]);
@@ -130,3 +156,41 @@ export class BatchNormalization implements Layer {
     return dx;
   }
 }
+
+/**
+ * BatchNormalization, everything about it. The fast path runs it on the kernels when the channels
+ * pair up into float64 vectors of 2 (an even count); the reference layer otherwise.
+ */
+export const batchNormalizationLayer = defineLayer({
+  type: 'BatchNormalization',
+  nameStem: 'batch_normalization',
+  schema,
+  infer: (config, inputShape) => ({ outputShape: [...inputShape], params: batchNormParams(config.name, inputShape) }),
+  reference: (l, maxBatch, ctor) => new BatchNormalization(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
+  fast: (l, maxBatch, alloc) =>
+    l.inputShape[l.inputShape.length - 1] % 2 === 0
+      ? new FastBatchNormalization(l.config, l.inputShape, l.outputShape, l.params, maxBatch, alloc)
+      : null,
+  tfjs: (tf, c, args) => tf.layers.batchNormalization({ ...args, axis: -1, momentum: c.momentum, epsilon: c.epsilon }),
+  keras: ({ config: c }) => [
+    {
+      class_name: 'BatchNormalization',
+      config: {
+        ...kerasCommon(c.name),
+        axis: -1,
+        momentum: c.momentum,
+        epsilon: c.epsilon,
+        center: true,
+        scale: true,
+        beta_initializer: ZEROS,
+        gamma_initializer: ONES,
+        moving_mean_initializer: ZEROS,
+        moving_variance_initializer: ONES,
+        beta_regularizer: null,
+        gamma_regularizer: null,
+        beta_constraint: null,
+        gamma_constraint: null,
+      },
+    },
+  ],
+});

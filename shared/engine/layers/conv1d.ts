@@ -1,7 +1,37 @@
-import { ActivationStage } from '../activations';
-import type { Conv1DConfig } from '../spec';
+import { z } from 'zod';
+import { ActivationStage, elementwise } from '../activations';
+import { FastConv1D } from '../fast/fast-conv1d';
 import type { FloatArray, FloatArrayCtor, Layer, Param } from '../types';
 import { window1d } from '../window1d';
+import {
+  allocateWeights,
+  defineLayer,
+  kernelAndBias,
+  sequenceInput,
+  type LayerConfigOf,
+  type ParamShape,
+} from './descriptor';
+import { activationField, boolField, intField, paddingField } from './fields';
+import { kerasCommon, kerasWeighted } from './keras';
+
+const schema = z.object({
+  filters: intField(),
+  kernelSize: intField(),
+  strides: intField({ default: 1 }),
+  padding: paddingField(),
+  dilationRate: intField({ default: 1 }),
+  useBias: boolField(true),
+  activation: activationField('linear'),
+});
+export type Conv1DConfig = LayerConfigOf<'Conv1D', z.output<typeof schema>>;
+
+/** The kernel [kernelSize, in, filters] and the bias [filters]. */
+function conv1dParams(config: Conv1DConfig, inputShape: readonly number[]): ParamShape[] {
+  return kernelAndBias(config.name, [config.kernelSize, inputShape[1], config.filters], config.useBias);
+}
+
+/** Steps one kernel application spans: (kernelSize − 1)·dilationRate + 1. */
+const spanOf = (config: Conv1DConfig) => (config.kernelSize - 1) * config.dilationRate + 1;
 
 /**
  * 1-D convolution (cross-correlation, as in tfjs/Keras), channels last:
@@ -35,13 +65,11 @@ export class Conv1D implements Layer {
     this.name = config.name;
     [this.inLength, this.inChannels] = inputShape;
     this.outLength = outputShape[0];
-    const span = (config.kernelSize - 1) * config.dilationRate + 1;
-    this.padLeft = window1d(this.inLength, span, config.strides, config.padding).padLeft;
-    const kernelSize = config.kernelSize * this.inChannels * config.filters;
-    this.kernel = { name: `${config.name}/kernel`, shape: [config.kernelSize, this.inChannels, config.filters], value: new ctor(kernelSize), grad: new ctor(kernelSize), decay: true };
-    this.bias = config.useBias ? { name: `${config.name}/bias`, shape: [config.filters], value: new ctor(config.filters), grad: new ctor(config.filters), decay: false } : null;
-    this.params = this.bias ? [this.kernel, this.bias] : [this.kernel];
-    this.act = new ActivationStage(config.activation === 'softmax' ? 'linear' : config.activation);
+    this.padLeft = window1d(this.inLength, spanOf(config), config.strides, config.padding).padLeft;
+    this.params = allocateWeights(conv1dParams(config, inputShape), ctor).params;
+    [this.kernel] = this.params;
+    this.bias = this.params[1] ?? null;
+    this.act = new ActivationStage(elementwise(config.activation));
     const outSize = maxBatch * this.outLength * config.filters;
     this.y = new ctor(outSize);
     this.dz = new ctor(outSize);
@@ -51,8 +79,12 @@ export class Conv1D implements Layer {
   forward(x: FloatArray, batch: number): FloatArray {
     this.x = x;
     const { filters: F, kernelSize: K, strides: S, dilationRate: D } = this.config;
-    const L = this.inLength, C = this.inChannels, T = this.outLength, P = this.padLeft;
-    const W = this.kernel.value, y = this.y;
+    const L = this.inLength,
+      C = this.inChannels,
+      T = this.outLength,
+      P = this.padLeft;
+    const W = this.kernel.value,
+      y = this.y;
     const bias = this.bias?.value;
     for (let b = 0; b < batch; b++) {
       const xb = b * L * C;
@@ -83,8 +115,14 @@ export class Conv1D implements Layer {
   backward(dy: FloatArray, batch: number): FloatArray | null {
     const x = this.x!;
     const { filters: F, kernelSize: K, strides: S, dilationRate: D } = this.config;
-    const L = this.inLength, C = this.inChannels, T = this.outLength, P = this.padLeft;
-    const W = this.kernel.value, dW = this.kernel.grad, dz = this.dz, dx = this.dx;
+    const L = this.inLength,
+      C = this.inChannels,
+      T = this.outLength,
+      P = this.padLeft;
+    const W = this.kernel.value,
+      dW = this.kernel.grad,
+      dz = this.dz,
+      dx = this.dx;
     this.act.backward(this.y, dy, dz, batch * T * F);
     dW.fill(0);
     if (this.bias) {
@@ -124,3 +162,57 @@ export class Conv1D implements Layer {
     return this.act.kinkSignature(this.y, batch * this.outLength * this.config.filters);
   }
 }
+
+/** Conv1D, everything about it (the fast path runs it on the kernels at every shape). */
+export const conv1dLayer = defineLayer({
+  type: 'Conv1D',
+  nameStem: 'conv1d',
+  schema,
+  starter: () => ({ filters: 8, kernelSize: 3, activation: 'relu' }),
+  infer(config, inputShape, fail) {
+    const [length] = sequenceInput(inputShape, fail);
+    const { kernelSize, strides, dilationRate, padding } = config;
+    if (strides > 1 && dilationRate > 1)
+      fail(`strides ${strides} with dilationRate ${dilationRate}: tfjs supports strides > 1 only with dilationRate 1`);
+    const span = spanOf(config);
+    if (padding === 'valid' && span > length) {
+      fail(
+        dilationRate > 1
+          ? `kernelSize ${kernelSize} with dilationRate ${dilationRate} spans ${span} steps, longer than its input length ${length}`
+          : `kernelSize ${kernelSize} is longer than its input length ${length}`,
+      );
+    }
+    const { outLength } = window1d(length, span, strides, padding);
+    return { outputShape: [outLength, config.filters], params: conv1dParams(config, inputShape) };
+  },
+  reference: (l, maxBatch, ctor) => new Conv1D(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
+  fast: (l, maxBatch, alloc) => new FastConv1D(l.config, l.inputShape, l.outputShape, l.params, maxBatch, alloc),
+  tfjs: (tf, c, args) =>
+    tf.layers.conv1d({
+      ...args,
+      filters: c.filters,
+      kernelSize: c.kernelSize,
+      strides: c.strides,
+      padding: c.padding,
+      dilationRate: c.dilationRate,
+      useBias: c.useBias,
+      activation: elementwise(c.activation),
+      // Zero only to skip tfjs's own random draw: the initial values are copied in after.
+      kernelInitializer: 'zeros',
+    }),
+  keras: ({ config: c }) => [
+    {
+      class_name: 'Conv1D',
+      config: {
+        ...kerasCommon(c.name),
+        filters: c.filters,
+        kernel_size: [c.kernelSize],
+        strides: [c.strides],
+        padding: c.padding,
+        data_format: 'channels_last',
+        dilation_rate: [c.dilationRate],
+        ...kerasWeighted(c),
+      },
+    },
+  ],
+});

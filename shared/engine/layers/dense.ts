@@ -1,6 +1,25 @@
-import { ActivationStage } from '../activations';
-import type { DenseConfig } from '../spec';
+import { z } from 'zod';
+import { ActivationStage, elementwise } from '../activations';
+import { FastDense } from '../fast/fast-dense';
 import type { FloatArray, FloatArrayCtor, Layer, Param } from '../types';
+import {
+  allocateWeights,
+  defineLayer,
+  kernelAndBias,
+  shapeText,
+  type LayerConfigOf,
+  type ParamShape,
+} from './descriptor';
+import { activationField, boolField, intField } from './fields';
+import { kerasCommon, kerasWeighted } from './keras';
+
+const schema = z.object({ units: intField(), useBias: boolField(true), activation: activationField('linear') });
+export type DenseConfig = LayerConfigOf<'Dense', z.output<typeof schema>>;
+
+/** The kernel [in, units] and the bias [units]. */
+function denseParams(config: DenseConfig, inputShape: readonly number[]): ParamShape[] {
+  return kernelAndBias(config.name, [inputShape[0], config.units], config.useBias);
+}
 
 /**
  * Fully connected: z[b,u] = bias[u] + Σ_i x[b,i] · W[i,u],  y = act(z).
@@ -31,11 +50,10 @@ export class Dense implements Layer {
     this.name = config.name;
     this.inSize = inputShape[0];
     this.units = config.units;
-    const n = this.inSize * this.units;
-    this.kernel = { name: `${config.name}/kernel`, shape: [this.inSize, this.units], value: new ctor(n), grad: new ctor(n), decay: true };
-    this.bias = config.useBias ? { name: `${config.name}/bias`, shape: [this.units], value: new ctor(this.units), grad: new ctor(this.units), decay: false } : null;
-    this.params = this.bias ? [this.kernel, this.bias] : [this.kernel];
-    this.act = new ActivationStage(config.activation === 'softmax' ? 'linear' : config.activation);
+    this.params = allocateWeights(denseParams(config, inputShape), ctor).params;
+    [this.kernel] = this.params;
+    this.bias = this.params[1] ?? null;
+    this.act = new ActivationStage(elementwise(config.activation));
     this.y = new ctor(maxBatch * this.units);
     this.dz = new ctor(maxBatch * this.units);
     this.dx = new ctor(maxBatch * this.inSize);
@@ -43,10 +61,14 @@ export class Dense implements Layer {
 
   forward(x: FloatArray, batch: number): FloatArray {
     this.x = x;
-    const I = this.inSize, U = this.units, W = this.kernel.value, y = this.y;
+    const I = this.inSize,
+      U = this.units,
+      W = this.kernel.value,
+      y = this.y;
     const bias = this.bias?.value;
     for (let b = 0; b < batch; b++) {
-      const yo = b * U, xo = b * I;
+      const yo = b * U,
+        xo = b * I;
       for (let u = 0; u < U; u++) y[yo + u] = bias ? bias[u] : 0;
       for (let i = 0; i < I; i++) {
         const xv = x[xo + i];
@@ -61,7 +83,12 @@ export class Dense implements Layer {
   /** dz = dy · act'(z);  dW[i,u] = Σ_b x[b,i] · dz[b,u];  dbias[u] = Σ_b dz[b,u];  dx[b,i] = Σ_u W[i,u] · dz[b,u]. */
   backward(dy: FloatArray, batch: number): FloatArray | null {
     const x = this.x!;
-    const I = this.inSize, U = this.units, W = this.kernel.value, dW = this.kernel.grad, dz = this.dz, dx = this.dx;
+    const I = this.inSize,
+      U = this.units,
+      W = this.kernel.value,
+      dW = this.kernel.grad,
+      dz = this.dz,
+      dx = this.dx;
     this.act.backward(this.y, dy, dz, batch * U);
     dW.fill(0);
     if (this.bias) {
@@ -70,7 +97,8 @@ export class Dense implements Layer {
       for (let b = 0; b < batch; b++) for (let u = 0; u < U; u++) db[u] += dz[b * U + u];
     }
     for (let b = 0; b < batch; b++) {
-      const zo = b * U, xo = b * I;
+      const zo = b * U,
+        xo = b * I;
       for (let i = 0; i < I; i++) {
         const xv = x[xo + i];
         const wo = i * U;
@@ -79,7 +107,8 @@ export class Dense implements Layer {
     }
     if (!this.needInputGrad) return null;
     for (let b = 0; b < batch; b++) {
-      const zo = b * U, xo = b * I;
+      const zo = b * U,
+        xo = b * I;
       for (let i = 0; i < I; i++) {
         const wo = i * U;
         let acc = 0;
@@ -94,3 +123,39 @@ export class Dense implements Layer {
     return this.act.kinkSignature(this.y, batch * this.units);
   }
 }
+
+/** Dense, everything about it (the fast path runs it on the kernels at every shape). */
+export const denseLayer = defineLayer({
+  type: 'Dense',
+  nameStem: 'dense',
+  schema,
+  starter: (classes) => ({ units: classes, activation: 'relu' }),
+  infer(config, inputShape, fail) {
+    if (inputShape.length !== 1) {
+      fail(
+        `expects a flat input, got ${shapeText(inputShape)}: add a Flatten, TimeSum or GlobalAveragePooling1D before it`,
+      );
+    }
+    return { outputShape: [config.units], params: denseParams(config, inputShape) };
+  },
+  reference: (l, maxBatch, ctor) => new Dense(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
+  fast: (l, maxBatch, alloc) => new FastDense(l.config, l.inputShape, l.outputShape, l.params, maxBatch, alloc),
+  tfjs: (tf, c, args) =>
+    tf.layers.dense({
+      ...args,
+      units: c.units,
+      useBias: c.useBias,
+      activation: elementwise(c.activation),
+      kernelInitializer: 'zeros',
+    }),
+  keras: ({ config: c }) => [
+    {
+      class_name: 'Dense',
+      config: {
+        ...kerasCommon(c.name),
+        units: c.units,
+        ...kerasWeighted(c),
+      },
+    },
+  ],
+});

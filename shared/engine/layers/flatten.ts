@@ -1,5 +1,10 @@
-import type { ReshapeConfig } from '../spec';
-import type { FloatArray, Layer } from '../types';
+import { z } from 'zod';
+import { sizeOf, type FloatArray, type Layer } from '../types';
+import { defineLayer, type LayerConfigOf } from './descriptor';
+import { kerasCommon } from './keras';
+
+const schema = z.object({});
+export type FlattenConfig = LayerConfigOf<'Flatten', z.output<typeof schema>>;
 
 /**
  * [time, channels] → [time·channels] in channels-last (row-major) order, as tfjs flattens:
@@ -12,7 +17,7 @@ export class Flatten implements Layer {
   needInputGrad = true;
 
   constructor(
-    config: ReshapeConfig,
+    config: FlattenConfig,
     readonly inputShape: readonly number[],
     readonly outputShape: readonly number[],
   ) {
@@ -28,3 +33,20 @@ export class Flatten implements Layer {
     return this.needInputGrad ? dy : null;
   }
 }
+
+/**
+ * Flatten, everything about it (nothing to run on the kernels: it moves no values). A Flatten of an
+ * input that is already flat is left out of a Keras export (tfjs's Flatten wants a 3-D input).
+ */
+export const flattenLayer = defineLayer({
+  type: 'Flatten',
+  nameStem: 'flatten',
+  schema,
+  infer: (_config, inputShape) => ({ outputShape: [sizeOf(inputShape)], params: [] }),
+  reference: (l) => new Flatten(l.config, l.inputShape, l.outputShape),
+  tfjs: (tf, _c, args) => tf.layers.flatten(args),
+  keras: ({ config: c, inputShape }) =>
+    inputShape.length === 1
+      ? []
+      : [{ class_name: 'Flatten', config: { ...kerasCommon(c.name), data_format: 'channels_last' } }],
+});

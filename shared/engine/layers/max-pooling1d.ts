@@ -1,7 +1,9 @@
 import { hashStep } from '../activations';
-import type { Pool1DConfig } from '../spec';
+import { FastMaxPooling1D } from '../fast/fast-pooling';
 import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { window1d } from '../window1d';
+import { defineLayer } from './descriptor';
+import { inferPool, kerasPool, poolHasKernel, poolOptions, poolSchema, type Pool1DConfig } from './pool1d';
 
 /**
  * Max pooling over time, per channel: y[b,i,c] = max_{j ∈ window(i)} x[b,j,c], where
@@ -40,7 +42,10 @@ export class MaxPooling1D implements Layer {
 
   forward(x: FloatArray, batch: number): FloatArray {
     const { poolSize: W, strides: S } = this.config;
-    const L = this.inLength, C = this.channels, T = this.outLength, P = this.padLeft;
+    const L = this.inLength,
+      C = this.channels,
+      T = this.outLength,
+      P = this.padLeft;
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < T; i++) {
         const start = Math.max(i * S - P, 0);
@@ -77,3 +82,17 @@ export class MaxPooling1D implements Layer {
     return h;
   }
 }
+
+/** MaxPooling1D, everything about it (the fast path runs it on the kernels when the channels are a multiple of 4). */
+export const maxPooling1DLayer = defineLayer({
+  type: 'MaxPooling1D',
+  nameStem: 'max_pooling1d',
+  schema: poolSchema,
+  starter: () => ({ poolSize: 2 }),
+  infer: inferPool,
+  reference: (l, maxBatch, ctor) => new MaxPooling1D(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
+  fast: (l, maxBatch, alloc) =>
+    poolHasKernel(l.inputShape) ? new FastMaxPooling1D(l.config, l.inputShape, l.outputShape, maxBatch, alloc) : null,
+  tfjs: (tf, c, args) => tf.layers.maxPooling1d({ ...args, ...poolOptions(c) }),
+  keras: ({ config }) => kerasPool(config),
+});

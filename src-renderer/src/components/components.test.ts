@@ -81,6 +81,23 @@ describe('NetworkEditor', () => {
 });
 
 describe('TrainPanel', () => {
+  it('will not start a run the worker would refuse: warm-up as long as the run, a step schedule without decayEvery', async () => {
+    await lab.init(fakeApi());
+    const { unmount } = render(TrainPanel);
+    const set = (id: string, value: string) => fireEvent.input(screen.getByTestId(id), { target: { value } });
+    await set('set-epochs', '5');
+    await set('set-warmup', '5');
+    expect(lab.settingsError).toBe('warmupEpochs: warmupEpochs must be less than epochs (5), got 5');
+    expect(lab.canTrain).toBe(false);
+    await set('set-warmup', '');
+    await fireEvent.change(screen.getByTestId('set-lr-schedule'), { target: { value: 'step' } });
+    expect(lab.settingsError).toBe("decayEvery: lrSchedule 'step' needs decayEvery (epochs between decays)");
+    expect(lab.canTrain).toBe(false);
+    await set('set-decay-every', '2');
+    expect(lab.settingsError).toBeNull();
+    unmount();
+  });
+
   it('sends the training aids the user set, and names a setting out of range before training', async () => {
     const api = fakeApi();
     await lab.init(api);
@@ -102,4 +119,5 @@ describe('TrainPanel', () => {
     const start = vi.mocked(api.invoke).mock.calls.find(([m]) => m === 'runs.start');
     expect(start?.[1]).toMatchObject({ settings: { lrSchedule: 'cosine', warmupEpochs: 1, timeStretch: 0.15, timeShift: 2, timeMask: 4, freqMask: 2, patience: 3 } });
   });
+
 });

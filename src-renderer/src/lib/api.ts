@@ -76,8 +76,3 @@ export function getApi(): LabApi {
   api ??= createApi(window as unknown as ApiEnvironment);
   return api;
 }
-
-/** For tests: forget the cached API. */
-export function resetApi(): void {
-  api = null;
-}

@@ -29,19 +29,3 @@ export function debiasedEma(values: ArrayLike<number>, beta: number, out?: Float
   }
   return result;
 }
-
-/**
- * The same average kept incrementally, for streams: push values as they arrive and read
- * the debiased value; O(1) per value.
- */
-export class StreamingEma {
-  private s = 0;
-  private t = 0;
-  constructor(public readonly beta: number) {}
-  push(x: number): number {
-    if (!Number.isFinite(x)) return NaN;
-    this.t++;
-    this.s = this.beta * this.s + (1 - this.beta) * x;
-    return this.beta > 0 ? this.s / (1 - this.beta ** this.t) : x;
-  }
-}

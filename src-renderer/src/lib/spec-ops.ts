@@ -1,4 +1,6 @@
 import { ACTIVATIONS } from '../../../shared/engine/activations';
+import { fieldMeta, schemaFields, type FieldKind } from '../../../shared/engine/layers/fields';
+import { descriptorOf } from '../../../shared/engine/layers/registry';
 import { LAYER_TYPES, resolveSpec, type LayerType, type ResolvedLayer, type ResolvedNetwork } from '../../../shared/engine/spec';
 import { LockstepError } from '../../../shared/errors';
 
@@ -14,7 +16,6 @@ export interface EditableSpec {
   layers: Layer[];
 }
 
-export type FieldKind = 'int' | 'rate' | 'bool' | 'padding' | 'activation';
 export interface FieldDef {
   key: string;
   label: string;
@@ -24,60 +25,27 @@ export interface FieldDef {
   required?: boolean;
 }
 
-const activationField = (fallback?: string): FieldDef => ({ key: 'activation', label: 'activation', kind: 'activation', fallback, required: fallback === undefined });
-const poolFields: FieldDef[] = [
-  { key: 'poolSize', label: 'poolSize', kind: 'int', fallback: '2' },
-  { key: 'strides', label: 'strides', kind: 'int', fallback: 'pool' },
-  { key: 'padding', label: 'padding', kind: 'padding', fallback: 'valid' },
-];
+/** The fields of a layer type as the editor shows them, in its schema's order (hidden ones left out). */
+function editorFields(type: LayerType): FieldDef[] {
+  return Object.entries(schemaFields(descriptorOf(type).schema)).flatMap(([key, field]) => {
+    const { kind, fallback, hidden } = fieldMeta(field);
+    return hidden ? [] : [{ key, label: key, kind, ...(fallback === undefined ? { required: true } : { fallback }) }];
+  });
+}
 
-/** The Keras config keys each layer type takes, in the order the editor shows them. */
-export const LAYER_FIELDS: Record<LayerType, FieldDef[]> = {
-  Conv1D: [
-    { key: 'filters', label: 'filters', kind: 'int', required: true },
-    { key: 'kernelSize', label: 'kernelSize', kind: 'int', required: true },
-    { key: 'strides', label: 'strides', kind: 'int', fallback: '1' },
-    { key: 'padding', label: 'padding', kind: 'padding', fallback: 'valid' },
-    { key: 'dilationRate', label: 'dilationRate', kind: 'int', fallback: '1' },
-    activationField('linear'),
-    { key: 'useBias', label: 'useBias', kind: 'bool', fallback: 'true' },
-  ],
-  MaxPooling1D: poolFields,
-  AveragePooling1D: poolFields,
-  Dense: [
-    { key: 'units', label: 'units', kind: 'int', required: true },
-    activationField('linear'),
-    { key: 'useBias', label: 'useBias', kind: 'bool', fallback: 'true' },
-  ],
-  Flatten: [],
-  TimeSum: [],
-  GlobalAveragePooling1D: [],
-  Dropout: [{ key: 'rate', label: 'rate', kind: 'rate', required: true }],
-  Activation: [activationField()],
-  // epsilon (default 1e-3) is set in a spec file; the editor shows the momentum only.
-  BatchNormalization: [{ key: 'momentum', label: 'momentum', kind: 'rate', fallback: '0.99' }],
-};
+/** The config keys each layer type takes, in the order the editor shows them (from the layer descriptors). */
+export const LAYER_FIELDS = Object.fromEntries(LAYER_TYPES.map((t) => [t, editorFields(t)])) as Record<
+  LayerType,
+  FieldDef[]
+>;
 
 export const ACTIVATION_NAMES = ACTIVATIONS;
 export { LAYER_TYPES };
+export type { FieldKind };
 
 /** A sensible new layer of a type. */
 export function defaultLayer(type: LayerType, classes = 9): Layer {
-  switch (type) {
-    case 'Conv1D':
-      return { type, filters: 8, kernelSize: 3, activation: 'relu' };
-    case 'MaxPooling1D':
-    case 'AveragePooling1D':
-      return { type, poolSize: 2 };
-    case 'Dense':
-      return { type, units: classes, activation: 'relu' };
-    case 'Dropout':
-      return { type, rate: 0.2 };
-    case 'Activation':
-      return { type, activation: 'relu' };
-    default:
-      return { type };
-  }
+  return { type, ...descriptorOf(type).starter?.(classes) };
 }
 
 function clone(spec: EditableSpec): EditableSpec {
