@@ -63,6 +63,12 @@ export function frontEndSettings(partial: Partial<AudioFrontEnd> = {}): AudioFro
   return s;
 }
 
+/** The settings in words ("log mel, 16 filters 0–6000 Hz, 25 ms Hamming window, 10 ms hop, …"). */
+export function describeFrontEnd(s: AudioFrontEnd): string {
+  return `log mel, ${s.filters} filters ${s.lowHz}–${s.highHz} Hz, ${s.windowMs} ms Hamming window, ${s.hopMs} ms hop, ` +
+    `log10 with floor ${s.floor}; short clips padded with silence (${silenceLevel(s)})`;
+}
+
 export function hzToMel(hz: number): number {
   return 2595 * Math.log10(1 + hz / 700);
 }

@@ -4,6 +4,9 @@ import { SPLIT_NAMES, type Dataset } from '../../shared/data/dataset';
 import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
 import { archiveKind, findDatasetRoot, visibleEntries, withExtractedArchive, type ArchiveLimits } from '../data/archive';
+import type { AudioFrontEnd } from '../../shared/audio/logmel';
+import { isAudioDatasetFolder } from '../data/audio-clips';
+import { loadAudioDataset } from '../data/audio-dataset';
 import { loadCsvDataset } from '../data/csv';
 import { loadEeSet } from '../data/eeset';
 import { loadNpzDataset, stemOf } from '../data/npz';
@@ -13,6 +16,8 @@ export interface DatasetOptions {
   short?: 'drop' | 'pad';
   /** Bounds on archives and .npz files (expanded bytes, entries). Default 1 GiB, 200 000 entries. */
   limits?: Partial<ArchiveLimits>;
+  /** Audio datasets: the front end's settings (a model's own, to compute what it was trained on). */
+  audio?: Partial<AudioFrontEnd>;
 }
 
 export type DatasetFormat = 'course' | 'archive' | 'npz' | 'csv';
@@ -39,7 +44,8 @@ const isDir = (p: string): boolean => {
  * - a course-layout root folder or one labels file (`src-main/data/eeset.ts`);
  * - a `.zip`, `.tar.gz` / `.tgz` or `.tar` of a course-layout folder (or of one `.csv` / `.npz`),
  *   extracted safely into a temp folder (`src-main/data/archive.ts`);
- * - a NumPy `.npz` (`src-main/data/npz.ts`) or a `.csv` (`src-main/data/csv.ts`).
+ * - a NumPy `.npz` (`src-main/data/npz.ts`) or a `.csv` (`src-main/data/csv.ts`);
+ * - a folder (or archive) of class folders of WAV files (`src-main/data/audio-dataset.ts`).
  */
 export async function openDataset(path: string | undefined, options: DatasetOptions = {}): Promise<Dataset> {
   if (path === undefined) return demoDataset(options.frames);
@@ -51,9 +57,11 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
       return loadCsvDataset(path, load);
     case 'archive':
       return withExtractedArchive(path, options.limits, async (dir) => {
-        const root = findDatasetRoot(dir, (d) => SPLIT_NAMES.some((s) => isDir(nodePath.join(d, s))));
+        const root = findDatasetRoot(dir, (d) => SPLIT_NAMES.some((s) => isDir(nodePath.join(d, s))) || isAudioDatasetFolder(d));
         let dataset: Dataset;
-        if (SPLIT_NAMES.some((s) => isDir(nodePath.join(root, s)))) {
+        if (isAudioDatasetFolder(root)) {
+          dataset = await loadAudioDataset(root, { frames: options.frames, audio: options.audio });
+        } else if (SPLIT_NAMES.some((s) => isDir(nodePath.join(root, s)))) {
           dataset = await loadEeSet(root, load);
         } else {
           // An archive of one .csv or .npz reads as that file.
@@ -72,6 +80,7 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
         return { ...dataset, name: stemOf(path) };
       });
     default:
+      if (isAudioDatasetFolder(path)) return loadAudioDataset(path, { frames: options.frames, audio: options.audio });
       return loadEeSet(path, load);
   }
 }

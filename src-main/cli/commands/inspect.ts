@@ -1,3 +1,4 @@
+import { describeFrontEnd } from '../../../shared/audio/logmel';
 import { SPLIT_NAMES } from '../../../shared/data/dataset';
 import { LockstepError } from '../../../shared/errors';
 import { prepareData } from '../../../shared/train/prepare';
@@ -14,6 +15,7 @@ export const inspect: Command = {
     const dataset = await openDataset(data, { frames: intFlag('frames', flags.frames as string | undefined, 1), short: flags.pad ? 'pad' : 'drop' });
     const splits: Record<string, unknown> = {};
     const lines: string[] = [`dataset ${dataset.name} (${dataset.classes.join(' ')})`];
+    if (dataset.audio) lines.push(`audio: ${describeFrontEnd(dataset.audio)}`);
     let kept = 0;
     for (const name of SPLIT_NAMES) {
       const r = dataset.reports[name];
@@ -36,7 +38,7 @@ export const inspect: Command = {
       unusable = e.message;
     }
     return {
-      json: { dataset: dataset.name, classes: dataset.classes, splits, trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
+      json: { dataset: dataset.name, classes: dataset.classes, audio: dataset.audio ?? null, splits, trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
       text: lines.join('\n'),
       exitCode: unusable ? 1 : 0,
       reason: unusable,
