@@ -19,7 +19,10 @@ export interface FrontEndTimes {
 
 export function timeFrontEnd(rounds = 200): FrontEndTimes {
   const rate = 16000;
-  const audio = Float32Array.from({ length: rate }, (_, i) => 0.3 * Math.sin(i * 0.07) * Math.sin(i * 0.0011) + 0.01 * Math.sin(i * 1.3));
+  const audio = Float32Array.from(
+    { length: rate },
+    (_, i) => 0.3 * Math.sin(i * 0.07) * Math.sin(i * 0.0011) + 0.01 * Math.sin(i * 1.3),
+  );
   const extractor = new LogMelExtractor(DEFAULT_FRONT_END, rate);
   const out = new Float32Array(extractor.frameCount(rate) * DEFAULT_FRONT_END.filters);
   for (let i = 0; i < 50; i++) extractor.features(audio, out);
@@ -34,10 +37,21 @@ export function timeFrontEnd(rounds = 200): FrontEndTimes {
     cpu.push((c.user + c.system) / 1000);
   }
   const msPerSecond = median(wall);
-  return { msPerSecond, min: Math.min(...wall), max: Math.max(...wall), cpuMsPerSecond: median(cpu), realTimeFactor: 1000 / msPerSecond };
+  return {
+    msPerSecond,
+    min: Math.min(...wall),
+    max: Math.max(...wall),
+    cpuMsPerSecond: median(cpu),
+    realTimeFactor: 1000 / msPerSecond,
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const t = timeFrontEnd();
-  console.log(`audio front end: ${t.msPerSecond.toFixed(3)} ms per second of 16 kHz audio (${t.min.toFixed(3)}–${t.max.toFixed(3)}), CPU ${t.cpuMsPerSecond.toFixed(3)} ms: ${Math.round(t.realTimeFactor)}× real time`);
+  const range = `${t.min.toFixed(3)}–${t.max.toFixed(3)}`;
+  const cpu = `CPU ${t.cpuMsPerSecond.toFixed(3)} ms`;
+  const factor = `${Math.round(t.realTimeFactor)}× real time`;
+  console.log(
+    `audio front end: ${t.msPerSecond.toFixed(3)} ms per second of 16 kHz audio (${range}), ${cpu}: ${factor}`,
+  );
 }

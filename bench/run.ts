@@ -248,9 +248,12 @@ async function main(): Promise<void> {
   const medians = (field: 'msPerEpoch' | 'cpuMsPerEpoch') =>
     Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).map(([p, c]) => [p, c?.[field] ?? null]))]));
   const audio = timeFrontEnd(quick ? 100 : 300);
-  const targets = checkTargets({ msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb, audioMsPerSecond: audio.msPerSecond });
+  const targets = checkTargets({
+    msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb, audioMsPerSecond: audio.msPerSecond,
+  });
   const cpuTargets = checkTargets({
-    msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb, audioMsPerSecond: audio.cpuMsPerSecond,
+    msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb,
+    audioMsPerSecond: audio.cpuMsPerSecond,
   });
   const cpus = os.cpus();
   const result = {
@@ -263,7 +266,10 @@ async function main(): Promise<void> {
     loadMs: loadMs === null ? null : r1(loadMs),
     load: loadStats === null ? null : { min: r1(loadStats.min), max: r1(loadStats.max), cpuMs: r1(loadStats.cpuMs), coldMs: r1(loadStats.coldMs), repeats: CFG.loadRepeats },
     peakRssMb,
-    audioFrontEnd: { msPerSecond: r3(audio.msPerSecond), min: r3(audio.min), max: r3(audio.max), cpuMsPerSecond: r3(audio.cpuMsPerSecond), realTimeFactor: Math.round(audio.realTimeFactor) },
+    audioFrontEnd: {
+      msPerSecond: r3(audio.msPerSecond), min: r3(audio.min), max: r3(audio.max),
+      cpuMsPerSecond: r3(audio.cpuMsPerSecond), realTimeFactor: Math.round(audio.realTimeFactor),
+    },
     targets,
     cpuTargets,
     torchMissing,
@@ -297,7 +303,8 @@ async function main(): Promise<void> {
     `${result.loadMs} ms (${l.min}–${l.max}; median of ${l.repeats} after a first load of ${l.coldMs} ms), CPU ${l.cpuMs} ms`;
   out.push('', `train-split load: ${result.load === null ? 'n/a (no ee-set; demo data)' : loadLine(result.load)}`);
   const a = result.audioFrontEnd;
-  out.push(`audio front end (log mel, 1 s of 16 kHz): ${a.msPerSecond} ms (${a.min}–${a.max}), CPU ${a.cpuMsPerSecond} ms: ${a.realTimeFactor}× real time`);
+  out.push(`audio front end (log mel, 1 s of 16 kHz): ${a.msPerSecond} ms (${a.min}–${a.max}), ` +
+    `CPU ${a.cpuMsPerSecond} ms: ${a.realTimeFactor}× real time`);
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
   const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
   out.push('', '## targets (issue 5; ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');

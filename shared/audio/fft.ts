@@ -17,7 +17,9 @@ export class RealFft {
   private readonly im: Float64Array;
 
   constructor(size: number) {
-    if (!Number.isInteger(Math.log2(size)) || size < 4) throw new Error(`RealFft: size must be a power of two ≥ 4, got ${size}`);
+    if (!Number.isInteger(Math.log2(size)) || size < 4) {
+      throw new Error(`RealFft: size must be a power of two ≥ 4, got ${size}`);
+    }
     this.size = size;
     const half = (this.half = size / 2);
     const bits = Math.log2(half);

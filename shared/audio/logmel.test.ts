@@ -39,10 +39,18 @@ describe('RealFft', () => {
 
 describe('log mel front end', () => {
   it('defaults to the ee-set recipe and checks every setting', () => {
-    expect(frontEndSettings()).toEqual({ kind: 'log-mel', filters: 16, lowHz: 0, highHz: 6000, windowMs: 25, hopMs: 10, floor: 1e-7 });
+    expect(frontEndSettings()).toEqual({
+      kind: 'log-mel',
+      filters: 16,
+      lowHz: 0,
+      highHz: 6000,
+      windowMs: 25,
+      hopMs: 10,
+      floor: 1e-7,
+    });
     expect(silenceLevel(DEFAULT_FRONT_END)).toBeCloseTo(-7, 12);
-    expect(() => frontEndSettings({ filters: 0 })).toThrow(/field audio\.filters: expected an integer in 1…256, found 0/);
-    expect(() => frontEndSettings({ highHz: -1 })).toThrow(/field audio\.highHz: expected a frequency above lowHz \(0 Hz\), found -1/);
+    expect(() => frontEndSettings({ filters: 0 })).toThrow(/audio\.filters: expected an integer in 1…256, found 0/);
+    expect(() => frontEndSettings({ highHz: -1 })).toThrow(/audio\.highHz: expected a frequency above lowHz \(0 Hz\)/);
     expect(() => frontEndSettings({ floor: 0 })).toThrow(/field audio\.floor/);
     expect(melToHz(hzToMel(1234))).toBeCloseTo(1234, 9);
   });
@@ -58,7 +66,8 @@ describe('log mel front end', () => {
 
   it('puts a pure tone in the filter around its frequency', () => {
     const e = new LogMelExtractor(DEFAULT_FRONT_END, 16000);
-    const f = e.features(Float32Array.from(testSignal(0, 16000).concat(Array.from({ length: 4000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / 16000)))));
+    const tone = Float32Array.from({ length: 4000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / 16000));
+    const f = e.features(tone);
     const row = [...f.data.subarray(5 * 16, 6 * 16)];
     const peak = row.indexOf(Math.max(...row));
     const edges = Array.from({ length: 18 }, (_, i) => melToHz((i * hzToMel(6000)) / 17));
@@ -68,7 +77,10 @@ describe('log mel front end', () => {
 
   it('refuses a rate below twice the top frequency, naming the file', () => {
     expect(() => new LogMelExtractor(DEFAULT_FRONT_END, 11025, 'x/low.wav')).toThrow(
-      /^x\/low\.wav: expected a sample rate of at least 12000 Hz \(twice the top filter edge, 6000 Hz\), found 11025 Hz: resample the audio, or lower the front end's highHz to at most 5512/,
+      new RegExp(
+        '^x/low\\.wav: expected a sample rate of at least 12000 Hz \\(twice the top filter edge, 6000 Hz\\), ' +
+          "found 11025 Hz: resample the audio, or lower the front end's highHz to at most 5512",
+      ),
     );
     expect(new LogMelExtractor(frontEndSettings({ highHz: 4000 }), 8000).windowLength).toBe(200);
   });
@@ -77,13 +89,19 @@ describe('log mel front end', () => {
 const python = '/usr/bin/python3';
 const reference = nodePath.join(nodePath.dirname(fileURLToPath(import.meta.url)), 'logmel_reference.py');
 const hasScipy = fs.existsSync(python) && spawnSync(python, ['-c', 'import numpy, scipy.io.wavfile']).status === 0;
-if (!hasScipy) console.log('skipped: numpy and scipy not installed at /usr/bin/python3 (the independent log mel check)');
+if (!hasScipy) console.log('skipped: numpy and scipy not at /usr/bin/python3 (the independent log mel check)');
 
 describe.skipIf(!hasScipy)('agrees with an independent numpy/scipy implementation', () => {
   it.each([
     ['16-bit mono 16 kHz', 16000, { bits: 16 as const }, 1, {}],
     ['24-bit stereo 22.05 kHz', 22050, { bits: 24 as const, channels: 2 }, 2, {}],
-    ['float32 mono 44.1 kHz, 40 filters 100–8000 Hz, 20 ms hop', 44100, { bits: 32 as const, format: 'float' as const }, 1, { filters: 40, lowHz: 100, highHz: 8000, hopMs: 20 }],
+    [
+      'float32 mono 44.1 kHz, 40 filters 100–8000 Hz, 20 ms hop',
+      44100,
+      { bits: 32 as const, format: 'float' as const },
+      1,
+      { filters: 40, lowHz: 100, highHz: 8000, hopMs: 20 },
+    ],
     ['8-bit mono 12 kHz', 12000, { bits: 8 as const }, 1, {}],
   ])('%s, within 1e-4', (_, rate, format, channels, settings) => {
     const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'logmel-'));
@@ -92,13 +110,16 @@ describe.skipIf(!hasScipy)('agrees with an independent numpy/scipy implementatio
       fs.writeFileSync(file, encodeWav(testSignal(Math.round(0.8 * rate) * channels, rate), rate, format));
       const frontEnd = frontEndSettings(settings);
       const ours = new LogMelExtractor(frontEnd, rate).features(decodeWav(fs.readFileSync(file), file).samples);
-      const run = spawnSync(python, [reference, file, JSON.stringify(frontEnd)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const options = { encoding: 'utf8' as const, maxBuffer: 1 << 26 };
+      const run = spawnSync(python, [reference, file, JSON.stringify(frontEnd)], options);
       expect(run.status, run.stderr).toBe(0);
       const theirs = JSON.parse(run.stdout) as number[][];
       expect(theirs.length).toBe(ours.frames);
       let worst = 0;
       for (let t = 0; t < ours.frames; t++) {
-        for (let m = 0; m < ours.channels; m++) worst = Math.max(worst, Math.abs(ours.data[t * ours.channels + m] - theirs[t][m]));
+        for (let m = 0; m < ours.channels; m++) {
+          worst = Math.max(worst, Math.abs(ours.data[t * ours.channels + m] - theirs[t][m]));
+        }
       }
       console.log(`log mel vs numpy/scipy (${_}): largest difference ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(1e-4);

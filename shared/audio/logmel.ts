@@ -3,8 +3,8 @@
  * between 0 and 6000 Hz, 25 ms Hamming window, 10 ms hop), with every choice it leaves open written
  * down here (and in the README's "Audio" section), so that any tool can recompute them:
  *
- * - frames: window W = ⌊windowMs·rate/1000 + ½⌋ samples, hop H = ⌊hopMs·rate/1000 + ½⌋ (halves round up); a clip of
- *   N ≥ W samples has 1 + ⌊(N − W) / H⌋ frames, frame t covering samples tH … tH + W − 1 (no
+ * - frames: window W = ⌊windowMs·rate/1000 + ½⌋ samples, hop H = ⌊hopMs·rate/1000 + ½⌋ (halves round
+ *   up); a clip of N ≥ W samples has 1 + ⌊(N − W) / H⌋ frames, frame t covering samples tH … tH + W − 1 (no
  *   padding at either end, no pre-emphasis, no dither, no DC removal);
  * - window: symmetric Hamming, w[i] = 0.54 − 0.46·cos(2πi / (W − 1));
  * - spectrum: the power |X[k]|² of the windowed frame zero-padded to n = the next power of two ≥ W
@@ -65,8 +65,11 @@ export function frontEndSettings(partial: Partial<AudioFrontEnd> = {}): AudioFro
 
 /** The settings in words ("log mel, 16 filters 0–6000 Hz, 25 ms Hamming window, 10 ms hop, …"). */
 export function describeFrontEnd(s: AudioFrontEnd): string {
-  return `log mel, ${s.filters} filters ${s.lowHz}–${s.highHz} Hz, ${s.windowMs} ms Hamming window, ${s.hopMs} ms hop, ` +
-    `log10 with floor ${s.floor}; short clips padded with silence (${silenceLevel(s)})`;
+  const band = `${s.filters} filters ${s.lowHz}–${s.highHz} Hz`;
+  return (
+    `log mel, ${band}, ${s.windowMs} ms Hamming window, ${s.hopMs} ms hop, ` +
+    `log10 with floor ${s.floor}; short clips padded with silence (${silenceLevel(s)})`
+  );
 }
 
 export function hzToMel(hz: number): number {
@@ -105,7 +108,9 @@ export class LogMelExtractor {
     this.sampleRate = sampleRate;
     if (settings.highHz > sampleRate / 2) {
       throw new LockstepError(
-        `expected a sample rate of at least ${2 * settings.highHz} Hz (twice the top filter edge, ${settings.highHz} Hz), found ${sampleRate} Hz: resample the audio, or lower the front end's highHz to at most ${Math.floor(sampleRate / 2)}`,
+        `expected a sample rate of at least ${2 * settings.highHz} Hz (twice the top filter edge, ` +
+          `${settings.highHz} Hz), found ${sampleRate} Hz: resample the audio, or lower the front end's highHz ` +
+          `to at most ${Math.floor(sampleRate / 2)}`,
         { file },
       );
     }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWav, encodeWav } from './wav';
 
-const tone = (n: number, rate: number, hz = 440, amp = 0.5) => Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
+const tone = (n: number, rate: number, hz = 440, amp = 0.5) =>
+  Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
 
 describe('decodeWav', () => {
   it.each([
@@ -31,10 +32,16 @@ describe('decodeWav', () => {
     const out = new Uint8Array(12 + 8 + 3 + 1 + 8 + 40 + 8 + 4);
     const v = new DataView(out.buffer);
     out.set(plain.subarray(0, 12));
-    out.set([...'LIST'].map((c) => c.charCodeAt(0)), 12);
+    out.set(
+      [...'LIST'].map((c) => c.charCodeAt(0)),
+      12,
+    );
     v.setUint32(16, 3, true);
     let at = 24;
-    out.set([...'fmt '].map((c) => c.charCodeAt(0)), at);
+    out.set(
+      [...'fmt '].map((c) => c.charCodeAt(0)),
+      at,
+    );
     v.setUint32(at + 4, 40, true);
     out.set(plain.subarray(20, 36), at + 8);
     v.setUint16(at + 8, 0xfffe, true);
@@ -48,16 +55,22 @@ describe('decodeWav', () => {
 
   it('names the file and what was wrong for every kind of bad input', () => {
     const good = encodeWav(tone(1600, 16000), 16000);
-    bad(new TextEncoder().encode('hello, this is not audio\n'), /^clips\/bad\.wav: expected a WAV file \(RIFF\/WAVE\), found text starting 'hello, this is n'/);
+    const text = new TextEncoder().encode('hello, this is not audio\n');
+    bad(text, /^clips\/bad\.wav: expected a WAV file \(RIFF\/WAVE\), found text starting 'hello, this is n'/);
     bad(new Uint8Array(0), /clips\/bad\.wav: .*found an empty file/);
-    bad(good.subarray(0, 8), /clips\/bad\.wav: expected a 12-byte RIFF\/WAVE header, found a file of 8 bytes \(truncated\)/);
-    bad(good.subarray(0, 30), /clips\/bad\.wav: expected the 'fmt ' chunk at byte 12 to fit in the file, but it declares 16 bytes and only 10 follow/);
-    bad(good.subarray(0, 100), /clips\/bad\.wav: expected the 'data' chunk at byte 36 to fit in the file, but it declares 3200 bytes and only 56 follow/);
+    bad(good.subarray(0, 8), /bad\.wav: expected a 12-byte RIFF\/WAVE header, found a file of 8 bytes \(truncated/);
+    bad(good.subarray(0, 30), /bad\.wav: expected the 'fmt ' chunk at byte 12 to fit in the file, but it declares 16/);
+    bad(good.subarray(0, 30), /only 10 follow \(truncated, or a wrong chunk size\)$/);
+    bad(good.subarray(0, 100), /clips\/bad\.wav: expected the 'data' chunk at byte 36 to fit in the file, but it/);
+    bad(good.subarray(0, 100), /declares 3200 bytes/);
+    bad(good.subarray(0, 100), /bytes and only 56 follow/);
     bad(good.subarray(0, 36), /clips\/bad\.wav: expected a data chunk, found none/);
     bad(encodeWav([], 16000), /clips\/bad\.wav: expected audio samples, found a data chunk of 0 samples/);
-    bad(encodeWav([0, NaN, 0], 16000, { format: 'float', bits: 32 }), /clips\/bad\.wav: expected finite samples, found NaN at sample 1/);
+    const nan = encodeWav([0, NaN, 0], 16000, { format: 'float', bits: 32 });
+    bad(nan, /clips\/bad\.wav: expected finite samples, found NaN at sample 1/);
     bad(encodeWav([0, Infinity], 16000, { format: 'float', bits: 64 }), /found Infinity at sample 1/);
-    bad(encodeWav(new Float32Array(61 * 8000), 8000, { bits: 8 }), /clips\/bad\.wav: expected a clip of at most 60 s, found 61\.0 s/);
+    const long = encodeWav(new Float32Array(61 * 8000), 8000, { bits: 8 });
+    bad(long, /clips\/bad\.wav: expected a clip of at most 60 s, found 61\.0 s/);
     const huge = good.slice();
     new DataView(huge.buffer).setUint32(40, 0xfffffff0, true);
     bad(huge, /declares 4294967280 bytes/);
@@ -67,6 +80,7 @@ describe('decodeWav', () => {
     const adpcm = good.slice();
     new DataView(adpcm.buffer).setUint16(20, 2, true);
     bad(adpcm, /expected PCM 8\/16\/24\/32-bit or float 32\/64-bit samples, found format 2 with 16 bits/);
-    bad(new Uint8Array([...'fLaC'].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 34, 1, 2])), /found a FLAC file \(convert it to WAV/);
+    const flac = new Uint8Array([...'fLaC'].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 34, 1, 2]));
+    bad(flac, /found a FLAC file \(convert it to WAV/);
   });
 });

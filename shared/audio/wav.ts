@@ -31,7 +31,10 @@ function describeStart(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'an empty file';
   const head = bytes.subarray(0, 16);
   const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  if (printable) return `text starting '${String.fromCharCode(...head).replace(/\s+/g, ' ').trim()}'`;
+  if (printable)
+    return `text starting '${String.fromCharCode(...head)
+      .replace(/\s+/g, ' ')
+      .trim()}'`;
   const magic: Record<string, string> = { fLaC: 'FLAC', OggS: 'Ogg', 'ID3\u0003': 'MP3', 'ID3\u0004': 'MP3' };
   const tag = String.fromCharCode(...head.subarray(0, 4));
   if (magic[tag]) return `a ${magic[tag]} file (convert it to WAV, e.g. ffmpeg -i in -c:a pcm_s16le out.wav)`;
@@ -58,16 +61,21 @@ function readFormat(view: DataView, at: number, size: number, file: string): For
     code = view.getUint16(at + 24, true); // the sub-format GUID's first two bytes
   }
   const fmt = { code, channels, sampleRate, blockAlign, bits };
-  const ok = (code === FORMAT_PCM && [8, 16, 24, 32].includes(bits)) || (code === FORMAT_FLOAT && (bits === 32 || bits === 64));
+  const ok =
+    (code === FORMAT_PCM && [8, 16, 24, 32].includes(bits)) || (code === FORMAT_FLOAT && (bits === 32 || bits === 64));
   if (!ok) {
     throw new LockstepError(
-      `expected PCM 8/16/24/32-bit or float 32/64-bit samples, found format ${code} with ${bits} bits (convert it to 16-bit PCM WAV)`,
+      `expected PCM 8/16/24/32-bit or float 32/64-bit samples, found format ${code} with ${bits} bits ` +
+        '(convert it to 16-bit PCM WAV)',
       { file },
     );
   }
   if (channels < 1 || channels > 32) throw new LockstepError(`expected 1 to 32 channels, found ${channels}`, { file });
   if (blockAlign !== channels * (bits / 8)) {
-    throw new LockstepError(`expected a block size of ${channels * (bits / 8)} bytes (channels × bits/8), found ${blockAlign}`, { file });
+    const expected = channels * (bits / 8);
+    throw new LockstepError(`expected a block size of ${expected} bytes (channels × bits/8), found ${blockAlign}`, {
+      file,
+    });
   }
   if (sampleRate < 1) throw new LockstepError('expected a sample rate above 0, found 0', { file });
   return fmt;
@@ -75,14 +83,16 @@ function readFormat(view: DataView, at: number, size: number, file: string): For
 
 /** One sample's reader for the format, as a value in [-1, 1] (floats as stored). */
 function sampleReader(view: DataView, fmt: Format): (at: number) => number {
-  if (fmt.code === FORMAT_FLOAT) return fmt.bits === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
+  if (fmt.code === FORMAT_FLOAT) {
+    return fmt.bits === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
+  }
   switch (fmt.bits) {
     case 8:
       return (at) => (view.getUint8(at) - 128) / 128;
     case 16:
       return (at) => view.getInt16(at, true) / 32768;
     case 24:
-      return (at) => ((view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16)) / 8388608);
+      return (at) => (view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16)) / 8388608;
     default:
       return (at) => view.getInt32(at, true) / 2147483648;
   }
@@ -96,7 +106,8 @@ export function decodeWav(bytes: Uint8Array, file: string, maxSeconds = DEFAULT_
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 12 || fourCC(view, 0) !== 'RIFF' || fourCC(view, 8) !== 'WAVE') {
     if (bytes.length >= 4 && bytes.length < 12 && fourCC(view, 0) === 'RIFF') {
-      throw new LockstepError(`expected a 12-byte RIFF/WAVE header, found a file of ${bytes.length} bytes (truncated)`, { file });
+      const found = `found a file of ${bytes.length} bytes (truncated)`;
+      throw new LockstepError(`expected a 12-byte RIFF/WAVE header, ${found}`, { file });
     }
     throw new LockstepError(`expected a WAV file (RIFF/WAVE), found ${describeStart(bytes)}`, { file });
   }
@@ -109,7 +120,8 @@ export function decodeWav(bytes: Uint8Array, file: string, maxSeconds = DEFAULT_
     const body = at + 8;
     if (size > bytes.length - body) {
       throw new LockstepError(
-        `expected the '${id}' chunk at byte ${at} to fit in the file, but it declares ${size} bytes and only ${bytes.length - body} follow (truncated, or a wrong chunk size)`,
+        `expected the '${id}' chunk at byte ${at} to fit in the file, but it declares ${size} bytes and only ` +
+          `${bytes.length - body} follow (truncated, or a wrong chunk size)`,
         { file },
       );
     }
@@ -117,16 +129,20 @@ export function decodeWav(bytes: Uint8Array, file: string, maxSeconds = DEFAULT_
     else if (id === 'data') data = { at: body, size };
     at = body + size + (size & 1); // chunks are padded to an even length
   }
-  if (fmt === undefined) throw new LockstepError('expected a fmt chunk before the data, found none (truncated header?)', { file });
+  if (fmt === undefined) {
+    throw new LockstepError('expected a fmt chunk before the data, found none (truncated header?)', { file });
+  }
   if (data === undefined) throw new LockstepError('expected a data chunk, found none (truncated?)', { file });
   if (data.size % fmt.blockAlign !== 0) {
-    throw new LockstepError(`expected a data chunk of whole frames (${fmt.blockAlign} bytes each), found ${data.size} bytes`, { file });
+    const expected = `a data chunk of whole frames (${fmt.blockAlign} bytes each)`;
+    throw new LockstepError(`expected ${expected}, found ${data.size} bytes`, { file });
   }
   const n = data.size / fmt.blockAlign;
   if (n === 0) throw new LockstepError('expected audio samples, found a data chunk of 0 samples', { file });
   const seconds = n / fmt.sampleRate;
   if (seconds > maxSeconds) {
-    throw new LockstepError(`expected a clip of at most ${maxSeconds} s, found ${seconds.toFixed(1)} s (${n} samples at ${fmt.sampleRate} Hz)`, { file });
+    const found = `${seconds.toFixed(1)} s (${n} samples at ${fmt.sampleRate} Hz)`;
+    throw new LockstepError(`expected a clip of at most ${maxSeconds} s, found ${found}`, { file });
   }
   const read = sampleReader(view, fmt);
   const step = fmt.bits / 8;
@@ -136,11 +152,13 @@ export function decodeWav(bytes: Uint8Array, file: string, maxSeconds = DEFAULT_
     for (let c = 0; c < fmt.channels; c++, p += step) sum += read(p);
     const v = sum / fmt.channels;
     if (!Number.isFinite(v)) {
-      throw new LockstepError(`expected finite samples, found ${v} at sample ${i} (${(i / fmt.sampleRate).toFixed(3)} s)`, { file });
+      const when = `${(i / fmt.sampleRate).toFixed(3)} s`;
+      throw new LockstepError(`expected finite samples, found ${v} at sample ${i} (${when})`, { file });
     }
     samples[i] = v;
   }
-  return { samples, sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits, format: fmt.code === FORMAT_FLOAT ? 'float' : 'pcm' };
+  const format = fmt.code === FORMAT_FLOAT ? 'float' : 'pcm';
+  return { samples, sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits, format };
 }
 
 /**

@@ -39,5 +39,6 @@ export function prepareData(dataset: Dataset, standardize: boolean): PreparedDat
     return s && s.n > 0 ? prep(s) : undefined;
   };
   const audio = dataset.audio ? { audio: dataset.audio } : {};
-  return { train: prep(train)!, dev: pick('dev'), eval: pick('eval'), standardization, classes: dataset.classes, ...audio };
+  const splits = { train: prep(train)!, dev: pick('dev'), eval: pick('eval') };
+  return { ...splits, standardization, classes: dataset.classes, ...audio };
 }

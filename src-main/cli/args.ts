@@ -13,7 +13,9 @@ export function parseFlags<T extends FlagSpec>(command: string, argv: string[], 
     const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: multiple !== undefined });
     const values = parsed.values as Record<string, unknown>;
     if (multiple !== undefined && parsed.positionals.length > 0) {
-      if (values[multiple] === undefined) throw new Error(`unexpected argument '${parsed.positionals[0]}' (is --${multiple} missing?)`);
+      if (values[multiple] === undefined) {
+        throw new Error(`unexpected argument '${parsed.positionals[0]}' (is --${multiple} missing?)`);
+      }
       (values[multiple] as string[]).push(...parsed.positionals);
     }
     return values as never;

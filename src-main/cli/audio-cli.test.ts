@@ -15,7 +15,8 @@ function toneDataset(): string {
   const root = join(tmp(), 'tones');
   const files: Record<string, Uint8Array | string> = { 'B/s1_broken.wav': 'not audio' };
   for (const [k, c] of ['B', 'D', 'E'].entries()) {
-    for (const spk of ['s1', 's2', 's3', 's4', 's5']) for (const len of [0.4, 0.8, 1]) files[`${c}/${spk}_${c}_${len}.wav`] = toneClip(k * 2, len);
+    for (const spk of ['s1', 's2', 's3', 's4', 's5'])
+      for (const len of [0.4, 0.8, 1]) files[`${c}/${spk}_${c}_${len}.wav`] = toneClip(k * 2, len);
   }
   writeTree(root, files);
   return root;
@@ -32,13 +33,38 @@ describe('the CLI on an audio dataset', () => {
     expect(train.listed + dev.listed).toBe(46);
     expect(train.kept + dev.kept).toBe(45);
     const drops = [...train.droppedExamples, ...dev.droppedExamples];
-    expect(drops).toEqual([{ file: 'B/s1_broken.wav', reason: 'malformed', message: "expected a WAV file (RIFF/WAVE), found text starting 'not audio'" }]);
-    expect(cli('inspect', '--data', root).stdout).toMatch(/audio: log mel, 16 filters 0–6000 Hz, 25 ms Hamming window, 10 ms hop/);
+    expect(drops).toEqual([
+      {
+        file: 'B/s1_broken.wav',
+        reason: 'malformed',
+        message: "expected a WAV file (RIFF/WAVE), found text starting 'not audio'",
+      },
+    ]);
+    expect(cli('inspect', '--data', root).stdout).toMatch(
+      /audio: log mel, 16 filters 0–6000 Hz, 25 ms Hamming window, 10 ms hop/,
+    );
   });
 
   it('trains, records the front end in the checkpoint and exports, evaluates and predicts through it', async () => {
     const out = join(tmp(), 'run');
-    const t = cli('train', '--data', root, '--model', 'tdnn', '--epochs', '40', '--optimizer', 'adam', '--lr', '0.01', '--batch', '8', '--out', out, '--json');
+    const t = cli(
+      'train',
+      '--data',
+      root,
+      '--model',
+      'tdnn',
+      '--epochs',
+      '40',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.01',
+      '--batch',
+      '8',
+      '--out',
+      out,
+      '--json',
+    );
     expect(t.status, t.stderr).toBe(0);
     expect(JSON.parse(fs.readFileSync(join(out, 'checkpoint.json'), 'utf8')).audio).toEqual(DEFAULT_FRONT_END);
     const e = cli('eval', '--checkpoint', out, '--data', root, '--split', 'dev', '--json');
@@ -47,7 +73,16 @@ describe('the CLI on an audio dataset', () => {
     expect(e.json.accuracy).toBeCloseTo(t.json.dev.accuracy, 10);
     expect(e.json.accuracy).toBe(1);
 
-    const p = cli('predict', '--checkpoint', out, '--audio', join(root, 'D/s1_D_1.wav'), join(root, 'E/s2_E_0.4.wav'), join(root, 'B/s1_broken.wav'), '--json');
+    const p = cli(
+      'predict',
+      '--checkpoint',
+      out,
+      '--audio',
+      join(root, 'D/s1_D_1.wav'),
+      join(root, 'E/s2_E_0.4.wav'),
+      join(root, 'B/s1_broken.wav'),
+      '--json',
+    );
     expect(p.status).toBe(1);
     expect(p.stderr).toMatch(/1 of 3 files could not be classified/);
     expect(p.json.audio).toEqual(DEFAULT_FRONT_END);

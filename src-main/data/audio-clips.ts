@@ -42,20 +42,30 @@ const isWav = (name: string) => name.toLowerCase().endsWith('.wav');
 const SPEAKER = /^([^_]+)_/;
 
 function classFolders(dir: string): fs.Dirent[] {
-  return visibleEntries(dir).filter((e) => e.isDirectory() && visibleEntries(nodePath.join(dir, e.name)).some((f) => isWav(f.name)));
+  return visibleEntries(dir).filter(
+    (e) => e.isDirectory() && visibleEntries(nodePath.join(dir, e.name)).some((f) => isWav(f.name)),
+  );
 }
 
 function hasSplitFolders(dir: string): boolean {
   return SPLIT_NAMES.some((s) => {
     const d = nodePath.join(dir, s);
-    return fs.existsSync(d) && fs.statSync(d).isDirectory() && !fs.existsSync(nodePath.join(d, 'lab')) && classFolders(d).length > 0;
+    return (
+      fs.existsSync(d) &&
+      fs.statSync(d).isDirectory() &&
+      !fs.existsSync(nodePath.join(d, 'lab')) &&
+      classFolders(d).length > 0
+    );
   });
 }
 
 /** Whether a folder is an audio dataset: class folders of .wav files, directly or inside split folders. */
 export function isAudioDatasetFolder(dir: string): boolean {
   try {
-    return hasSplitFolders(dir) || (!SPLIT_NAMES.some((s) => fs.existsSync(nodePath.join(dir, s))) && classFolders(dir).length > 0);
+    return (
+      hasSplitFolders(dir) ||
+      (!SPLIT_NAMES.some((s) => fs.existsSync(nodePath.join(dir, s))) && classFolders(dir).length > 0)
+    );
   } catch {
     return false;
   }
@@ -76,7 +86,10 @@ export function listAudioClips(root: string, policy: SplitPolicy = {}): AudioCli
   const found: { split?: SplitName; className: string; file: string }[] = [];
   const collect = (dir: string, prefix: string, split?: SplitName) => {
     for (const c of classFolders(dir)) {
-      for (const f of visibleEntries(nodePath.join(dir, c.name)).filter((e) => e.isFile() && isWav(e.name)).map((e) => e.name).sort()) {
+      for (const f of visibleEntries(nodePath.join(dir, c.name))
+        .filter((e) => e.isFile() && isWav(e.name))
+        .map((e) => e.name)
+        .sort()) {
         found.push({ split, className: c.name, file: `${prefix}${c.name}/${f}` });
       }
     }
@@ -87,8 +100,10 @@ export function listAudioClips(root: string, policy: SplitPolicy = {}): AudioCli
   } else {
     collect(root, '');
   }
-  if (found.length === 0) throw new LockstepError('expected class folders of .wav files (B/x.wav, …), found none', { file: root });
-  if (found.length > MAX_SPLIT_EXAMPLES) throw new LockstepError(`expected at most ${MAX_SPLIT_EXAMPLES} clips, found ${found.length}`, { file: root });
+  if (found.length === 0)
+    throw new LockstepError('expected class folders of .wav files (B/x.wav, …), found none', { file: root });
+  if (found.length > MAX_SPLIT_EXAMPLES)
+    throw new LockstepError(`expected at most ${MAX_SPLIT_EXAMPLES} clips, found ${found.length}`, { file: root });
   const classes = classesOf(found.map((f) => f.className));
   const clips: AudioClip[] = found.map((f) => ({
     split: f.split ?? 'train',

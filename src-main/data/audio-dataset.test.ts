@@ -61,7 +61,9 @@ describe('audio datasets', () => {
     const r = ds.reports.train!;
     expect(r).toMatchObject({ listed: 9, kept: 2, dropped: { malformed: 5, nonFinite: 1, short: 1, missing: 0 } });
     const why = Object.fromEntries(r.droppedExamples.map((d) => [d.file, `${d.reason}: ${d.message}`]));
-    expect(why['B/text.wav']).toMatch(/^malformed: expected a WAV file \(RIFF\/WAVE\), found text starting 'this is a text f'/);
+    expect(why['B/text.wav']).toMatch(
+      /^malformed: expected a WAV file \(RIFF\/WAVE\), found text starting 'this is a text f'/,
+    );
     expect(why['B/truncated.wav']).toMatch(/^malformed: expected the 'fmt ' chunk at byte 12 to fit in the file/);
     expect(why['D/empty.wav']).toBe('malformed: expected audio samples, found a data chunk of 0 samples');
     expect(why['D/nan.wav']).toMatch(/^nonFinite: expected finite samples, found NaN at sample 1/);
@@ -74,12 +76,17 @@ describe('audio datasets', () => {
   it('splits by speaker when file names carry one, seeded, else per class', () => {
     const files: Record<string, Uint8Array> = {};
     const clip = toneClip(0, 0.05);
-    for (const spk of ['s1', 's2', 's3', 's4', 's5']) for (const c of ['B', 'D']) for (const i of [1, 2]) files[`${c}/${spk}_${c}${i}.wav`] = clip;
+    for (const spk of ['s1', 's2', 's3', 's4', 's5'])
+      for (const c of ['B', 'D']) for (const i of [1, 2]) files[`${c}/${spk}_${c}${i}.wav`] = clip;
     writeTree(root, files);
     const list = listAudioClips(root, { seed: 3 });
     expect(list.splitBy).toBe('speaker');
-    const devSpeakers = new Set(list.clips.filter((c) => c.split === 'dev').map((c) => nodePath.basename(c.file).split('_')[0]));
-    const trainSpeakers = new Set(list.clips.filter((c) => c.split === 'train').map((c) => nodePath.basename(c.file).split('_')[0]));
+    const devSpeakers = new Set(
+      list.clips.filter((c) => c.split === 'dev').map((c) => nodePath.basename(c.file).split('_')[0]),
+    );
+    const trainSpeakers = new Set(
+      list.clips.filter((c) => c.split === 'train').map((c) => nodePath.basename(c.file).split('_')[0]),
+    );
     expect(devSpeakers.size).toBe(1); // 4 of 20 clips: one speaker is 20 %
     expect([...devSpeakers].some((s) => trainSpeakers.has(s))).toBe(false);
     expect(listAudioClips(root, { seed: 3 }).clips).toEqual(list.clips);
@@ -98,7 +105,12 @@ describe('audio datasets', () => {
   });
 
   it('opens a folder or a .zip of one through openDataset', async () => {
-    const files = { 'letters/B/x_1.wav': toneClip(0, 1), 'letters/B/y_1.wav': toneClip(0, 1), 'letters/D/x_2.wav': toneClip(2, 1), 'letters/D/y_2.wav': toneClip(2, 1) };
+    const files = {
+      'letters/B/x_1.wav': toneClip(0, 1),
+      'letters/B/y_1.wav': toneClip(0, 1),
+      'letters/D/x_2.wav': toneClip(2, 1),
+      'letters/D/y_2.wav': toneClip(2, 1),
+    };
     writeTree(root, files);
     const fromFolder = await openDataset(nodePath.join(root, 'letters'));
     const zip = nodePath.join(root, 'letters.zip');

@@ -11,9 +11,22 @@
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { extractorFor, frontEndSettings, silenceLevel, type AudioFrontEnd, type Features } from '../../shared/audio/logmel';
+import {
+  extractorFor,
+  frontEndSettings,
+  silenceLevel,
+  type AudioFrontEnd,
+  type Features,
+} from '../../shared/audio/logmel';
 import { decodeWav } from '../../shared/audio/wav';
-import { classCounts, emptyDropCounts, SPLIT_NAMES, type Dataset, type DroppedExample, type SplitName } from '../../shared/data/dataset';
+import {
+  classCounts,
+  emptyDropCounts,
+  SPLIT_NAMES,
+  type Dataset,
+  type DroppedExample,
+  type SplitName,
+} from '../../shared/data/dataset';
 import { isLockstepError, LockstepError } from '../../shared/errors';
 import { listAudioClips, type AudioClip, type SplitPolicy } from './audio-clips';
 import { MAX_DROPS_LISTED, MAX_SPLIT_VALUES, protocolOptions, splitTooLarge } from './load-options';
@@ -53,13 +66,22 @@ export async function clipFeatures(abs: string, file: string, frontEnd: AudioFro
     const extractor = extractorFor(frontEnd, audio.sampleRate, file);
     if (extractor.frameCount(audio.samples.length) === 0) {
       const ms = ((1000 * audio.samples.length) / audio.sampleRate).toFixed(1);
-      throw new ClipError(`expected at least one ${frontEnd.windowMs} ms window of audio, found ${ms} ms`, 'short', file);
+      throw new ClipError(
+        `expected at least one ${frontEnd.windowMs} ms window of audio, found ${ms} ms`,
+        'short',
+        file,
+      );
     }
-    if (audio.samples.every((v) => v === 0)) throw new ClipError('expected sound, found a silent clip (every sample 0)', 'malformed', file);
+    if (audio.samples.every((v) => v === 0))
+      throw new ClipError('expected sound, found a silent clip (every sample 0)', 'malformed', file);
     features = extractor.features(audio.samples);
   } catch (e) {
     if (e instanceof ClipError || !isLockstepError(e)) throw e;
-    throw new ClipError(e.message.slice(file.length + 2), /expected finite samples/.test(e.message) ? 'nonFinite' : 'malformed', file);
+    throw new ClipError(
+      e.message.slice(file.length + 2),
+      /expected finite samples/.test(e.message) ? 'nonFinite' : 'malformed',
+      file,
+    );
   }
   return features;
 }
@@ -81,8 +103,16 @@ export async function loadAudioDataset(root: string, options: AudioLoadOptions =
   const { classes, clips } = listAudioClips(root, options);
   const silence = silenceLevel(frontEnd);
   const C = frontEnd.filters;
-  const dataset: Dataset = { name: nodePath.basename(nodePath.resolve(root)), classes, splits: {}, reports: {}, audio: frontEnd };
-  const wanted = SPLIT_NAMES.filter((s) => clips.some((c) => c.split === s) && (requested === undefined || requested.includes(s)));
+  const dataset: Dataset = {
+    name: nodePath.basename(nodePath.resolve(root)),
+    classes,
+    splits: {},
+    reports: {},
+    audio: frontEnd,
+  };
+  const wanted = SPLIT_NAMES.filter(
+    (s) => clips.some((c) => c.split === s) && (requested === undefined || requested.includes(s)),
+  );
   const total = clips.filter((c) => wanted.includes(c.split)).length;
   let done = 0;
   for (const split of wanted) {
@@ -99,13 +129,27 @@ export async function loadAudioDataset(root: string, options: AudioLoadOptions =
       } catch (e) {
         if (!(e instanceof ClipError)) throw e;
         dropped[e.reason]++;
-        if (droppedExamples.length < MAX_DROPS_LISTED) droppedExamples.push({ file: clip.file, reason: e.reason, message: e.detail });
+        if (droppedExamples.length < MAX_DROPS_LISTED)
+          droppedExamples.push({ file: clip.file, reason: e.reason, message: e.detail });
       }
       options.onProgress?.(++done, total);
     }
     const y = Int32Array.from(kept, (c) => c.label);
-    dataset.splits[split] = { x: x.slice(0, kept.length * frames * C), y, n: kept.length, frames, channels: C, ids: kept.map((c) => c.file) };
-    dataset.reports[split] = { listed: members.length, kept: kept.length, dropped, droppedExamples, classCounts: classCounts(y, classes.length) };
+    dataset.splits[split] = {
+      x: x.slice(0, kept.length * frames * C),
+      y,
+      n: kept.length,
+      frames,
+      channels: C,
+      ids: kept.map((c) => c.file),
+    };
+    dataset.reports[split] = {
+      listed: members.length,
+      kept: kept.length,
+      dropped,
+      droppedExamples,
+      classCounts: classCounts(y, classes.length),
+    };
   }
   return dataset;
 }

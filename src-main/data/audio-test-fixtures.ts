@@ -6,7 +6,10 @@ import { encodeWav } from '../../shared/audio/wav';
 /** `seconds` of a tone whose pitch tells the class (`k`), at 16 kHz, 16-bit. */
 export function toneClip(k: number, seconds: number, rate = 16000): Uint8Array {
   const hz = 300 + 400 * k;
-  return encodeWav(Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.4 * Math.sin((2 * Math.PI * hz * i) / rate)), rate);
+  return encodeWav(
+    Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.4 * Math.sin((2 * Math.PI * hz * i) / rate)),
+    rate,
+  );
 }
 
 /** Writes `files` (relative path → bytes or text) under `root`. */

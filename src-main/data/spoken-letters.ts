@@ -14,7 +14,24 @@ import { EE_SET_CLASSES } from '../../shared/data/dataset';
 export const ESPEAK = 'espeak-ng';
 
 export const ACCENTS = ['en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029'];
-export const VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'f1', 'f2', 'f3', 'f4', 'f5', 'klatt', 'klatt2', 'klatt3'];
+export const VARIANTS = [
+  'm1',
+  'm2',
+  'm3',
+  'm4',
+  'm5',
+  'm6',
+  'm7',
+  'm8',
+  'f1',
+  'f2',
+  'f3',
+  'f4',
+  'f5',
+  'klatt',
+  'klatt2',
+  'klatt3',
+];
 export const PROSODIES = [
   { pitch: 35, speed: 150 },
   { pitch: 50, speed: 175 },
@@ -45,7 +62,17 @@ export async function buildSpokenLetters(dir: string, options: SpokenLettersOpti
       for (const { pitch, speed } of options.prosodies ?? PROSODIES) {
         for (const letter of EE_SET_CLASSES) {
           const file = nodePath.join(dir, letter, `${accent}-${variant}_${letter}_p${pitch}_s${speed}.wav`);
-          jobs.push(['-v', `${accent}+${variant}`, '-p', String(pitch), '-s', String(speed), '-w', file, SPOKEN[letter] ?? letter]);
+          jobs.push([
+            '-v',
+            `${accent}+${variant}`,
+            '-p',
+            String(pitch),
+            '-s',
+            String(speed),
+            '-w',
+            file,
+            SPOKEN[letter] ?? letter,
+          ]);
         }
       }
     }

@@ -108,7 +108,9 @@ export function checkStandardization(raw: unknown, channels: number, file: strin
 /** Checks an audio front end read from a file: null, or complete and valid settings. */
 export function checkAudio(raw: unknown, file: string): AudioFrontEnd | null {
   if (raw === null || raw === undefined) return null;
-  if (!isRecord(raw) || raw.kind !== 'log-mel') throw new LockstepError('expected null or a log-mel front end {"kind": "log-mel", …}', { file, field: 'audio' });
+  if (!isRecord(raw) || raw.kind !== 'log-mel') {
+    throw new LockstepError('expected null or a log-mel front end {"kind": "log-mel", …}', { file, field: 'audio' });
+  }
   try {
     return frontEndSettings(raw as Partial<AudioFrontEnd>);
   } catch (e) {

@@ -41,7 +41,8 @@ describe('npz export', () => {
       const spec = JSON.parse(npyStrings(await z.read('spec_json'), 'spec_json', out)[0]);
       expect(resolveSpec(spec).layers.map((l) => l.config)).toEqual(resolveSpec(m.spec).layers.map((l) => l.config));
       expect(spec.layers.map((l: { name: string }) => l.name)).toEqual(['conv1d_1', 'conv1d_2', 'time_sum_1', 'dense_1']);
-      expect(JSON.parse(npyStrings(await z.read('audio_json'), 'audio_json', out)[0])).toBeNull(); // trained on feature files
+      // Trained on feature files: no audio front end.
+      expect(JSON.parse(npyStrings(await z.read('audio_json'), 'audio_json', out)[0])).toBeNull();
     } finally {
       z.close();
     }

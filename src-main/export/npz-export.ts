@@ -28,7 +28,9 @@ import { explicitSpec, openModel, type OpenedModel } from './import-model';
 import { writeFileAtomicIn } from './write';
 
 /** The `.npz` bytes for a model. */
-export function buildNpzExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>): Uint8Array {
+export function buildNpzExport(
+  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>,
+): Uint8Array {
   const resolved = resolveSpec(model.spec, model.classes.length);
   const channels = resolved.input[1];
   const arrays: [string, Uint8Array][] = [];

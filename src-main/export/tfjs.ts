@@ -79,7 +79,9 @@ export function inputDescription(frames: number, channels: number, standardize: 
 }
 
 /** Builds model.json, weights.bin and metadata.json for a network and its weights. */
-export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>): TfjsExport {
+export function buildTfjsExport(
+  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>,
+): TfjsExport {
   const resolved: ResolvedNetwork = resolveSpec(model.spec, model.classes.length);
   const [frames, channels] = resolved.input;
   const layers: KerasLayer[] = [];

@@ -57,7 +57,8 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
       return loadCsvDataset(path, load);
     case 'archive':
       return withExtractedArchive(path, options.limits, async (dir) => {
-        const root = findDatasetRoot(dir, (d) => SPLIT_NAMES.some((s) => isDir(nodePath.join(d, s))) || isAudioDatasetFolder(d));
+        const isRoot = (d: string) => SPLIT_NAMES.some((s) => isDir(nodePath.join(d, s))) || isAudioDatasetFolder(d);
+        const root = findDatasetRoot(dir, isRoot);
         let dataset: Dataset;
         if (isAudioDatasetFolder(root)) {
           dataset = await loadAudioDataset(root, { frames: options.frames, audio: options.audio });

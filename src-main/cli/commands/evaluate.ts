@@ -16,7 +16,8 @@ export const evaluate: Command = {
     const f = flags as Record<string, string | undefined>;
     // A checkpoint folder, or a TensorFlow.js export folder (src-main/export).
     const model = openModel(required('checkpoint', f.checkpoint));
-    const manifest = { classes: model.classes, frames: model.frames, channels: model.channels, standardize: model.standardize };
+    const { classes, frames, channels, standardize } = model;
+    const manifest = { classes, frames, channels, standardize };
     const splitName = (f.split ?? 'dev') as SplitName;
     if (!SPLIT_NAMES.includes(splitName)) throw new LockstepError(`--split must be one of ${SPLIT_NAMES.join(', ')}, got '${f.split}'`);
     // Audio goes through the front end the model was trained through (feature-file models: the default, the ee-set's).

@@ -38,7 +38,8 @@ export const inspect: Command = {
       unusable = e.message;
     }
     return {
-      json: { dataset: dataset.name, classes: dataset.classes, audio: dataset.audio ?? null, splits, trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
+      json: { dataset: dataset.name, classes: dataset.classes, audio: dataset.audio ?? null, splits,
+        trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
       text: lines.join('\n'),
       exitCode: unusable ? 1 : 0,
       reason: unusable,

@@ -16,8 +16,9 @@ interface Row {
 }
 
 export const predict: Command = {
-  summary: "classify WAV files with a trained model, through the audio front end it was trained with",
-  usage: 'predict --checkpoint DIR --audio FILE.wav [FILE.wav …] [--top 3]   (DIR: a checkpoint or a tfjs export folder)',
+  summary: 'classify WAV files with a trained model, through the audio front end it was trained with',
+  usage:
+    'predict --checkpoint DIR --audio FILE.wav [FILE.wav …] [--top 3]   (DIR: a checkpoint or a tfjs export folder)',
   flags: { checkpoint: { type: 'string' }, audio: { type: 'string', multiple: true }, top: { type: 'string' } },
   async run(flags) {
     const model = openModel(required('checkpoint', flags.checkpoint as string | undefined));
@@ -27,7 +28,10 @@ export const predict: Command = {
     // A model trained on feature files meets audio through the default front end: the ee-set's recipe.
     const frontEnd = model.audio ?? DEFAULT_FRONT_END;
     if (frontEnd.filters !== model.channels) {
-      throw new LockstepError(`the model takes ${model.channels} channels per frame; the audio front end makes ${frontEnd.filters}`, { file: model.dir });
+      throw new LockstepError(
+        `the model takes ${model.channels} channels per frame; the audio front end makes ${frontEnd.filters}`,
+        { file: model.dir },
+      );
     }
     const engine = modelEngine(model, 1);
     const size = model.frames * model.channels;
@@ -36,7 +40,13 @@ export const predict: Command = {
     for (const file of files) {
       try {
         const x = new Float32Array(size);
-        placeFrames(await clipFeatures(nodePath.resolve(file), file, frontEnd), model.frames, silenceLevel(frontEnd), x, 0);
+        placeFrames(
+          await clipFeatures(nodePath.resolve(file), file, frontEnd),
+          model.frames,
+          silenceLevel(frontEnd),
+          x,
+          0,
+        );
         const split = { x, y: new Int32Array(1), n: 1, frames: model.frames, channels: model.channels, ids: [file] };
         engine.predict(model.standardize ? applyStandardization(split, model.standardize).x : x, 1, probs);
         const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]);
@@ -47,9 +57,17 @@ export const predict: Command = {
       }
     }
     const failed = rows.filter((r) => r.error !== undefined).length;
-    const text = rows.map((r) => (r.top ? `${r.file}: ${r.top.map((t) => `${t.class} ${pct(t.probability)}`).join(', ')}` : `${r.error}`));
+    const text = rows.map((r) =>
+      r.top ? `${r.file}: ${r.top.map((t) => `${t.class} ${pct(t.probability)}`).join(', ')}` : `${r.error}`,
+    );
     return {
-      json: { checkpoint: model.dir, classes: model.classes, audio: frontEnd, frontEndFromModel: model.audio != null, rows },
+      json: {
+        checkpoint: model.dir,
+        classes: model.classes,
+        audio: frontEnd,
+        frontEndFromModel: model.audio != null,
+        rows,
+      },
       text: text.join('\n'),
       exitCode: failed ? 1 : 0,
       reason: failed ? `${failed} of ${files.length} files could not be classified` : undefined,
