@@ -1,0 +1,56 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { encodeWav } from '../shared/audio/wav';
+import { dropPaths, openLab, pageErrors, screenshot, tempDirsRemovedAfterAll } from './helpers';
+
+/**
+ * Issue 14: a folder of WAV files dropped on the page imports as an audio dataset: the report's
+ * counts per split (a text file named .wav dropped as malformed, with its file), class counts,
+ * and the log mel spectrogram of an example in the heatmap.
+ */
+const tmp = tempDirsRemovedAfterAll('lockstep-audio-e2e-');
+
+/** A clip whose pitch tells its class: 0.6 s at 16 kHz, 16-bit. */
+const tone = (k: number): Uint8Array =>
+  encodeWav(Array.from({ length: 9600 }, (_, i) => 0.4 * Math.sin((2 * Math.PI * (300 + 400 * k) * i) / 16000)), 16000);
+
+test('a dropped folder of WAVs imports through the front end; the report counts every clip', async ({ page }) => {
+  const root = join(tmp(), 'spoken');
+  const files: Record<string, Uint8Array | string> = { 'train/B/not-audio.wav': 'just some text\n' };
+  for (const [k, c] of ['B', 'D', 'E'].entries()) {
+    for (const i of [1, 2, 3, 4]) files[`train/${c}/s${i}_${c}.wav`] = tone(k);
+    files[`dev/${c}/s9_${c}.wav`] = tone(k);
+  }
+  for (const [rel, body] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), body);
+  }
+  await openLab(page);
+  await dropPaths(page, [root]);
+  await expect(page.getByTestId('import-done')).toContainText('Imported spoken', { timeout: 60_000 });
+  for (const [split, listed, kept] of [['train', 13, 12], ['dev', 3, 3]] as const) {
+    await expect(page.getByTestId(`split-${split}-listed`)).toHaveText(String(listed));
+    await expect(page.getByTestId(`split-${split}-kept`)).toHaveText(String(kept));
+  }
+  const details = page.getByTestId('dropped-train');
+  await expect(details).toContainText('1 dropped from train');
+  await details.locator('summary').click();
+  await expect(page.getByTestId('dropped-row')).toHaveCount(1);
+  await expect(details).toContainText('train/B/not-audio.wav');
+  await expect(details).toContainText('malformed');
+  await expect(page.getByTestId('counts-train').locator('td')).toHaveText(['4', '0', '4', '4', '0', '0', '0', '0', '0']);
+  const heat = page.getByTestId('example-heatmap');
+  await expect(heat).toHaveAttribute('data-frames', '70');
+  await expect(heat).toHaveAttribute('data-channels', '16');
+  await expect(page.getByTestId('example-meta')).toContainText('train/B/s1_B.wav');
+  const colours = await heat.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<string>();
+    for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return seen.size;
+  });
+  expect(colours).toBeGreaterThan(5);
+  await screenshot(page, '14-audio-dataset');
+  expect(pageErrors(page)).toEqual([]);
+});
