@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AudioFrontEnd } from './audio/logmel';
 import { MAX_TIME_STRETCH } from './train/settings';
 
 /**
@@ -196,6 +197,8 @@ export interface DatasetSummary {
   frames: number;
   channels: number;
   splits: Partial<Record<z.infer<typeof splitName>, SplitSummary>>;
+  /** The audio front end that made its features (audio datasets only); every model trained on it records it. */
+  audio?: AudioFrontEnd;
 }
 
 export type RunState = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
