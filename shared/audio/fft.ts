@@ -50,7 +50,7 @@ export class RealFft {
    * (length n): X[k] = Σ x[t]·e^(−2πikt/n).
    */
   powerSpectrum(input: Float64Array, power: Float64Array): void {
-    const { half, re, im, bitReverse } = this;
+    const { half, re, im, bitReverse, cosHalf, sinHalf, cosFull, sinFull } = this;
     for (let i = 0; i < half; i++) {
       const j = bitReverse[i];
       re[j] = input[2 * i];
@@ -61,8 +61,8 @@ export class RealFft {
       const mid = len >> 1;
       for (let start = 0; start < half; start += len) {
         for (let k = 0; k < mid; k++) {
-          const wr = this.cosHalf[k * step];
-          const wi = this.sinHalf[k * step];
+          const wr = cosHalf[k * step];
+          const wi = sinHalf[k * step];
           const a = start + k;
           const b = a + mid;
           const tr = re[b] * wr - im[b] * wi;
@@ -87,8 +87,8 @@ export class RealFft {
       const ei = (zi + ci) / 2;
       const or = (zi - ci) / 2;
       const oi = -(zr - cr) / 2;
-      const wr = this.cosFull[k];
-      const wi = this.sinFull[k];
+      const wr = cosFull[k];
+      const wi = sinFull[k];
       const xr = er + or * wr - oi * wi;
       const xi = ei + or * wi + oi * wr;
       power[k] = xr * xr + xi * xi;

@@ -157,17 +157,17 @@ export class LogMelExtractor {
     const frames = this.frameCount(samples.length);
     const F = this.settings.filters;
     const data = out ?? new Float32Array(frames * F);
-    const { frame, window, power, windowLength: W } = this;
+    const { frame, window, power, windowLength: W, weights, firstBin, logFloor, hopLength } = this;
     for (let t = 0; t < frames; t++) {
-      const start = t * this.hopLength;
+      const start = t * hopLength;
       for (let i = 0; i < W; i++) frame[i] = samples[start + i] * window[i];
       this.fft.powerSpectrum(frame, power);
       for (let m = 0; m < F; m++) {
-        const w = this.weights[m];
-        const k0 = this.firstBin[m];
+        const w = weights[m];
+        const k0 = firstBin[m];
         let e = 0;
         for (let j = 0; j < w.length; j++) e += w[j] * power[k0 + j];
-        data[t * F + m] = Math.log10(e > this.logFloor ? e : this.logFloor);
+        data[t * F + m] = Math.log10(e > logFloor ? e : logFloor);
       }
     }
     return { data, frames, channels: F };
