@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { encodeWav } from '../shared/audio/wav';
-import { canvasColours, dropPaths, openLab, pageErrors, screenshot, tempDirsRemovedAfterAll } from './helpers';
+import {
+  canvasColours, dropPaths, openLab, pageErrors, screenshot, startRun, tempDirsRemovedAfterAll,
+} from './helpers';
 
 /**
  * Issue 14: a folder of WAV files dropped on the page imports as an audio dataset: the report's
@@ -15,7 +17,7 @@ const tmp = tempDirsRemovedAfterAll('lockstep-audio-e2e-');
 const tone = (k: number): Uint8Array =>
   encodeWav(Array.from({ length: 9600 }, (_, i) => 0.4 * Math.sin((2 * Math.PI * (300 + 400 * k) * i) / 16000)), 16000);
 
-test('a dropped folder of WAVs imports through the front end; the report counts every clip', async ({ page }) => {
+test('dropped WAVs import through the front end: report counts, a spectrogram, Results names it', async ({ page }) => {
   const root = join(tmp(), 'spoken');
   const files: Record<string, Uint8Array | string> = { 'train/B/not-audio.wav': 'just some text\n' };
   for (const [k, c] of ['B', 'D', 'E'].entries()) {
@@ -47,5 +49,13 @@ test('a dropped folder of WAVs imports through the front end; the report counts 
   await expect(page.getByTestId('example-meta')).toContainText('train/B/s1_B.wav');
   expect(await canvasColours(heat)).toBeGreaterThan(5);
   await screenshot(page, '14-audio-dataset');
+  // A run on it: the Results panel names the front end its inputs came through.
+  await startRun(page);
+  await page.getByTestId('tab-results').click();
+  await expect(page.getByTestId('acc-dev-value')).toHaveText(/%$/, { timeout: 60_000 });
+  await expect(page.getByTestId('run-audio')).toHaveText(
+    'audio front end: log mel, 16 filters 0–6000 Hz, 25 ms Hamming window, 10 ms hop, log10 with floor 1e-7; ' +
+      'short clips padded with silence (-7)',
+  );
   expect(pageErrors(page)).toEqual([]);
 });
