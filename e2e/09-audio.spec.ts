@@ -31,6 +31,7 @@ test('dropped WAVs import through the front end: report counts, a spectrogram, R
   await openLab(page);
   await dropPaths(page, [root]);
   await expect(page.getByTestId('import-done')).toContainText('Imported spoken', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-audio')).toContainText('log mel, 16 filters 0–6000 Hz');
   for (const [split, listed, kept] of [['train', 13, 12], ['dev', 3, 3]] as const) {
     await expect(page.getByTestId(`split-${split}-listed`)).toHaveText(String(listed));
     await expect(page.getByTestId(`split-${split}-kept`)).toHaveText(String(kept));
