@@ -50,7 +50,17 @@ export function silenceLevel(frontEnd: AudioFrontEnd): number {
 
 /** Fills the defaults of a partial front end and checks each setting (errors name the field). */
 export function frontEndSettings(partial: Partial<AudioFrontEnd> = {}): AudioFrontEnd {
-  const s: AudioFrontEnd = { ...DEFAULT_FRONT_END, ...partial, kind: 'log-mel' };
+  // Only the known settings (a file's stray keys must not travel on into checkpoints and exports).
+  const pick = <K extends keyof AudioFrontEnd>(key: K) => partial[key] ?? DEFAULT_FRONT_END[key];
+  const s: AudioFrontEnd = {
+    kind: 'log-mel',
+    filters: pick('filters'),
+    lowHz: pick('lowHz'),
+    highHz: pick('highHz'),
+    windowMs: pick('windowMs'),
+    hopMs: pick('hopMs'),
+    floor: pick('floor'),
+  };
   const check = (ok: boolean, field: keyof AudioFrontEnd, expected: string) => {
     if (!ok) throw new LockstepError(`expected ${expected}, found ${String(s[field])}`, { field: `audio.${field}` });
   };
