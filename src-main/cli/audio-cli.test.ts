@@ -45,6 +45,18 @@ describe('the CLI on an audio dataset', () => {
     );
   });
 
+  it('--dev-fraction and --split-seed set the seeded split, checked', () => {
+    const all = cli('inspect', '--data', root, '--dev-fraction', '0', '--json');
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.json.splits.train.listed).toBe(46);
+    expect(all.json.splits.dev).toBeUndefined();
+    const seeds = [1, 2, 3, 4].map((seed) => cli('inspect', '--data', root, '--split-seed', String(seed), '--json'));
+    expect(new Set(seeds.map((r) => JSON.stringify(r.json.splits.dev))).size).toBeGreaterThan(1);
+    const bad = cli('inspect', '--data', root, '--dev-fraction', '1.5');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/field devFraction: expected a dev fraction in \[0, 1\), found 1\.5/);
+  });
+
   it('trains, records the front end in the checkpoint and exports, evaluates and predicts through it', async () => {
     const out = join(tmp(), 'run');
     const t = cli(

@@ -5,7 +5,7 @@ import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
 import { archiveKind, findDatasetRoot, visibleEntries, withExtractedArchive, type ArchiveLimits } from '../data/archive';
 import type { AudioFrontEnd } from '../../shared/audio/logmel';
-import { isAudioDatasetFolder } from '../data/audio-clips';
+import { isAudioDatasetFolder, type SplitPolicy } from '../data/audio-clips';
 import { loadAudioDataset } from '../data/audio-dataset';
 import { loadCsvDataset } from '../data/csv';
 import { loadEeSet } from '../data/eeset';
@@ -18,6 +18,8 @@ export interface DatasetOptions {
   limits?: Partial<ArchiveLimits>;
   /** Audio datasets: the front end's settings (a model's own, to compute what it was trained on). */
   audio?: Partial<AudioFrontEnd>;
+  /** Audio folders without split folders: the seeded split's dev fraction and seed. */
+  split?: SplitPolicy;
 }
 
 export type DatasetFormat = 'course' | 'archive' | 'npz' | 'csv';
@@ -50,6 +52,7 @@ const isDir = (p: string): boolean => {
 export async function openDataset(path: string | undefined, options: DatasetOptions = {}): Promise<Dataset> {
   if (path === undefined) return demoDataset(options.frames);
   const load = { frames: options.frames, short: options.short };
+  const audioLoad = { frames: options.frames, audio: options.audio, ...options.split };
   switch (datasetFormat(path)) {
     case 'npz':
       return loadNpzDataset(path, { ...load, limits: options.limits });
@@ -61,7 +64,7 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
         const root = findDatasetRoot(dir, isRoot);
         let dataset: Dataset;
         if (isAudioDatasetFolder(root)) {
-          dataset = await loadAudioDataset(root, { frames: options.frames, audio: options.audio });
+          dataset = await loadAudioDataset(root, audioLoad);
         } else if (SPLIT_NAMES.some((s) => isDir(nodePath.join(root, s)))) {
           dataset = await loadEeSet(root, load);
         } else {
@@ -81,7 +84,7 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
         return { ...dataset, name: stemOf(path) };
       });
     default:
-      if (isAudioDatasetFolder(path)) return loadAudioDataset(path, { frames: options.frames, audio: options.audio });
+      if (isAudioDatasetFolder(path)) return loadAudioDataset(path, audioLoad);
       return loadEeSet(path, load);
   }
 }

@@ -6,12 +6,13 @@ import { openDataset } from '../../services/datasets';
 import { openModel } from '../../export/import-model';
 import { required } from '../args';
 import { modelEngine } from '../model-engine';
+import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
 import { pct, type Command } from '../command';
 
 export const evaluate: Command = {
   summary: "evaluate a checkpoint on one split of a dataset (not necessarily the one it was trained on)",
-  usage: 'eval --checkpoint DIR [--data PATH] [--split dev]   (DIR: a checkpoint or a tfjs export folder)',
-  flags: { checkpoint: { type: 'string' }, data: { type: 'string' }, split: { type: 'string' } },
+  usage: `eval --checkpoint DIR [--data PATH] [--split dev] ${SPLIT_USAGE}   (DIR: a checkpoint or a tfjs export folder)`,
+  flags: { checkpoint: { type: 'string' }, data: { type: 'string' }, split: { type: 'string' }, ...SPLIT_FLAGS },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
     // A checkpoint folder, or a TensorFlow.js export folder (src-main/export).
@@ -21,7 +22,8 @@ export const evaluate: Command = {
     const splitName = (f.split ?? 'dev') as SplitName;
     if (!SPLIT_NAMES.includes(splitName)) throw new LockstepError(`--split must be one of ${SPLIT_NAMES.join(', ')}, got '${f.split}'`);
     // Audio goes through the front end the model was trained through (feature-file models: the default, the ee-set's).
-    const dataset = await openDataset(f.data, { frames: manifest.frames, audio: model.audio ?? undefined });
+    const audio = model.audio ?? undefined;
+    const dataset = await openDataset(f.data, { frames: manifest.frames, audio, split: splitPolicy(f) });
     const raw = dataset.splits[splitName];
     if (!raw || raw.n === 0) throw new LockstepError(`${f.data ?? 'demo data'}: no ${splitName} split with usable examples`);
     if (raw.channels !== manifest.channels) throw new LockstepError(`${f.data}: ${raw.channels} channels per frame, the checkpoint expects ${manifest.channels}`);

@@ -5,9 +5,10 @@ import { SPLIT_NAMES } from '../../../shared/data/dataset';
 import { LockstepError } from '../../../shared/errors';
 import { listAudioClips } from '../../data/audio-clips';
 import { ClipError, clipFeatures } from '../../data/audio-dataset';
-import { numberFlag, intFlag, required } from '../args';
+import { required } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../progress';
+import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
 
 /** A feature row as the course layout's files hold it: values that read back as the same float32. */
 const row = (values: Float32Array): string => Array.from(values, (v) => v.toPrecision(9)).join(' ');
@@ -16,13 +17,12 @@ export const features: Command = {
   summary:
     'compute the log mel features of an audio dataset and write them in the course layout (labels + one file per clip)',
   usage:
-    'features --audio PATH --out DIR [--dev-fraction 0.2] [--seed 1]\n' +
+    `features --audio PATH --out DIR ${SPLIT_USAGE}\n` +
     '      (PATH: class folders of .wav, maybe under train/ dev/ eval/)',
   flags: {
     audio: { type: 'string' },
     out: { type: 'string' },
-    'dev-fraction': { type: 'string' },
-    seed: { type: 'string' },
+    ...SPLIT_FLAGS,
   },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
@@ -31,10 +31,7 @@ export const features: Command = {
     if (fs.existsSync(out) && fs.readdirSync(out).length > 0)
       throw new LockstepError('expected a new or empty folder for --out', { file: f.out });
     const frontEnd = frontEndSettings();
-    const { classes, clips, splitBy } = listAudioClips(source, {
-      devFraction: numberFlag('dev-fraction', f['dev-fraction']),
-      seed: intFlag('seed', f.seed),
-    });
+    const { classes, clips, splitBy } = listAudioClips(source, splitPolicy(f));
     const bar = new ProgressBar('features', clips.length);
     let done = 0;
     const splits: Record<string, { written: number; dropped: { file: string; reason: string; message: string }[] }> =

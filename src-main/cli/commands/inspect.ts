@@ -5,14 +5,16 @@ import { prepareData } from '../../../shared/train/prepare';
 import { openDataset } from '../../services/datasets';
 import { intFlag, required } from '../args';
 import type { Command } from '../command';
+import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
 
 export const inspect: Command = {
   summary: 'report what a dataset holds and what the protocol drops, per split; exit 1 if it cannot train',
-  usage: 'inspect --data PATH [--frames 70] [--pad]',
-  flags: { data: { type: 'string' }, frames: { type: 'string' }, pad: { type: 'boolean' } },
+  usage: `inspect --data PATH [--frames 70] [--pad] ${SPLIT_USAGE}`,
+  flags: { data: { type: 'string' }, frames: { type: 'string' }, pad: { type: 'boolean' }, ...SPLIT_FLAGS },
   async run(flags) {
     const data = required('data', flags.data as string | undefined);
-    const dataset = await openDataset(data, { frames: intFlag('frames', flags.frames as string | undefined, 1), short: flags.pad ? 'pad' : 'drop' });
+    const frames = intFlag('frames', flags.frames as string | undefined, 1);
+    const dataset = await openDataset(data, { frames, short: flags.pad ? 'pad' : 'drop', split: splitPolicy(flags) });
     const splits: Record<string, unknown> = {};
     const lines: string[] = [`dataset ${dataset.name} (${dataset.classes.join(' ')})`];
     if (dataset.audio) lines.push(`audio: ${describeFrontEnd(dataset.audio)}`);
