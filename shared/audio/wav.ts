@@ -31,10 +31,7 @@ function describeStart(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'an empty file';
   const head = bytes.subarray(0, 16);
   const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  if (printable)
-    return `text starting '${String.fromCharCode(...head)
-      .replace(/\s+/g, ' ')
-      .trim()}'`;
+  if (printable) return `text starting '${String.fromCharCode(...head).replace(/\s+/g, ' ').trim()}'`;
   const magic: Record<string, string> = { fLaC: 'FLAC', OggS: 'Ogg', 'ID3\u0003': 'MP3', 'ID3\u0004': 'MP3' };
   const tag = String.fromCharCode(...head.subarray(0, 4));
   if (magic[tag]) return `a ${magic[tag]} file (convert it to WAV, e.g. ffmpeg -i in -c:a pcm_s16le out.wav)`;

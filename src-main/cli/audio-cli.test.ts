@@ -15,8 +15,9 @@ function toneDataset(): string {
   const root = join(tmp(), 'tones');
   const files: Record<string, Uint8Array | string> = { 'B/s1_broken.wav': 'not audio' };
   for (const [k, c] of ['B', 'D', 'E'].entries()) {
-    for (const spk of ['s1', 's2', 's3', 's4', 's5'])
+    for (const spk of ['s1', 's2', 's3', 's4', 's5']) {
       for (const len of [0.4, 0.8, 1]) files[`${c}/${spk}_${c}_${len}.wav`] = toneClip(k * 2, len);
+    }
   }
   writeTree(root, files);
   return root;

@@ -86,10 +86,8 @@ export function listAudioClips(root: string, policy: SplitPolicy = {}): AudioCli
   const found: { split?: SplitName; className: string; file: string }[] = [];
   const collect = (dir: string, prefix: string, split?: SplitName) => {
     for (const c of classFolders(dir)) {
-      for (const f of visibleEntries(nodePath.join(dir, c.name))
-        .filter((e) => e.isFile() && isWav(e.name))
-        .map((e) => e.name)
-        .sort()) {
+      const wavs = visibleEntries(nodePath.join(dir, c.name)).filter((e) => e.isFile() && isWav(e.name));
+      for (const f of wavs.map((e) => e.name).sort()) {
         found.push({ split, className: c.name, file: `${prefix}${c.name}/${f}` });
       }
     }
@@ -100,10 +98,12 @@ export function listAudioClips(root: string, policy: SplitPolicy = {}): AudioCli
   } else {
     collect(root, '');
   }
-  if (found.length === 0)
+  if (found.length === 0) {
     throw new LockstepError('expected class folders of .wav files (B/x.wav, …), found none', { file: root });
-  if (found.length > MAX_SPLIT_EXAMPLES)
+  }
+  if (found.length > MAX_SPLIT_EXAMPLES) {
     throw new LockstepError(`expected at most ${MAX_SPLIT_EXAMPLES} clips, found ${found.length}`, { file: root });
+  }
   const classes = classesOf(found.map((f) => f.className));
   const clips: AudioClip[] = found.map((f) => ({
     split: f.split ?? 'train',

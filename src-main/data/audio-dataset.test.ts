@@ -76,8 +76,9 @@ describe('audio datasets', () => {
   it('splits by speaker when file names carry one, seeded, else per class', () => {
     const files: Record<string, Uint8Array> = {};
     const clip = toneClip(0, 0.05);
-    for (const spk of ['s1', 's2', 's3', 's4', 's5'])
+    for (const spk of ['s1', 's2', 's3', 's4', 's5']) {
       for (const c of ['B', 'D']) for (const i of [1, 2]) files[`${c}/${spk}_${c}${i}.wav`] = clip;
+    }
     writeTree(root, files);
     const list = listAudioClips(root, { seed: 3 });
     expect(list.splitBy).toBe('speaker');

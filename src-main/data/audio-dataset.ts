@@ -36,8 +36,6 @@ export interface AudioLoadOptions extends SplitPolicy {
   splits?: SplitName[];
   /** Front-end settings (defaults: DEFAULT_FRONT_END). */
   audio?: Partial<AudioFrontEnd>;
-  /** Called after each clip: clips read so far, of how many. */
-  onProgress?: (done: number, total: number) => void;
 }
 
 /** Why a clip cannot be used: a LockstepError naming its file, its drop category and the bare `detail`. */
@@ -72,13 +70,16 @@ export async function clipFeatures(abs: string, file: string, frontEnd: AudioFro
         file,
       );
     }
-    if (audio.samples.every((v) => v === 0))
+    if (audio.samples.every((v) => v === 0)) {
       throw new ClipError('expected sound, found a silent clip (every sample 0)', 'malformed', file);
+    }
     features = extractor.features(audio.samples);
   } catch (e) {
     if (e instanceof ClipError || !isLockstepError(e)) throw e;
+    // The decoder's message less the file name it starts with (a ClipError names the file itself).
+    const prefix = `${file}: `;
     throw new ClipError(
-      e.message.slice(file.length + 2),
+      e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message,
       /expected finite samples/.test(e.message) ? 'nonFinite' : 'malformed',
       file,
     );
@@ -113,8 +114,6 @@ export async function loadAudioDataset(root: string, options: AudioLoadOptions =
   const wanted = SPLIT_NAMES.filter(
     (s) => clips.some((c) => c.split === s) && (requested === undefined || requested.includes(s)),
   );
-  const total = clips.filter((c) => wanted.includes(c.split)).length;
-  let done = 0;
   for (const split of wanted) {
     const members = clips.filter((c) => c.split === split);
     if (members.length * frames * C > MAX_SPLIT_VALUES) throw splitTooLarge(members.length, frames, C, root);
@@ -129,10 +128,10 @@ export async function loadAudioDataset(root: string, options: AudioLoadOptions =
       } catch (e) {
         if (!(e instanceof ClipError)) throw e;
         dropped[e.reason]++;
-        if (droppedExamples.length < MAX_DROPS_LISTED)
+        if (droppedExamples.length < MAX_DROPS_LISTED) {
           droppedExamples.push({ file: clip.file, reason: e.reason, message: e.detail });
+        }
       }
-      options.onProgress?.(++done, total);
     }
     const y = Int32Array.from(kept, (c) => c.label);
     dataset.splits[split] = {

@@ -8,8 +8,7 @@ import { buildSpokenLetters, hasEspeak } from './spoken-letters';
 
 const tmp = tempDirsRemovedAfterAll('lockstep-letters-');
 const espeak = hasEspeak();
-if (!espeak)
-  console.log('skipped: espeak-ng not installed (the synthetic spoken-letter tests; apt-get install espeak-ng)');
+if (!espeak) console.log('skipped: espeak-ng not installed (the spoken-letter tests; apt-get install espeak-ng)');
 
 describe.skipIf(!espeak)('a TDNN learns spoken letters from espeak-ng voices it never trained on', () => {
   let root = '';

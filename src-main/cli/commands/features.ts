@@ -28,8 +28,9 @@ export const features: Command = {
     const f = flags as Record<string, string | undefined>;
     const source = required('audio', f.audio);
     const out = nodePath.resolve(required('out', f.out));
-    if (fs.existsSync(out) && fs.readdirSync(out).length > 0)
+    if (fs.existsSync(out) && fs.readdirSync(out).length > 0) {
       throw new LockstepError('expected a new or empty folder for --out', { file: f.out });
+    }
     const frontEnd = frontEndSettings();
     const { classes, clips, splitBy } = listAudioClips(source, splitPolicy(f));
     const bar = new ProgressBar('features', clips.length);
@@ -50,8 +51,9 @@ export const features: Command = {
           const stem = nodePath.basename(clip.file).replace(/\.wav$/i, '');
           const rel = `${split}/fbc/${classes[clip.label]}/${stem}_fbc.txt`;
           const lines: string[] = [];
-          for (let t = 0; t < feats.frames; t++)
+          for (let t = 0; t < feats.frames; t++) {
             lines.push(row(feats.data.subarray(t * feats.channels, (t + 1) * feats.channels)));
+          }
           fs.mkdirSync(nodePath.dirname(nodePath.join(out, rel)), { recursive: true });
           fs.writeFileSync(nodePath.join(out, rel), lines.join('\n') + '\n');
           labels.push(`${clip.label} ${rel}`);
