@@ -307,7 +307,7 @@ async function main(): Promise<void> {
     `CPU ${a.cpuMsPerSecond} ms: ${a.realTimeFactor}× real time`);
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
   const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
-  out.push('', '## targets (issue 5; ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');
+  out.push('', '## targets (issues 5 and 14; ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');
   targets.forEach((t, i) => out.push(`| ${t.target} | ${t.value ?? '—'} | ${met(t.met)} | ${cpuTargets[i].value ?? '—'} | ${met(cpuTargets[i].met)} |`));
   out.push('', `machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${result.machine.torch ?? 'missing'}, load avg ${result.machine.loadavg.join(' ')}`);
   if (failures.length) out.push('', 'failures:', ...failures.map((f) => `- ${f}`));

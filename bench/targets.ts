@@ -1,4 +1,7 @@
-/** Issue 5's speed and memory targets, checked against one benchmark run's medians. */
+/**
+ * Issue 5's speed and memory targets and issue 14's audio front-end speed, checked against one
+ * benchmark run's medians.
+ */
 export interface TargetInput {
   /** ms per epoch (median) by network, then engine; null where the engine did not run. */
   msPerEpoch: Record<string, Record<string, number | null>>;
