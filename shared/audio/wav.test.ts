@@ -82,5 +82,9 @@ describe('decodeWav', () => {
     bad(adpcm, /expected PCM 8\/16\/24\/32-bit or float 32\/64-bit samples, found format 2 with 16 bits/);
     const flac = new Uint8Array([...'fLaC'].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 34, 1, 2]));
     bad(flac, /found a FLAC file \(convert it to WAV/);
+    const m4a = new Uint8Array([0, 0, 0, 32, ...[...'ftypM4A '].map((c) => c.charCodeAt(0))]);
+    bad(m4a, /found a MP4\/M4A file \(convert/);
+    bad(new Uint8Array([0xff, 0xfb, 0x90, 0x64, 0, 0, 0, 0, 1, 2, 3, 4]), /found a MP3 file \(convert it to WAV/);
+    bad(new Uint8Array([...'ID3'].map((c) => c.charCodeAt(0)).concat([4, 0, 0, 0, 0, 0, 0, 0, 0])), /found a MP3 file/);
   });
 });

@@ -38,12 +38,13 @@ export interface AudioClipList {
   splitBy: 'folders' | 'speaker' | 'clip';
 }
 
-const isWav = (name: string) => name.toLowerCase().endsWith('.wav');
+/** Audio files a dataset lists: WAVs, and other containers (each dropped with "convert it to WAV"). */
+const isAudio = (name: string) => /\.(wav|wave|flac|ogg|oga|opus|mp3|m4a|mp4|aac|aif|aiff)$/i.test(name);
 const SPEAKER = /^([^_]+)_/;
 
 function classFolders(dir: string): fs.Dirent[] {
   return visibleEntries(dir).filter(
-    (e) => e.isDirectory() && visibleEntries(nodePath.join(dir, e.name)).some((f) => isWav(f.name)),
+    (e) => e.isDirectory() && visibleEntries(nodePath.join(dir, e.name)).some((f) => isAudio(f.name)),
   );
 }
 
@@ -86,8 +87,8 @@ export function listAudioClips(root: string, policy: SplitPolicy = {}): AudioCli
   const found: { split?: SplitName; className: string; file: string }[] = [];
   const collect = (dir: string, prefix: string, split?: SplitName) => {
     for (const c of classFolders(dir)) {
-      const wavs = visibleEntries(nodePath.join(dir, c.name)).filter((e) => e.isFile() && isWav(e.name));
-      for (const f of wavs.map((e) => e.name).sort()) {
+      const files = visibleEntries(nodePath.join(dir, c.name)).filter((e) => e.isFile() && isAudio(e.name));
+      for (const f of files.map((e) => e.name).sort()) {
         found.push({ split, className: c.name, file: `${prefix}${c.name}/${f}` });
       }
     }

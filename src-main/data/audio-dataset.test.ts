@@ -56,10 +56,11 @@ describe('audio datasets', () => {
       'D/tiny.wav': toneClip(2, 0.01),
       'D/silent.wav': encodeWav(new Array(16000).fill(0), 16000),
       'D/lowrate.wav': toneClip(2, 1, 8000),
+      'D/song.flac': new Uint8Array([...'fLaC'].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 34, 1, 2, 3, 4])),
     });
     const ds = await loadAudioDataset(root, { devFraction: 0 });
     const r = ds.reports.train!;
-    expect(r).toMatchObject({ listed: 9, kept: 2, dropped: { malformed: 5, nonFinite: 1, short: 1, missing: 0 } });
+    expect(r).toMatchObject({ listed: 10, kept: 2, dropped: { malformed: 6, nonFinite: 1, short: 1, missing: 0 } });
     const why = Object.fromEntries(r.droppedExamples.map((d) => [d.file, `${d.reason}: ${d.message}`]));
     expect(why['B/text.wav']).toMatch(
       /^malformed: expected a WAV file \(RIFF\/WAVE\), found text starting 'this is a text f'/,
@@ -70,6 +71,7 @@ describe('audio datasets', () => {
     expect(why['D/tiny.wav']).toBe('short: expected at least one 25 ms window of audio, found 10.0 ms');
     expect(why['D/silent.wav']).toBe('malformed: expected sound, found a silent clip (every sample 0)');
     expect(why['D/lowrate.wav']).toMatch(/^malformed: expected a sample rate of at least 12000 Hz .* found 8000 Hz/);
+    expect(why['D/song.flac']).toMatch(/^malformed: expected a WAV file \(RIFF\/WAVE\), found a FLAC file \(convert/);
     expect(ds.splits.train!.ids).toEqual(['B/good1.wav', 'D/good2.wav']);
   });
 

@@ -48,7 +48,7 @@ export const features: Command = {
       for (const clip of members) {
         try {
           const feats = await clipFeatures(clip.abs, clip.file, frontEnd);
-          const stem = nodePath.basename(clip.file).replace(/\.wav$/i, '');
+          const stem = nodePath.parse(clip.file).name;
           const rel = `${split}/fbc/${classes[clip.label]}/${stem}_fbc.txt`;
           const lines: string[] = [];
           for (let t = 0; t < feats.frames; t++) {
