@@ -20,6 +20,7 @@ import { prepareData } from '../shared/train/prepare';
 import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
 import { EE_SET_DIR, timeTrainLoad, type LoadTimes } from './load-time';
 import { FAIR_BLAS_HINT, classifyPeerBlas, isFairPeer } from './peer-blas';
+import { timeFrontEnd } from './audio-front-end';
 import { checkTargets } from './targets';
 
 const { values: args } = parseArgs({
@@ -255,8 +256,14 @@ async function main(): Promise<void> {
   const peakRssMb = Object.fromEntries(PEERS.map((p) => [p, workers.has(p) ? r1(workers.get(p)!.lastRssMb) : null]));
   const medians = (field: 'msPerEpoch' | 'cpuMsPerEpoch') =>
     Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).filter(([p]) => p === 'scratch' || ratioPeer(p)).map(([p, c]) => [p, c?.[field] ?? null]))]));
-  const targets = checkTargets({ msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb });
-  const cpuTargets = checkTargets({ msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb });
+  const audio = timeFrontEnd(quick ? 100 : 300);
+  const targets = checkTargets({
+    msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb, audioMsPerSecond: audio.msPerSecond,
+  });
+  const cpuTargets = checkTargets({
+    msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb,
+    audioMsPerSecond: audio.cpuMsPerSecond,
+  });
   const cpus = os.cpus();
   const result = {
     machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version, torch: (torchInfo?.torch as string | undefined) ?? null, loadavg: os.loadavg().map(r1) },
@@ -268,6 +275,10 @@ async function main(): Promise<void> {
     loadMs: loadMs === null ? null : r1(loadMs),
     load: loadStats === null ? null : { min: r1(loadStats.min), max: r1(loadStats.max), cpuMs: r1(loadStats.cpuMs), coldMs: r1(loadStats.coldMs), repeats: CFG.loadRepeats },
     peakRssMb,
+    audioFrontEnd: {
+      msPerSecond: r3(audio.msPerSecond), min: r3(audio.min), max: r3(audio.max),
+      cpuMsPerSecond: r3(audio.cpuMsPerSecond), realTimeFactor: Math.round(audio.realTimeFactor),
+    },
     targets,
     cpuTargets,
     torchMissing,
@@ -303,6 +314,9 @@ async function main(): Promise<void> {
   const loadLine = (l: NonNullable<typeof result.load>): string =>
     `${result.loadMs} ms (${l.min}–${l.max}; median of ${l.repeats} after a first load of ${l.coldMs} ms), CPU ${l.cpuMs} ms`;
   out.push('', `train-split load: ${result.load === null ? 'n/a (no ee-set; demo data)' : loadLine(result.load)}`);
+  const a = result.audioFrontEnd;
+  out.push(`audio front end (log mel, 1 s of 16 kHz): ${a.msPerSecond} ms (${a.min}–${a.max}), ` +
+    `CPU ${a.cpuMsPerSecond} ms: ${a.realTimeFactor}× real time`);
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
   const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
   out.push('', '## targets (ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');

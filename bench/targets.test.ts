@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkTargets } from './targets';
 
 describe('checkTargets', () => {
-  const base = { loadMs: 250, peakRssMb: { scratch: 120 } };
+  const base = { loadMs: 250, peakRssMb: { scratch: 120 }, audioMsPerSecond: 2.5 };
 
   it('compares each ratio with its bound, pair by pair', () => {
     const checks = checkTargets({
@@ -22,12 +22,14 @@ describe('checkTargets', () => {
     expect(met['best: scratch / tfjs-wasm ≤ 1/3']).toBe(false);
     expect(met['train split load ms ≤ 300']).toBe(true);
     expect(met['scratch process peak RSS MB ≤ 150']).toBe(true);
+    expect(met['audio front end ms per s of 16 kHz audio ≤ 2']).toBe(false);
   });
 
   it('reports a target without its measurements as unknown, not met', () => {
     const checks = checkTargets({ msPerEpoch: { tdnn: { scratch: 100, torch: null } }, loadMs: null, peakRssMb: {} });
     expect(checks.find((c) => c.target === 'tdnn: scratch / torch ≤ 1')).toMatchObject({ value: null, met: null });
     expect(checks.find((c) => c.target === 'train split load ms ≤ 300')?.met).toBeNull();
+    expect(checks.find((c) => c.target.startsWith('audio front end'))?.met).toBeNull();
     expect(checks.find((c) => c.target.startsWith('best: scratch / torch'))?.met).toBeNull();
   });
 });

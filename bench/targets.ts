@@ -1,9 +1,11 @@
-/** The speed and memory targets (issues 5 and 20), checked against one benchmark run's medians. */
+/** The speed and memory targets (issues 5, 14 and 20), checked against one benchmark run's medians. */
 export interface TargetInput {
   /** ms per epoch (median) by network, then engine; null where the engine did not run. */
   msPerEpoch: Record<string, Record<string, number | null>>;
   loadMs: number | null;
   peakRssMb: Record<string, number | null>;
+  /** The audio front end's ms per second of 16 kHz audio (issue 14: ≥ 500× real time). */
+  audioMsPerSecond?: number | null;
 }
 
 export interface TargetCheck {
@@ -17,7 +19,7 @@ export interface TargetCheck {
 
 const COURSE_NETWORKS = ['tdnn', 'fnn-50-tanh', 'best'];
 
-export function checkTargets({ msPerEpoch, loadMs, peakRssMb }: TargetInput): TargetCheck[] {
+export function checkTargets({ msPerEpoch, loadMs, peakRssMb, audioMsPerSecond }: TargetInput): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const atMost = (target: string, value: number | null | undefined, bound: number): void => {
     const v = value ?? null;
@@ -34,5 +36,6 @@ export function checkTargets({ msPerEpoch, loadMs, peakRssMb }: TargetInput): Ta
   }
   atMost('train split load ms ≤ 300', loadMs, 300);
   atMost('scratch process peak RSS MB ≤ 150', peakRssMb.scratch, 150);
+  atMost('audio front end ms per s of 16 kHz audio ≤ 2', audioMsPerSecond, 2);
   return checks;
 }

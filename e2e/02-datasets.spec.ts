@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { gzipSync, zipSync } from 'fflate';
 import { EE_SET_DIR, HAS_EE_SET } from './env';
-import { dropFile, dropFiles, dropPaths, featureText, openLab, pageErrors, screenshot, tarOf, tempDirsRemovedAfterAll, writeMiniEeSet, type MiniSet } from './helpers';
+import { canvasColours, dropFile, dropFiles, dropPaths, featureText, openLab, pageErrors, screenshot, tarOf, tempDirsRemovedAfterAll, writeMiniEeSet, type MiniSet } from './helpers';
 
 /**
  * Item 2: importing by drag and drop (folders natively, files in a DataTransfer), the per-split
@@ -60,13 +60,7 @@ test('a dropped folder is read recursively, uploaded and reported per split', as
   await page.getByTestId('example-index').fill('5');
   await expect(page.getByTestId('example-meta')).toContainText('dev/fbc/');
   await expect(page.getByTestId('example-meta')).toContainText('class ');
-  const painted = await heat.evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const colours = new Set<string>();
-    for (let i = 0; i < d.length; i += 4) colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
-    return colours.size;
-  });
-  expect(painted).toBeGreaterThan(20);
+  expect(await canvasColours(heat)).toBeGreaterThan(20);
   await details.locator('summary').click();
   await screenshot(page, '05-datasets');
   expect(pageErrors(page)).toEqual([]);

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { APP_PATH, SCREENS } from './env';
 
 /** Opens the lab and waits until it has loaded what it needs; page errors fail the test. */
@@ -11,6 +11,16 @@ export async function openLab(page: Page): Promise<void> {
   (page as Page & { __errors?: string[] }).__errors = errors;
   await page.goto(APP_PATH);
   await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+}
+
+/** How many distinct colours a canvas shows (a painted heatmap shows many, a blank one one). */
+export function canvasColours(canvas: Locator): Promise<number> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set<string>();
+    for (let i = 0; i < d.length; i += 4) colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return colours.size;
+  });
 }
 
 export function pageErrors(page: Page): string[] {

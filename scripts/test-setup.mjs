@@ -13,6 +13,7 @@ const DEBIAN_PACKAGES = {
   'libopenblas0-pthread': "PyTorch's BLAS (without it Debian's torch uses the slow reference BLAS)",
   'python3-onnx': 'ONNX exports checked by onnx',
   'espeak-ng': 'spoken letters for the audio tests',
+  'python3-scipy': 'the log mel front end checked against an independent implementation',
 };
 
 const quiet = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] };

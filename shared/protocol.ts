@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AudioFrontEnd } from './audio/logmel';
 import { ENGINES, EXPERIMENT_ENGINES, LR_SCHEDULES, OPTIMIZERS, TFJS_BACKENDS } from './names';
 import { MAX_TIME_STRETCH, crossSettingProblem } from './train/settings';
 
@@ -214,6 +215,8 @@ export interface DatasetSummary {
   frames: number;
   channels: number;
   splits: Partial<Record<z.infer<typeof splitName>, SplitSummary>>;
+  /** The audio front end that made its features (audio datasets only); every model trained on it records it. */
+  audio?: AudioFrontEnd;
 }
 
 export type RunState = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';

@@ -2,6 +2,8 @@
  * The in-memory dataset every engine trains on: examples stored channels-last,
  * `[n, frames, channels]`, row-major in one Float32Array per split.
  */
+import type { AudioFrontEnd } from '../audio/logmel';
+
 export const EE_SET_CLASSES = ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'] as const;
 
 export const SPLIT_NAMES = ['train', 'dev', 'eval'] as const;
@@ -49,6 +51,8 @@ export interface Dataset {
   classes: string[];
   splits: Partial<Record<SplitName, Split>>;
   reports: Partial<Record<SplitName, SplitReport>>;
+  /** The front end that turned the dataset's audio into features; absent for feature files. */
+  audio?: AudioFrontEnd;
 }
 
 /** Per-channel standardisation `(x - mean) / std`, fitted on the training split only. */

@@ -1,3 +1,4 @@
+import type { AudioFrontEnd } from '../audio/logmel';
 import type { Standardization } from '../data/dataset';
 import { LockstepError } from '../errors';
 import type { OptimizerState } from '../engine/optimizers';
@@ -31,6 +32,8 @@ export interface CheckpointManifest {
   frames: number;
   channels: number;
   standardize: Standardization | null;
+  /** The audio front end the model's features came from (null or absent: trained on feature files). */
+  audio?: AudioFrontEnd | null;
   settings: TrainingSettings;
   engine: string;
   metrics: EpochRecord[];
@@ -185,6 +188,7 @@ export function buildCheckpoint(run: {
     frames: run.data.train.frames,
     channels: run.data.train.channels,
     standardize: run.data.standardization,
+    audio: run.data.audio ?? null,
     settings: run.settings,
     engine: run.engine.id,
     metrics: run.metrics,

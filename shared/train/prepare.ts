@@ -1,3 +1,4 @@
+import type { AudioFrontEnd } from '../audio/logmel';
 import { classCounts, type Dataset, type Split, type SplitName, type Standardization } from '../data/dataset';
 import { applyStandardization, fitStandardization } from '../data/standardize';
 import { LockstepError } from '../errors';
@@ -8,6 +9,8 @@ export interface PreparedData {
   eval?: Split;
   standardization: Standardization | null;
   classes: string[];
+  /** The audio front end that made the features (audio datasets only). */
+  audio?: AudioFrontEnd;
 }
 
 /**
@@ -35,5 +38,7 @@ export function prepareData(dataset: Dataset, standardize: boolean): PreparedDat
     const s = dataset.splits[name];
     return s && s.n > 0 ? prep(s) : undefined;
   };
-  return { train: prep(train)!, dev: pick('dev'), eval: pick('eval'), standardization, classes: dataset.classes };
+  const audio = dataset.audio ? { audio: dataset.audio } : {};
+  const splits = { train: prep(train)!, dev: pick('dev'), eval: pick('eval') };
+  return { ...splits, standardization, classes: dataset.classes, ...audio };
 }

@@ -109,7 +109,7 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
     expect(r.stdout).toContain(out);
     const z = NpzFile.open(out);
     try {
-      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json']);
+      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json', 'audio_json']);
       expect(npyStrings(await z.read('classes'), 'classes', out)).toEqual(readCheckpoint(ckpt).manifest.classes);
     } finally {
       z.close();

@@ -30,6 +30,7 @@ export async function exportCheckpoint(source: string, dest: string): Promise<st
         frames: model.frames,
         channels: model.channels,
         standardize: model.standardize,
+        audio: model.audio ?? null,
         settings: resolveSettings({ frames: model.frames, standardize: model.standardize !== null }),
         engine: `import:${model.kind}`,
         metrics: [],

@@ -11,6 +11,7 @@
  * Activation, BatchNormalization over channels; a Sequential model, channels-last, float32 weights); its classes come from
  * metadata.json or default to the ee-set letters for 9 outputs, else '0', '1', ….
  */
+import { frontEndSettings, type AudioFrontEnd } from '../../shared/audio/logmel';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Standardization } from '../../shared/data/dataset';
@@ -39,6 +40,8 @@ export interface OpenedModel {
   channels: number;
   /** Inputs are `(x − mean[c]) / std[c]` before the network, or used raw (`null`). */
   standardize: Standardization | null;
+  /** The audio front end it was trained through, applied again to new audio (null: trained on feature files). */
+  audio?: AudioFrontEnd | null;
   /** A checkpoint's manifest (settings, metrics, engine), when the model is one. */
   manifest?: CheckpointManifest;
 }
@@ -50,6 +53,8 @@ export interface TfjsMetadata {
   frames: number;
   channels: number;
   standardize: Standardization | null;
+  /** The audio front end that makes its inputs from audio (null: trained on feature files). */
+  audio?: AudioFrontEnd | null;
   /** How to feed the model. */
   input: string;
   /** The Lockstep spec the model was exported from (every layer named, every default filled). */
@@ -96,6 +101,19 @@ export function checkStandardization(raw: unknown, channels: number, file: strin
   return { mean: [...(raw.mean as number[])], std: [...(raw.std as number[])] };
 }
 
+/** Checks an audio front end read from a file: null, or complete and valid settings. */
+export function checkAudio(raw: unknown, file: string): AudioFrontEnd | null {
+  if (raw === null || raw === undefined) return null;
+  if (!isRecord(raw) || raw.kind !== 'log-mel') {
+    throw new LockstepError('expected null or a log-mel front end {"kind": "log-mel", …}', { file, field: 'audio' });
+  }
+  try {
+    return frontEndSettings(raw as Partial<AudioFrontEnd>);
+  } catch (e) {
+    throw new LockstepError((e as Error).message, { file });
+  }
+}
+
 function checkClasses(raw: unknown, units: number, file: string): string[] {
   if (!Array.isArray(raw) || !raw.every((c) => typeof c === 'string') || raw.length !== units) {
     throw new LockstepError(`expected ${units} class names (one per output of the last layer)`, { file, field: 'classes' });
@@ -140,6 +158,7 @@ function openCheckpoint(dir: string): OpenedModel {
     frames: manifest.frames,
     channels: manifest.channels,
     standardize: checkStandardization(manifest.standardize, manifest.channels, file),
+    audio: checkAudio(manifest.audio, file),
     manifest,
   };
 }
@@ -262,6 +281,7 @@ function openTfjs(dir: string): OpenedModel {
     frames,
     channels,
     standardize: meta ? checkStandardization(meta.standardize, channels, metaFile) : null,
+    audio: meta ? checkAudio(meta.audio, metaFile) : null,
   };
 }
 

@@ -20,7 +20,7 @@ describe('npz export', () => {
     expect(files).toEqual([out]);
     const z = NpzFile.open(out);
     try {
-      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json']);
+      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json', 'audio_json']);
       const k = await z.read('conv1d_1.kernel');
       expect(k.shape).toEqual([3, 16, 8]);
       expect(k.descr).toBe('<f4');
@@ -32,6 +32,8 @@ describe('npz export', () => {
       const spec = JSON.parse(npyStrings(await z.read('spec_json'), 'spec_json', out)[0]);
       expect(resolveSpec(spec).layers.map((l) => l.config)).toEqual(resolveSpec(m.spec).layers.map((l) => l.config));
       expect(spec.layers.map((l: { name: string }) => l.name)).toEqual(['conv1d_1', 'conv1d_2', 'time_sum_1', 'dense_1']);
+      // Trained on feature files: no audio front end.
+      expect(JSON.parse(npyStrings(await z.read('audio_json'), 'audio_json', out)[0])).toBeNull();
     } finally {
       z.close();
     }

@@ -14,6 +14,8 @@
  *                                      (zeros and ones when the model was trained on raw inputs)
  *   `spec_json`                        unicode, 0-d: the Lockstep spec, every layer named and every
  *                                      option written out (`json.loads(str(z['spec_json']))`)
+ *   `audio_json`                       unicode, 0-d: the audio front end the model was trained through
+ *                                      (`shared/audio/logmel.ts`), or `null` for feature files
  *
  * Weights are exactly the Lockstep ones, named as the layers' descriptors name them.
  */
@@ -24,7 +26,9 @@ import { explicitSpec, type OpenedModel } from './import-model';
 import { exportModelFile } from './write';
 
 /** The `.npz` bytes for a model. */
-export function buildNpzExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize'>): Uint8Array {
+export function buildNpzExport(
+  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>,
+): Uint8Array {
   const resolved = resolveSpec(model.spec, model.classes.length);
   const channels = resolved.input[1];
   const arrays: [string, Uint8Array][] = [];
@@ -39,6 +43,7 @@ export function buildNpzExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'cl
     ['standardize_mean', npyFloat32([channels], s ? s.mean : new Array<number>(channels).fill(0))],
     ['standardize_std', npyFloat32([channels], s ? s.std : new Array<number>(channels).fill(1))],
     ['spec_json', npyUnicode([JSON.stringify(explicitSpec(resolved))], true)],
+    ['audio_json', npyUnicode([JSON.stringify(model.audio ?? null)], true)],
   );
   return encodeNpz(arrays);
 }

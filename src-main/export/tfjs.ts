@@ -66,7 +66,9 @@ export function inputDescription(frames: number, channels: number, standardize: 
 }
 
 /** Builds model.json, weights.bin and metadata.json for a network and its weights. */
-export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize'>): TfjsExport {
+export function buildTfjsExport(
+  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>,
+): TfjsExport {
   const resolved: ResolvedNetwork = resolveSpec(model.spec, model.classes.length);
   const [frames, channels] = resolved.input;
   const layers: KerasLayer[] = [];
@@ -136,6 +138,7 @@ export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'c
     frames,
     channels,
     standardize: model.standardize ? { mean: [...model.standardize.mean], std: [...model.standardize.std] } : null,
+    audio: model.audio ?? null,
     input: inputDescription(frames, channels, model.standardize),
     lockstepSpec: explicitSpec(resolved),
     timeSum,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AudioFrontEnd } from '../../shared/audio/logmel';
 import { SPLIT_NAMES, type Dataset, type SplitName } from '../../shared/data/dataset';
 import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
@@ -28,7 +29,9 @@ const FORMAT = 'lockstep-dataset';
 const MAX_DROPPED_LISTED = 500;
 
 /** Where a run's worker finds a dataset's examples. */
-export type DatasetRef = { kind: 'demo'; name: string } | { kind: 'stored'; name: string; classes: string[]; file: string };
+export type DatasetRef =
+  | { kind: 'demo'; name: string }
+  | { kind: 'stored'; name: string; classes: string[]; file: string; audio?: AudioFrontEnd };
 
 interface StoredSummary {
   format: typeof FORMAT;
@@ -57,6 +60,7 @@ export function summarizeDataset(dataset: Dataset, meta: { id: string; name: str
     frames: present?.frames ?? 0,
     channels: present?.channels ?? 0,
     splits,
+    ...(dataset.audio ? { audio: dataset.audio } : {}),
   };
 }
 
@@ -132,9 +136,9 @@ export class DatasetLibrary {
 
   ref(id: string): DatasetRef {
     const summary = this.get(id);
-    return id === DEMO_ID
-      ? { kind: 'demo', name: summary.name }
-      : { kind: 'stored', name: summary.name, classes: [...summary.classes], file: join(this.root, id, DATA_FILE) };
+    if (id === DEMO_ID) return { kind: 'demo', name: summary.name };
+    const file = join(this.root, id, DATA_FILE);
+    return { kind: 'stored', name: summary.name, classes: [...summary.classes], file, audio: summary.audio };
   }
 
   /**

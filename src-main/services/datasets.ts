@@ -4,6 +4,9 @@ import { SPLIT_NAMES, type Dataset } from '../../shared/data/dataset';
 import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
 import { archiveKind, findDatasetRoot, visibleEntries, withExtractedArchive, type ArchiveLimits } from '../data/archive';
+import type { AudioFrontEnd } from '../../shared/audio/logmel';
+import { isAudioDatasetFolder, type SplitPolicy } from '../data/audio-clips';
+import { loadAudioDataset } from '../data/audio-dataset';
 import { loadCsvDataset } from '../data/csv';
 import { loadEeSet } from '../data/eeset';
 import { loadNpzDataset, stemOf } from '../data/npz';
@@ -16,6 +19,10 @@ export interface DatasetOptions {
    * disk), 128 MiB for .npz (in memory); 200 000 entries.
    */
   limits?: Partial<ArchiveLimits>;
+  /** Audio datasets: the front end's settings (a model's own, to compute what it was trained on). */
+  audio?: Partial<AudioFrontEnd>;
+  /** Audio folders without split folders: the seeded split's dev fraction and seed. */
+  split?: SplitPolicy;
 }
 
 export type DatasetFormat = 'course' | 'archive' | 'npz' | 'csv';
@@ -42,11 +49,13 @@ const isDir = (p: string): boolean => {
  * - a course-layout root folder or one labels file (`src-main/data/eeset.ts`);
  * - a `.zip`, `.tar.gz` / `.tgz` or `.tar` of a course-layout folder (or of one `.csv` / `.npz`),
  *   extracted safely into a temp folder (`src-main/data/archive.ts`);
- * - a NumPy `.npz` (`src-main/data/npz.ts`) or a `.csv` (`src-main/data/csv.ts`).
+ * - a NumPy `.npz` (`src-main/data/npz.ts`) or a `.csv` (`src-main/data/csv.ts`);
+ * - a folder (or archive) of class folders of WAV files (`src-main/data/audio-dataset.ts`).
  */
 export async function openDataset(path: string | undefined, options: DatasetOptions = {}): Promise<Dataset> {
   if (path === undefined) return demoDataset(options.frames);
   const load = { frames: options.frames, short: options.short };
+  const audioLoad = { frames: options.frames, audio: options.audio, ...options.split };
   switch (datasetFormat(path)) {
     case 'npz':
       return loadNpzDataset(path, { ...load, limits: options.limits });
@@ -54,9 +63,12 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
       return loadCsvDataset(path, load);
     case 'archive':
       return withExtractedArchive(path, options.limits, async (dir) => {
-        const root = findDatasetRoot(dir, (d) => SPLIT_NAMES.some((s) => isDir(nodePath.join(d, s))));
+        const isRoot = (d: string) => SPLIT_NAMES.some((s) => isDir(nodePath.join(d, s))) || isAudioDatasetFolder(d);
+        const root = findDatasetRoot(dir, isRoot);
         let dataset: Dataset;
-        if (SPLIT_NAMES.some((s) => isDir(nodePath.join(root, s)))) {
+        if (isAudioDatasetFolder(root)) {
+          dataset = await loadAudioDataset(root, audioLoad);
+        } else if (SPLIT_NAMES.some((s) => isDir(nodePath.join(root, s)))) {
           dataset = await loadEeSet(root, load);
         } else {
           // An archive of one .csv or .npz reads as that file.
@@ -75,6 +87,7 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
         return { ...dataset, name: stemOf(path) };
       });
     default:
+      if (isAudioDatasetFolder(path)) return loadAudioDataset(path, audioLoad);
       return loadEeSet(path, load);
   }
 }

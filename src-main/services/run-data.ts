@@ -25,7 +25,8 @@ export function cropFrames(split: Split, frames: number, datasetName: string): S
 export function loadRunDataset(ref: DatasetRef, frames: number): Dataset {
   if (ref.kind === 'demo') return demoDataset(frames);
   const stored = readSplits(ref.file);
-  const dataset: Dataset = { name: ref.name, classes: [...ref.classes], splits: {}, reports: {} };
+  const audio = ref.audio ? { audio: ref.audio } : {};
+  const dataset: Dataset = { name: ref.name, classes: [...ref.classes], splits: {}, reports: {}, ...audio };
   for (const name of SPLIT_NAMES) {
     const s = stored.get(name);
     if (s) dataset.splits[name] = cropFrames(s, frames, ref.name);

@@ -13,6 +13,7 @@ import { Trainer, type EpochRecord } from '../../shared/train/trainer';
 import { writeFileAtomic } from '../store/atomic';
 import { writeCheckpoint } from '../store/checkpoint-dir';
 import { createEngine, type EngineName } from './engines';
+import type { SplitPolicy } from '../data/audio-clips';
 import { setUpRun } from './run-setup';
 
 export const LOCKSTEP_FILE = 'lockstep.json';
@@ -28,6 +29,8 @@ export interface TrainRunRequest {
   bound?: number;
   settings: Partial<TrainingSettings>;
   out?: string;
+  /** An audio folder's seeded split (when it has no split folders). */
+  split?: SplitPolicy;
 }
 
 export interface TrainRunEvents {
@@ -67,7 +70,12 @@ function stopIfDiverged(engine: TrainingEngine, context: DivergenceContext): voi
 
 /** Loads the data, builds the engine and trains it, epoch by epoch; saves a checkpoint (and a lockstep record) if asked. */
 export async function trainRun(request: TrainRunRequest, events: TrainRunEvents = {}): Promise<TrainRunResult> {
-  const { settings, data, spec, engineOptions } = await setUpRun(request.model, request.data, request.settings);
+  const { settings, data, spec, engineOptions } = await setUpRun(
+    request.model,
+    request.data,
+    request.settings,
+    request.split,
+  );
   const backend = request.backend ?? DEFAULT_TFJS_BACKEND;
   const choice = { engine: request.engine ?? 'scratch', backend, bound: request.bound };
   const engine = await createEngine(choice, engineOptions);

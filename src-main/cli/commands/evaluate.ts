@@ -1,28 +1,29 @@
 import { SPLIT_NAMES, type SplitName } from '../../../shared/data/dataset';
 import { applyStandardization } from '../../../shared/data/standardize';
-import { ScratchEngine } from '../../../shared/engine/scratch-engine';
 import { LockstepError } from '../../../shared/errors';
 import { evaluateSplit } from '../../../shared/train/evaluate';
-import { optimizerSettings, resolveSettings } from '../../../shared/train/settings';
 import { openDataset } from '../../services/datasets';
 import { openModel } from '../../export/import-model';
 import { required } from '../args';
+import { modelEngine } from '../model-engine';
+import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
 import { pct, type Command } from '../command';
 
 export const evaluate: Command = {
   summary: "evaluate a checkpoint on one split of a dataset (not necessarily the one it was trained on)",
-  usage: 'eval --checkpoint DIR [--data PATH] [--split dev]   (DIR: a checkpoint or a tfjs export folder)',
-  flags: { checkpoint: { type: 'string' }, data: { type: 'string' }, split: { type: 'string' } },
+  usage: `eval --checkpoint DIR [--data PATH] [--split dev] ${SPLIT_USAGE}   (DIR: a checkpoint or a tfjs export folder)`,
+  flags: { checkpoint: { type: 'string' }, data: { type: 'string' }, split: { type: 'string' }, ...SPLIT_FLAGS },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
     // A checkpoint folder, or a TensorFlow.js export folder (src-main/export).
     const model = openModel(required('checkpoint', f.checkpoint));
-    const { weights } = model;
-    const settings = model.manifest?.settings ?? resolveSettings({ frames: model.frames });
-    const manifest = { spec: model.spec, classes: model.classes, frames: model.frames, channels: model.channels, standardize: model.standardize, settings };
+    const { classes, frames, channels, standardize } = model;
+    const manifest = { classes, frames, channels, standardize };
     const splitName = (f.split ?? 'dev') as SplitName;
     if (!SPLIT_NAMES.includes(splitName)) throw new LockstepError(`--split must be one of ${SPLIT_NAMES.join(', ')}, got '${f.split}'`);
-    const dataset = await openDataset(f.data, { frames: manifest.frames });
+    // Audio goes through the front end the model was trained through (feature-file models: the default, the ee-set's).
+    const audio = model.audio ?? undefined;
+    const dataset = await openDataset(f.data, { frames: manifest.frames, audio, split: splitPolicy(f) });
     const raw = dataset.splits[splitName];
     if (!raw || raw.n === 0) throw new LockstepError(`${f.data ?? 'demo data'}: no ${splitName} split with usable examples`);
     if (raw.channels !== manifest.channels) throw new LockstepError(`${f.data}: ${raw.channels} channels per frame, the checkpoint expects ${manifest.channels}`);
@@ -31,8 +32,7 @@ export const evaluate: Command = {
     }
     const split = manifest.standardize ? applyStandardization(raw, manifest.standardize) : raw;
     const batch = 256;
-    const engine = new ScratchEngine({ spec: manifest.spec, optimizer: optimizerSettings(manifest.settings), maxBatch: batch, seed: manifest.settings.seed });
-    engine.setWeights(weights);
+    const engine = modelEngine(model, batch);
     const e = evaluateSplit(engine, split, manifest.classes.length, batch);
     const header = '     ' + manifest.classes.map((c) => c.padStart(5)).join('');
     const rows = e.confusion.map((row, k) => manifest.classes[k].padStart(5) + row.map((v) => String(v).padStart(5)).join(''));

@@ -1,3 +1,4 @@
+import { describeFrontEnd } from '../../../shared/audio/logmel';
 import { SPLIT_NAMES } from '../../../shared/data/dataset';
 import { LockstepError } from '../../../shared/errors';
 import { printable } from '../../../shared/printable';
@@ -6,16 +7,19 @@ import { noUsableExamples } from '../../data/unusable';
 import { openDataset } from '../../services/datasets';
 import { intFlag, required } from '../args';
 import type { Command } from '../command';
+import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
 
 export const inspect: Command = {
   summary: 'report what a dataset holds and what the protocol drops, per split; exit 1 if it cannot train',
-  usage: 'inspect --data PATH [--frames 70] [--pad]',
-  flags: { data: { type: 'string' }, frames: { type: 'string' }, pad: { type: 'boolean' } },
+  usage: `inspect --data PATH [--frames 70] [--pad] ${SPLIT_USAGE}`,
+  flags: { data: { type: 'string' }, frames: { type: 'string' }, pad: { type: 'boolean' }, ...SPLIT_FLAGS },
   async run(flags) {
     const data = required('data', flags.data as string | undefined);
-    const dataset = await openDataset(data, { frames: intFlag('frames', flags.frames as string | undefined, 1), short: flags.pad ? 'pad' : 'drop' });
+    const frames = intFlag('frames', flags.frames as string | undefined, 1);
+    const dataset = await openDataset(data, { frames, short: flags.pad ? 'pad' : 'drop', split: splitPolicy(flags) });
     const splits: Record<string, unknown> = {};
     const lines: string[] = [printable(`dataset ${dataset.name} (${dataset.classes.join(' ')})`)];
+    if (dataset.audio) lines.push(`audio: ${describeFrontEnd(dataset.audio)}`);
     let kept = 0;
     for (const name of SPLIT_NAMES) {
       const r = dataset.reports[name];
@@ -40,7 +44,8 @@ export const inspect: Command = {
       unusable = e.message;
     }
     return {
-      json: { dataset: dataset.name, classes: dataset.classes, splits, trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
+      json: { dataset: dataset.name, classes: dataset.classes, audio: dataset.audio ?? null, splits,
+        trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
       text: lines.join('\n'),
       exitCode: unusable ? 1 : 0,
       reason: unusable,

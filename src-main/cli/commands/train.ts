@@ -7,6 +7,7 @@ import { trainRun } from '../../services/train-run';
 import { intFlag, numberFlag, required } from '../args';
 import { pct, type Command } from '../command';
 import { ProgressBar } from '../progress';
+import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
 
 export const train: Command = {
   summary: 'train a preset or spec file; save a checkpoint with --out',
@@ -15,7 +16,8 @@ export const train: Command = {
     '      [--optimizer sgd|momentum|adam] [--lr X] [--momentum X] [--batch N] [--epochs N] [--seed N] [--frames 70]\n' +
     '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]\n' +
     '      [--lr-schedule constant|cosine|step] [--warmup-epochs N] [--decay-every N] [--decay-factor X]\n' +
-    '      [--time-stretch FRACTION] [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]',
+    '      [--time-stretch FRACTION] [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]\n' +
+    `      ${SPLIT_USAGE} (an audio folder without split folders)`,
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },
@@ -41,6 +43,7 @@ export const train: Command = {
     'time-mask': { type: 'string' },
     'freq-mask': { type: 'string' },
     patience: { type: 'string' },
+    ...SPLIT_FLAGS,
   },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
@@ -63,6 +66,7 @@ export const train: Command = {
         backend,
         bound,
         out: f.out,
+        split: splitPolicy(f),
         settings: {
           optimizer: f.optimizer as OptimizerName | undefined,
           lr: numberFlag('lr', f.lr),
