@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { frontEndSchema } from './data/front-end';
 import { MAX_TIME_STRETCH } from './train/settings';
 
 /**
@@ -28,6 +29,7 @@ export const trainingSettingsSchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 31 - 1),
   frames: z.number().int().min(1).max(10_000),
   standardize: z.boolean(),
+  frontEnd: frontEndSchema.optional(),
   // Training aids (shared/train/schedule.ts, augment.ts, trainer.ts); each off when absent.
   lrSchedule: z.enum(['constant', 'cosine', 'step']).optional(),
   warmupEpochs: z.number().int().min(0).max(100_000).optional(),

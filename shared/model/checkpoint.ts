@@ -1,4 +1,5 @@
 import type { Standardization } from '../data/dataset';
+import { NO_FRONT_END, parseFrontEnd, type FrontEnd } from '../data/front-end';
 import { LockstepError } from '../errors';
 import { resolveSpec } from '../engine/spec';
 import type { TrainingEngine } from '../train/engine';
@@ -29,6 +30,8 @@ export interface CheckpointManifest {
   classes: string[];
   frames: number;
   channels: number;
+  /** The input normalisation before the standardisation; absent in older checkpoints, which read as none. */
+  frontEnd?: FrontEnd;
   standardize: Standardization | null;
   settings: TrainingSettings;
   engine: string;
@@ -105,7 +108,15 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
       fail(`field tensors[${i}]: expected ${p.name} of shape [${p.shape.join(', ')}]`);
     }
   });
-  return m as CheckpointManifest;
+  return { ...(m as CheckpointManifest), frontEnd: checkpointFrontEnd(m!.frontEnd, file) };
+}
+
+/** A manifest's `frontEnd`, checked; none when the checkpoint predates front ends. */
+export function checkpointFrontEnd(raw: unknown, file: string): FrontEnd {
+  if (raw === undefined) return NO_FRONT_END;
+  const parsed = parseFrontEnd(raw);
+  if (!parsed.ok) throw new LockstepError(`field ${parsed.message}`, { file });
+  return parsed.frontEnd;
 }
 
 /** A trained engine's checkpoint, ready to write: the manifest (less its weights file name) and the weights' bytes. */
@@ -126,6 +137,7 @@ export function buildCheckpoint(run: {
     classes: run.data.classes,
     frames: run.data.train.frames,
     channels: run.data.train.channels,
+    frontEnd: run.data.frontEnd,
     standardize: run.data.standardization,
     settings: run.settings,
     engine: run.engine.id,

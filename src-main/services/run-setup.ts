@@ -22,7 +22,7 @@ export async function setUpRun(modelName: string, dataPath: string | undefined, 
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const settings = resolveSettings({ ...model.training, ...given });
   const dataset = await openDataset(dataPath, { frames: settings.frames });
-  const data = prepareData(dataset, settings.standardize);
+  const data = prepareData(dataset, settings);
   const spec = { ...model.spec, input: [data.train.frames, data.train.channels] as [number, number] };
   resolveSpec(spec, data.classes.length);
   return { settings, data, spec, engineOptions: { spec, optimizer: optimizerSettings(settings), maxBatch: settings.batch, seed: settings.seed } };
