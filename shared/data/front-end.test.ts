@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '../engine/rng';
-import { checkpointFrontEnd } from '../model/checkpoint';
+import { readFrontEnd } from '../model/checkpoint';
 import { modelInputs, prepareData } from '../train/prepare';
 import { resolveSettings } from '../train/settings';
 import type { Dataset, Split } from './dataset';
@@ -18,21 +19,7 @@ function randomSplit(n: number, frames: number, channels: number, seed: number):
 }
 
 // The NumPy reference: the formulas of front-end.ts written independently, vectorised over examples and channels.
-const REFERENCE = `
-import json, sys
-import numpy as np
-q = json.load(sys.stdin)
-x = np.array(q['x'], dtype=np.float32).astype(np.float64).reshape(q['shape'])
-p = q['pcen']
-E = np.exp(x)
-M = np.empty_like(E)
-M[:, 0] = E[:, 0]
-for t in range(1, E.shape[1]):
-    M[:, t] = (1 - p['smoothing']) * M[:, t - 1] + p['smoothing'] * E[:, t]
-pcen = (E / (p['epsilon'] + M) ** p['alpha'] + p['delta']) ** p['root'] - p['delta'] ** p['root']
-mean = x - x.mean(axis=1, keepdims=True)
-print(json.dumps({'pcen': pcen.ravel().tolist(), 'utteranceMean': mean.ravel().tolist()}))
-`;
+const REFERENCE = fileURLToPath(new URL('./front_end_reference.py', import.meta.url));
 const python = '/usr/bin/python3';
 const hasNumpy = existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { timeout: 60_000 }).status === 0;
 if (!hasNumpy) console.log('skipped: the NumPy reference of the front ends (no numpy for /usr/bin/python3)');
@@ -47,13 +34,13 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe.skipIf(!hasNumpy)('front ends against a NumPy reference', () => {
   it('pcen (default and other parameters) and utteranceMean agree within float32 rounding', () => {
     const split = randomSplit(5, 70, 16, 3);
-    for (const pcen of [DEFAULT_PCEN, { smoothing: 0.3, alpha: 0.5, delta: 0.5, root: 0.25, epsilon: 1e-3 }]) {
-      const input = JSON.stringify({ x: Array.from(split.x), shape: [5, 70, 16], pcen });
-      const r = spawnSync(python, ['-c', REFERENCE], { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+    const other = { smoothing: 0.3, alpha: 0.5, delta: 0.5, root: 0.25, epsilon: 1e-3 };
+    const frontEnds: FrontEnd[] = [{ normalize: 'pcen', pcen: { ...DEFAULT_PCEN } }, { normalize: 'pcen', pcen: other }, { normalize: 'utteranceMean' }];
+    for (const frontEnd of frontEnds) {
+      const input = JSON.stringify({ x: Array.from(split.x), shape: [5, 70, 16], frontEnd });
+      const r = spawnSync(python, [REFERENCE], { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
       expect(r.status, r.stderr).toBe(0);
-      const ref = JSON.parse(r.stdout) as { pcen: number[]; utteranceMean: number[] };
-      expect(maxAbsDiff(applyFrontEnd(split, { normalize: 'pcen', pcen }).x, ref.pcen)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(applyFrontEnd(split, { normalize: 'utteranceMean' }).x, ref.utteranceMean)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(applyFrontEnd(split, frontEnd).x, (JSON.parse(r.stdout) as { x: number[] }).x)).toBeLessThan(1e-5);
     }
   });
 });
@@ -103,8 +90,8 @@ describe('front end in training and wherever a model meets data', () => {
   });
 
   it('a checkpoint without frontEnd (older than front ends) reads as none; a bad one names the file and field', () => {
-    expect(checkpointFrontEnd(undefined, 'c/checkpoint.json')).toEqual({ normalize: 'none' });
-    expect(checkpointFrontEnd(pcen, 'c/checkpoint.json')).toEqual(pcen);
-    expect(() => checkpointFrontEnd({ normalize: 'pcen', pcen: { alpha: 'x' } }, 'c/checkpoint.json')).toThrow(/^c\/checkpoint\.json: field frontEnd\.pcen\.alpha/);
+    expect(readFrontEnd(undefined, 'c/checkpoint.json')).toEqual({ normalize: 'none' });
+    expect(readFrontEnd(pcen, 'c/checkpoint.json')).toEqual(pcen);
+    expect(() => readFrontEnd({ normalize: 'pcen', pcen: { alpha: 'x' } }, 'c/checkpoint.json')).toThrow(/^c\/checkpoint\.json: field frontEnd\.pcen\.alpha/);
   });
 });

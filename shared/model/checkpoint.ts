@@ -108,11 +108,11 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
       fail(`field tensors[${i}]: expected ${p.name} of shape [${p.shape.join(', ')}]`);
     }
   });
-  return { ...(m as CheckpointManifest), frontEnd: checkpointFrontEnd(m!.frontEnd, file) };
+  return { ...(m as CheckpointManifest), frontEnd: readFrontEnd(m!.frontEnd, file) };
 }
 
-/** A manifest's `frontEnd`, checked; none when the checkpoint predates front ends. */
-export function checkpointFrontEnd(raw: unknown, file: string): FrontEnd {
+/** A `frontEnd` field read from a file (a checkpoint manifest, an export's metadata), checked; none when absent (older files). */
+export function readFrontEnd(raw: unknown, file: string): FrontEnd {
   if (raw === undefined) return NO_FRONT_END;
   const parsed = parseFrontEnd(raw);
   if (!parsed.ok) throw new LockstepError(`field ${parsed.message}`, { file });

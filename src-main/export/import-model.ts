@@ -18,7 +18,8 @@ import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { ACTIVATIONS } from '../../shared/engine/activations';
 import { resolveSpec, type NetworkSpec, type ResolvedNetwork } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
-import type { CheckpointManifest } from '../../shared/model/checkpoint';
+import { NO_FRONT_END, type FrontEnd } from '../../shared/data/front-end';
+import { readFrontEnd, type CheckpointManifest } from '../../shared/model/checkpoint';
 import { MANIFEST_FILE, readCheckpoint } from '../store/checkpoint-dir';
 
 export const TFJS_MODEL_FILE = 'model.json';
@@ -36,6 +37,8 @@ export interface OpenedModel {
   classes: string[];
   frames: number;
   channels: number;
+  /** The input normalisation before the standardisation (shared/data/front-end.ts). */
+  frontEnd: FrontEnd;
   /** Inputs are `(x − mean[c]) / std[c]` before the network, or used raw (`null`). */
   standardize: Standardization | null;
   /** A checkpoint's manifest (settings, metrics, engine), when the model is one. */
@@ -53,6 +56,10 @@ export interface TfjsMetadata {
   classes: string[];
   frames: number;
   channels: number;
+  /** The front end, applied before the standardisation; absent in older exports (none). */
+  frontEnd?: FrontEnd;
+  /** The front end's formula with its parameters, for a client to reproduce. */
+  frontEndFormula?: string;
   standardize: Standardization | null;
   /** How to feed the model. */
   input: string;
@@ -143,6 +150,7 @@ function openCheckpoint(dir: string): OpenedModel {
     classes: manifest.classes,
     frames: manifest.frames,
     channels: manifest.channels,
+    frontEnd: readFrontEnd(manifest.frontEnd, file),
     standardize: checkStandardization(manifest.standardize, manifest.channels, file),
     manifest,
   };
@@ -265,6 +273,7 @@ function openTfjs(dir: string): OpenedModel {
     classes: meta?.classes !== undefined ? checkClasses(meta.classes, resolved.classes, metaFileOr) : defaultModelClasses(resolved.classes),
     frames,
     channels,
+    frontEnd: meta ? readFrontEnd(meta.frontEnd, metaFile) : NO_FRONT_END,
     standardize: meta ? checkStandardization(meta.standardize, channels, metaFile) : null,
   };
 }

@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Standardization } from '../../shared/data/dataset';
+import { frontEndFormula, NO_FRONT_END, type FrontEnd } from '../../shared/data/front-end';
 import { resolveSpec, type ResolvedNetwork } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import {
@@ -72,14 +73,15 @@ const ONES = { class_name: 'Ones', config: {} };
 const NO_EXTRAS = { kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null };
 
 /** What the exported model's inputs are, in words (metadata.json's `input`). */
-export function inputDescription(frames: number, channels: number, standardize: Standardization | null): string {
+export function inputDescription(frames: number, channels: number, standardize: Standardization | null, frontEnd: FrontEnd = NO_FRONT_END): string {
+  const front = frontEnd.normalize === 'none' ? '' : `the front end (frontEndFormula) applied first, then `;
   return standardize
-    ? `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), each value standardised first: (x - mean[c]) / std[c]`
-    : `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), raw (no standardisation)`;
+    ? `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), ${front}each value standardised: (x - mean[c]) / std[c]`
+    : `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), ${front || 'raw '}(no standardisation)`;
 }
 
 /** Builds model.json, weights.bin and metadata.json for a network and its weights. */
-export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize'>): TfjsExport {
+export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'frontEnd'>): TfjsExport {
   const resolved: ResolvedNetwork = resolveSpec(model.spec, model.classes.length);
   const [frames, channels] = resolved.input;
   const layers: KerasLayer[] = [];
@@ -235,8 +237,10 @@ export function buildTfjsExport(model: Pick<OpenedModel, 'spec' | 'weights' | 'c
     classes: [...model.classes],
     frames,
     channels,
+    frontEnd: model.frontEnd,
+    frontEndFormula: frontEndFormula(model.frontEnd),
     standardize: model.standardize ? { mean: [...model.standardize.mean], std: [...model.standardize.std] } : null,
-    input: inputDescription(frames, channels, model.standardize),
+    input: inputDescription(frames, channels, model.standardize, model.frontEnd),
     lockstepSpec: explicitSpec(resolved),
     timeSum,
     omittedLayers,

@@ -1,8 +1,8 @@
 import { SPLIT_NAMES, type SplitName } from '../../../shared/data/dataset';
-import { applyStandardization } from '../../../shared/data/standardize';
 import { ScratchEngine } from '../../../shared/engine/scratch-engine';
 import { LockstepError } from '../../../shared/errors';
 import { evaluateSplit } from '../../../shared/train/evaluate';
+import { modelInputs } from '../../../shared/train/prepare';
 import { optimizerSettings, resolveSettings } from '../../../shared/train/settings';
 import { openDataset } from '../../services/datasets';
 import { openModel } from '../../export/import-model';
@@ -19,7 +19,7 @@ export const evaluate: Command = {
     const model = openModel(required('checkpoint', f.checkpoint));
     const { weights } = model;
     const settings = model.manifest?.settings ?? resolveSettings({ frames: model.frames });
-    const manifest = { spec: model.spec, classes: model.classes, frames: model.frames, channels: model.channels, standardize: model.standardize, settings };
+    const manifest = { spec: model.spec, classes: model.classes, frames: model.frames, channels: model.channels, settings };
     const splitName = (f.split ?? 'dev') as SplitName;
     if (!SPLIT_NAMES.includes(splitName)) throw new LockstepError(`--split must be one of ${SPLIT_NAMES.join(', ')}, got '${f.split}'`);
     const dataset = await openDataset(f.data, { frames: manifest.frames });
@@ -29,7 +29,7 @@ export const evaluate: Command = {
     if (dataset.classes.length !== manifest.classes.length) {
       throw new LockstepError(`${f.data}: ${dataset.classes.length} classes, the checkpoint was trained on ${manifest.classes.length}`);
     }
-    const split = manifest.standardize ? applyStandardization(raw, manifest.standardize) : raw;
+    const split = modelInputs(raw, model);
     const batch = 256;
     const engine = new ScratchEngine({ spec: manifest.spec, optimizer: optimizerSettings(manifest.settings), maxBatch: batch, seed: manifest.settings.seed });
     engine.setWeights(weights);
