@@ -24,6 +24,7 @@ export function frontEndFromFlags(f: Record<string, string | undefined>): FrontE
   if (normalize !== 'pcen' && given.length) throw new LockstepError(`--${given[0][0]} needs --front-end pcen, got '${name}'`);
   const pcen = Object.fromEntries(given.map(([flag, key]) => [key, numberFlag(flag, f[flag])]));
   const parsed = parseFrontEnd(normalize === 'pcen' ? { normalize, pcen } : { normalize });
-  if (!parsed.ok) throw new LockstepError(`--front-end: ${parsed.message}`);
+  // The schema names the field (frontEnd.pcen.alpha); the user typed the flag (--pcen-alpha).
+  if (!parsed.ok) throw new LockstepError(parsed.message.replace(/^frontEnd\.pcen\.(\w+):/, '--pcen-$1:'));
   return parsed.frontEnd;
 }
