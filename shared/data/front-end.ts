@@ -54,7 +54,15 @@ export function parseFrontEnd(raw: unknown): { ok: true; frontEnd: FrontEnd } | 
 const EXAMPLE = JSON.stringify({ normalize: 'pcen', pcen: DEFAULT_PCEN });
 
 /** Per-channel energy normalisation of `[n, frames, channels]` log energies, written into `out`. */
-export function pcenInto(x: Float32Array, out: Float32Array, n: number, frames: number, channels: number, p: PcenParams, smoothed: Float64Array): void {
+export function pcenInto(
+  x: Float32Array,
+  out: Float32Array,
+  n: number,
+  frames: number,
+  channels: number,
+  p: PcenParams,
+  smoothed: Float64Array,
+): void {
   const { smoothing: s, alpha, delta, root, epsilon } = p;
   const offset = Math.pow(delta, root);
   for (let i = 0; i < n; i++) {
@@ -72,7 +80,14 @@ export function pcenInto(x: Float32Array, out: Float32Array, n: number, frames: 
 }
 
 /** Each example minus its own per-channel mean over its frames, written into `out`. */
-export function utteranceMeanInto(x: Float32Array, out: Float32Array, n: number, frames: number, channels: number, sums: Float64Array): void {
+export function utteranceMeanInto(
+  x: Float32Array,
+  out: Float32Array,
+  n: number,
+  frames: number,
+  channels: number,
+  sums: Float64Array,
+): void {
   for (let i = 0; i < n; i++) {
     const base = i * frames * channels;
     sums.fill(0);
@@ -112,6 +127,7 @@ export function frontEndFormula(frontEnd: FrontEnd): string {
   return (
     `pcen: for each example and channel, over its frames t = 0…T−1: E[t] = exp(x[t]); M[0] = E[0], ` +
     `M[t] = (1 − s)·M[t−1] + s·E[t]; x'[t] = (E[t] / (epsilon + M[t])^alpha + delta)^r − delta^r, ` +
-    `with s = ${p.smoothing}, alpha = ${p.alpha}, delta = ${p.delta}, r = ${p.root}, epsilon = ${p.epsilon} (float64 arithmetic, result float32)`
+    `with s = ${p.smoothing}, alpha = ${p.alpha}, delta = ${p.delta}, r = ${p.root}, epsilon = ${p.epsilon} ` +
+    '(float64 arithmetic, result float32)'
   );
 }

@@ -87,12 +87,14 @@ export function downsampleMax(values: number[], max: number): Array<[number, num
   return out;
 }
 
-/** The front ends of the runs, each with its formula, as the Methods sentence before the standardisation ('' when none has one). */
+/** The runs' front ends, each with its formula, as Methods says them before the standardisation ('' when none has one). */
 function frontEndMethod(records: RunRecord[]): string {
-  const used = [...new Map(records.map((rec) => rec.settings.frontEnd ?? NO_FRONT_END).map((f) => [JSON.stringify(f), f])).values()];
+  const frontEnds = records.map((rec) => rec.settings.frontEnd ?? NO_FRONT_END);
+  const used = [...new Map(frontEnds.map((f) => [JSON.stringify(f), f])).values()];
   if (used.every((f) => f.normalize === 'none')) return '';
   const each = used.map((f) => (f.normalize === 'none' ? 'none' : frontEndFormula(f))).join('; ');
-  return `${used.length > 1 ? 'each run passes them through its front end first' : 'they pass through a front end first'} (${each}); then the `;
+  const which = used.length > 1 ? 'each run passes them through its front end first' : 'they pass through a front end first';
+  return `${which} (${each}); then the `;
 }
 
 function methods(r: ExperimentResults): Block[] {

@@ -111,7 +111,7 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
   return { ...(m as CheckpointManifest), frontEnd: readFrontEnd(m!.frontEnd, file) };
 }
 
-/** A `frontEnd` field read from a file (a checkpoint manifest, an export's metadata), checked; none when absent (older files). */
+/** A `frontEnd` field read from a file (a checkpoint manifest, an export's metadata), checked; absent (older files): none. */
 export function readFrontEnd(raw: unknown, file: string): FrontEnd {
   if (raw === undefined) return NO_FRONT_END;
   const parsed = parseFrontEnd(raw);

@@ -35,7 +35,10 @@ export function untrainableReason(name: string, classes: readonly string[], trai
  * through the front end, then fits the standardisation on (the front end's) train alone and
  * applies it to every split.
  */
-export function prepareData(dataset: Dataset, settings: Pick<TrainingSettings, 'standardize' | 'frontEnd'>): PreparedData {
+export function prepareData(
+  dataset: Dataset,
+  settings: Pick<TrainingSettings, 'standardize' | 'frontEnd'>,
+): PreparedData {
   const train = dataset.splits.train;
   const problem = untrainableReason(dataset.name, dataset.classes, train && classCounts(train.y, dataset.classes.length));
   if (problem !== null || !train) throw new LockstepError(problem!);
@@ -47,5 +50,6 @@ export function prepareData(dataset: Dataset, settings: Pick<TrainingSettings, '
     return s && s.n > 0 ? modelInputs(s, model) : undefined;
   };
   const trainInputs = model.standardize ? applyStandardization(frontTrain, model.standardize) : frontTrain;
-  return { train: trainInputs, dev: pick('dev'), eval: pick('eval'), frontEnd, standardization: model.standardize, classes: dataset.classes };
+  const { classes } = dataset;
+  return { train: trainInputs, dev: pick('dev'), eval: pick('eval'), frontEnd, standardization: model.standardize, classes };
 }

@@ -73,8 +73,13 @@ const ONES = { class_name: 'Ones', config: {} };
 const NO_EXTRAS = { kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null };
 
 /** What the exported model's inputs are, in words (metadata.json's `input`). */
-export function inputDescription(frames: number, channels: number, standardize: Standardization | null, frontEnd: FrontEnd = NO_FRONT_END): string {
-  const front = frontEnd.normalize === 'none' ? '' : `the front end (frontEndFormula) applied first, then `;
+export function inputDescription(
+  frames: number,
+  channels: number,
+  standardize: Standardization | null,
+  frontEnd: FrontEnd = NO_FRONT_END,
+): string {
+  const front = frontEnd.normalize === 'none' ? '' : 'the front end (frontEndFormula) applied first, then ';
   return standardize
     ? `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), ${front}each value standardised: (x - mean[c]) / std[c]`
     : `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), ${front || 'raw '}(no standardisation)`;
