@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   }
   const loadStats = load === null ? null : { ...stats(load.wallMs), cpuMs: median(load.cpuMs), coldMs: load.coldMs };
   const loadMs = loadStats?.median ?? null;
-  const prepared = prepareData(dataset!, true);
+  const prepared = prepareData(dataset!, { standardize: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
   const meta = dumpSplit(tmp, prepared.train, prepared.classes.length, haveReal ? dataDir : 'demo');
   const specs = Object.fromEntries(NETWORKS.map((m) => [m, benchSpec(m, meta)]));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AudioFrontEnd } from './audio/logmel';
+import { frontEndSchema } from './data/front-end';
 import { ENGINES, EXPERIMENT_ENGINES, LR_SCHEDULES, OPTIMIZERS, TFJS_BACKENDS } from './names';
 import { MAX_TIME_STRETCH, crossSettingProblem } from './train/settings';
 
@@ -33,6 +34,7 @@ export const trainingSettingsFields = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 31 - 1),
   frames: z.number().int().min(1).max(10_000),
   standardize: z.boolean(),
+  frontEnd: frontEndSchema.optional(),
   // Training aids (shared/train/schedule.ts, augment.ts, trainer.ts); each off when absent.
   lrSchedule: z.enum(LR_SCHEDULES).optional(),
   warmupEpochs: z.number().int().min(0).max(100_000).optional(),

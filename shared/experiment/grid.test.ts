@@ -30,6 +30,18 @@ describe('expandExperiment', () => {
     });
   });
 
+  it('takes the front end as an axis like any other setting, by name or as an object, and rejects a bad one by run', () => {
+    const plan = expandExperiment(fnn({ frontEnd: ['none', 'pcen', { normalize: 'pcen', pcen: { alpha: 0.5 } }, 'utteranceMean'] }));
+    expect(plan.runs.map((r) => r.settings.frontEnd)).toEqual([
+      { normalize: 'none' },
+      { normalize: 'pcen', pcen: { smoothing: 0.1, alpha: 0.98, delta: 2, root: 0.5, epsilon: 1e-6 } },
+      { normalize: 'pcen', pcen: { smoothing: 0.1, alpha: 0.5, delta: 2, root: 0.5, epsilon: 1e-6 } },
+      { normalize: 'utteranceMean' },
+    ]);
+    expect(plan.runs.map((r) => r.axes.frontEnd)).toEqual(['none', 'pcen', '#3', 'utteranceMean']);
+    expect(() => expandExperiment(fnn({ frontEnd: ['pcen', { normalize: 'pcen', pcen: { delta: -1 } }] }))).toThrow(/run .*frontEnd\.pcen\.delta/);
+  });
+
   it('sets several paths from one axis, labels values, and replaces whole layers', () => {
     const plan = expandExperiment(
       fnn({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PCEN } from '../data/front-end';
 import { resolveSpec } from '../engine/spec';
 import type { EpochPoint, ExperimentSummary, RunSummary, TimingPoint } from '../protocol';
 import type { Block, Table } from '../report/document';
@@ -88,6 +89,20 @@ describe('the experiment report', () => {
     const withEval = bestText([record(fnnS, 0.4, true)]);
     expect(withEval).not.toContain('the dev split is the test set');
     expect(withEval).toContain('the eval split is the held-out test set');
+  });
+
+  it('Methods names each run\'s front end with its formula; the settings table shows it (none by default)', () => {
+    const plain = buildExperimentReport(results([record(tdnnS, 0.5)]));
+    const paragraphs = (blocks: Block[]): string => blocks.flatMap((b) => (b.kind === 'paragraph' ? [b.text] : [])).join('\n');
+    expect(paragraphs(plain.blocks)).toContain('keeps its first 70 frames; features are standardised per channel');
+    const pcen = record(tdnnS, 0.5);
+    pcen.settings = { ...pcen.settings, frontEnd: { normalize: 'pcen', pcen: { ...DEFAULT_PCEN } } };
+    const r = buildExperimentReport(results([pcen, record(fnnS, 0.4)]));
+    expect(paragraphs(r.blocks)).toContain('each run passes them through its front end first (pcen: for each example and channel');
+    expect(paragraphs(r.blocks)).toContain('x\'[t] = (E[t] / (epsilon + M[t])^alpha + delta)^r − delta^r, with s = 0.1, alpha = 0.98, delta = 2, r = 0.5, epsilon = 0.000001 (float64 arithmetic, result float32); none); then the features');
+    const settings = tables(r.blocks).find((t) => t.caption === 'Training settings')!.table;
+    expect(settings.columns[1].header).toBe('front end');
+    expect(settings.rows.map((row) => row[1])).toEqual(['PCEN (s 0.1, α 0.98, δ 2, r 0.5, ε 0.000001)', 'none']);
   });
 
   it('downsamples long per-step series keeping each bucket\'s largest value', () => {

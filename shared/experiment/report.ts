@@ -1,4 +1,5 @@
 import { resolveSpec, type LayerConfig } from '../engine/spec';
+import { frontEndFormula, frontEndLabel, NO_FRONT_END } from '../data/front-end';
 import type { ExperimentSpec, ExperimentSummary, TimingPoint } from '../protocol';
 import { barChart } from '../report/bar-chart';
 import { confusionChart } from '../report/confusion-chart';
@@ -86,6 +87,16 @@ export function downsampleMax(values: number[], max: number): Array<[number, num
   return out;
 }
 
+/** The runs' front ends, each with its formula, as Methods says them before the standardisation ('' when none has one). */
+function frontEndMethod(records: RunRecord[]): string {
+  const frontEnds = records.map((rec) => rec.settings.frontEnd ?? NO_FRONT_END);
+  const used = [...new Map(frontEnds.map((f) => [JSON.stringify(f), f])).values()];
+  if (used.every((f) => f.normalize === 'none')) return '';
+  const each = used.map((f) => (f.normalize === 'none' ? 'none' : frontEndFormula(f))).join('; ');
+  const which = used.length > 1 ? 'each run passes them through its front end first' : 'they pass through a front end first';
+  return `${which} (${each}); then the `;
+}
+
 function methods(r: ExperimentResults): Block[] {
   const K = r.classes.length;
   const blocks: Block[] = [
@@ -93,7 +104,8 @@ function methods(r: ExperimentResults): Block[] {
     {
       kind: 'paragraph',
       text:
-        `Each example keeps its first ${r.records[0]?.settings.frames ?? 70} frames; features are standardised per channel with the training split's mean and deviation. ` +
+        `Each example keeps its first ${r.records[0]?.settings.frames ?? 70} frames; ${frontEndMethod(r.records)}` +
+        "features are standardised per channel with the training split's mean and deviation. " +
         'Every network ends in a softmax over the classes and is trained on the mean negative log-likelihood of its minibatch. ' +
         'The runs of one network on the two engines start from the same initial weights (drawn from the seed) and see the same minibatches in the same order, ' +
         'so any difference between their losses is numerical.',
@@ -114,13 +126,13 @@ function methods(r: ExperimentResults): Block[] {
   const settings = cells(r.records).map((rec) => {
     const s = rec.settings;
     const engines = r.records.filter((x) => x.row.cell === rec.row.cell).map((x) => x.row.engine).join(', ');
-    return [rec.row.label, s.optimizer, String(s.lr), String(s.batch), String(s.epochs), String(s.seed), engines];
+    return [rec.row.label, frontEndLabel(s.frontEnd ?? NO_FRONT_END), s.optimizer, String(s.lr), String(s.batch), String(s.epochs), String(s.seed), engines];
   });
   blocks.push({
     kind: 'table',
     caption: 'Training settings',
     table: {
-      columns: [{ header: 'network' }, { header: 'optimizer' }, { header: 'lr', align: 'right' }, { header: 'batch', align: 'right' }, { header: 'epochs', align: 'right' }, { header: 'seed', align: 'right' }, { header: 'engines' }],
+      columns: [{ header: 'network' }, { header: 'front end' }, { header: 'optimizer' }, { header: 'lr', align: 'right' }, { header: 'batch', align: 'right' }, { header: 'epochs', align: 'right' }, { header: 'seed', align: 'right' }, { header: 'engines' }],
       rows: settings,
     },
   });

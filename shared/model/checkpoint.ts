@@ -1,5 +1,6 @@
 import type { AudioFrontEnd } from '../audio/logmel';
 import type { Standardization } from '../data/dataset';
+import { NO_FRONT_END, parseFrontEnd, type FrontEnd } from '../data/front-end';
 import { LockstepError } from '../errors';
 import type { OptimizerState } from '../engine/optimizers';
 import { resolveSpec } from '../engine/spec';
@@ -31,6 +32,8 @@ export interface CheckpointManifest {
   classes: string[];
   frames: number;
   channels: number;
+  /** The input normalisation before the standardisation; absent in older checkpoints, which read as none. */
+  frontEnd?: FrontEnd;
   standardize: Standardization | null;
   /** The audio front end the model's features came from (null or absent: trained on feature files). */
   audio?: AudioFrontEnd | null;
@@ -164,7 +167,15 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
       fail(`field tensors[${i}]: expected ${p.name} of shape [${p.shape.join(', ')}]`);
     }
   });
-  return m as CheckpointManifest;
+  return { ...(m as CheckpointManifest), frontEnd: readFrontEnd(m!.frontEnd, file) };
+}
+
+/** A `frontEnd` field read from a file (a checkpoint manifest, an export's metadata), checked; absent (older files): none. */
+export function readFrontEnd(raw: unknown, file: string): FrontEnd {
+  if (raw === undefined) return NO_FRONT_END;
+  const parsed = parseFrontEnd(raw);
+  if (!parsed.ok) throw new LockstepError(`field ${parsed.message}`, { file });
+  return parsed.frontEnd;
 }
 
 /** A trained engine's checkpoint, ready to write: the manifest (less its weights file name) and the weights' bytes. */
@@ -187,6 +198,7 @@ export function buildCheckpoint(run: {
     classes: run.data.classes,
     frames: run.data.train.frames,
     channels: run.data.train.channels,
+    frontEnd: run.data.frontEnd,
     standardize: run.data.standardization,
     audio: run.data.audio ?? null,
     settings: run.settings,

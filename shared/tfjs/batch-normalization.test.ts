@@ -15,7 +15,7 @@ import { TfjsEngine } from './tfjs-engine';
  * weights (state included) moving exactly between them both ways.
  */
 const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
-const data = prepareData(demoDataset(), true);
+const data = prepareData(demoDataset(), { standardize: true });
 
 const SPEC = {
   input: [70, 16],

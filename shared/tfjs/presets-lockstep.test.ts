@@ -18,7 +18,7 @@ import { TfjsEngine } from './tfjs-engine';
  * tfjs-cpu, about a second a step: 200 steps there are scripts/lockstep-matrix.ts.
  */
 const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
-const train = prepareData(demoDataset(), true).train;
+const train = prepareData(demoDataset(), { standardize: true }).train;
 
 async function lockstep(model: string, optimizer: OptimizerName, backend: TfjsBackend, steps: number, resync = false): Promise<LockstepReport> {
   const preset = PRESETS.get(model)!;

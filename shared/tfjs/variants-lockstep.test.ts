@@ -16,7 +16,7 @@ import { TfjsEngine } from './tfjs-engine';
  * learning rate changed mid-run.
  */
 const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
-const train = prepareData(demoDataset(), true).train;
+const train = prepareData(demoDataset(), { standardize: true }).train;
 const softmax = { type: 'Dense', units: 9, activation: 'softmax' };
 
 const VARIANTS: Record<string, unknown> = {

@@ -7,7 +7,7 @@ import { prepareData } from './prepare';
 import { Trainer } from './trainer';
 
 /** The runner is engine-agnostic: these tests drive it with scratch engines and doctored ones. */
-const train = prepareData(demoDataset(12), true).train;
+const train = prepareData(demoDataset(12), { standardize: true }).train;
 const spec = { input: [12, 16], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 6, activation: 'tanh' }, { type: 'Dense', units: 9, activation: 'softmax' }] };
 const options = (seed: number, lr = 0.05): EngineOptions => ({ spec, optimizer: { optimizer: 'sgd', lr }, maxBatch: 40, seed });
 

@@ -1,6 +1,7 @@
 import { LockstepError } from '../errors';
 import { OPTIMIZERS, type OptimizerName, type OptimizerSettings } from '../engine/optimizers';
 import { LR_SCHEDULES, type LrScheduleName } from '../names';
+import { parseFrontEnd, type FrontEnd } from '../data/front-end';
 
 /** Everything that fixes a training run besides the spec and the data. */
 export interface TrainingSettings {
@@ -16,6 +17,8 @@ export interface TrainingSettings {
   frames: number;
   /** Per-channel standardisation fitted on train. */
   standardize: boolean;
+  /** Input normalisation before the standardisation (shared/data/front-end.ts); none when absent. */
+  frontEnd?: FrontEnd;
   /** Learning-rate schedule over the run (default constant); see shared/train/schedule.ts. */
   lrSchedule?: LrScheduleName;
   /** Epochs of linear warm-up from lr/steps to lr before the schedule (default 0). */
@@ -132,6 +135,11 @@ export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unkn
   if (s.timeStretch !== undefined) settings.timeStretch = checkTimeStretch(s.timeStretch);
   for (const key of ['timeShift', 'timeMask', 'freqMask'] as const) if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
   if (s.patience !== undefined) settings.patience = positiveInt('patience', s.patience);
+  if (s.frontEnd !== undefined) {
+    const parsed = parseFrontEnd(s.frontEnd);
+    if (!parsed.ok) throw new LockstepError(parsed.message);
+    settings.frontEnd = parsed.frontEnd;
+  }
   const problem = crossSettingProblem(settings);
   if (problem) throw new LockstepError(problem.message);
   return settings;

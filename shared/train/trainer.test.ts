@@ -9,7 +9,7 @@ import type { TrainingEngine } from './engine';
 import { Trainer } from './trainer';
 
 // One standardised copy of the demo data for every test in this file.
-const data = prepareData(demoDataset(), true);
+const data = prepareData(demoDataset(), { standardize: true });
 const tdnn = PRESETS.get('tdnn')!;
 
 const DROPOUT_SPEC = {

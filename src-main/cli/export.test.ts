@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, REPO_ROOT as root, TSX as tsx } from './run-cli';
+import { cli, REPO_ROOT as root, tempDirs, TSX as tsx } from './run-cli';
 import * as ort from 'onnxruntime-node';
 import { demoDataset } from '../../shared/data/demo';
 import { applyStandardization } from '../../shared/data/standardize';
 import { NpzFile, npyStrings } from '../data/npz';
 import { readCheckpoint } from '../store/checkpoint-dir';
+import { loadTfjsFolder } from '../export/test-fixtures';
 
 
 /** The same, without blocking: several runs at once. */
@@ -22,15 +22,8 @@ function cliAsync(...args: string[]): Promise<{ status: number; stderr: string }
   });
 }
 
-const dirs: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'lockstep-export-cli-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('lockstep-export-cli-');
+afterAll(tmp.removeAll);
 
 describe('export CLI on a checkpoint trained on the demo data', () => {
   let ckpt = '';
@@ -68,20 +61,12 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
     const r = cli('export', '--checkpoint', ckpt, '--format', 'tfjs', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(r.json).toEqual({ format: 'tfjs', files: ['model.json', 'weights.bin', 'metadata.json'].map((f) => join(out, f)) });
-    const modelJson = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
     const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
     const manifest = readCheckpoint(ckpt).manifest;
     expect(meta.classes).toEqual(manifest.classes);
     expect(meta.standardize).toEqual(manifest.standardize);
     expect([meta.frames, meta.channels]).toEqual([70, 16]);
-    const bin = readFileSync(join(out, 'weights.bin'));
-    const warn = console.warn;
-    console.warn = () => {};
-    await tf.setBackend('cpu');
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer }),
-    );
-    console.warn = warn;
+    const model = await loadTfjsFolder(out);
     const p = model.predict(tf.zeros([2, 70, 16])) as tf.Tensor;
     expect(p.shape).toEqual([2, 9]);
     const sums = (await p.sum(1).data()) as Float32Array;
@@ -109,7 +94,7 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
     expect(r.stdout).toContain(out);
     const z = NpzFile.open(out);
     try {
-      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json', 'audio_json']);
+      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'front_end_json', 'front_end_formula', 'spec_json', 'audio_json']);
       expect(npyStrings(await z.read('classes'), 'classes', out)).toEqual(readCheckpoint(ckpt).manifest.classes);
     } finally {
       z.close();

@@ -1,4 +1,6 @@
 import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +22,17 @@ function lastJsonLine(stdout: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** For tests: a maker of temporary folders named `prefix…`, all removed by its `removeAll` (for afterAll). */
+export function tempDirs(prefix: string): (() => string) & { removeAll: () => void } {
+  const dirs: string[] = [];
+  const make = (): string => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+  return Object.assign(make, { removeAll: () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })) });
 }
 
 export function cli(...args: string[]): CliRun {

@@ -31,7 +31,7 @@ const BUDGET_MS = 2000;
 
 async function measure(input: TimingInput, post: (m: TimingMessage) => void): Promise<void> {
   for (const target of input.targets) {
-    const data = prepareData(loadRunDataset(input.dataset, target.settings.frames), target.settings.standardize);
+    const data = prepareData(loadRunDataset(input.dataset, target.settings.frames), target.settings);
     const spec = { ...target.spec, input: [data.train.frames, data.train.channels] as [number, number] };
     for (const batch of target.batchSizes) {
       const engine = await createEngine(

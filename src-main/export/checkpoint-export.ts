@@ -29,9 +29,10 @@ export async function exportCheckpoint(source: string, dest: string): Promise<st
         classes: model.classes,
         frames: model.frames,
         channels: model.channels,
+        frontEnd: model.frontEnd,
         standardize: model.standardize,
         audio: model.audio ?? null,
-        settings: resolveSettings({ frames: model.frames, standardize: model.standardize !== null }),
+        settings: resolveSettings({ frames: model.frames, standardize: model.standardize !== null, frontEnd: model.frontEnd }),
         engine: `import:${model.kind}`,
         metrics: [],
       };

@@ -20,7 +20,8 @@ import { ACTIVATIONS } from '../../shared/engine/activations';
 import type { TimeSumMapping } from '../../shared/engine/layers/keras';
 import { resolveSpec, type NetworkSpec, type ResolvedNetwork } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
-import type { CheckpointManifest } from '../../shared/model/checkpoint';
+import { NO_FRONT_END, type FrontEnd } from '../../shared/data/front-end';
+import { readFrontEnd, type CheckpointManifest } from '../../shared/model/checkpoint';
 import { MANIFEST_FILE, readCheckpoint } from '../store/checkpoint-dir';
 
 export const TFJS_MODEL_FILE = 'model.json';
@@ -38,6 +39,8 @@ export interface OpenedModel {
   classes: string[];
   frames: number;
   channels: number;
+  /** The input normalisation before the standardisation (shared/data/front-end.ts). */
+  frontEnd: FrontEnd;
   /** Inputs are `(x − mean[c]) / std[c]` before the network, or used raw (`null`). */
   standardize: Standardization | null;
   /** The audio front end it was trained through, applied again to new audio (null: trained on feature files). */
@@ -52,6 +55,10 @@ export interface TfjsMetadata {
   classes: string[];
   frames: number;
   channels: number;
+  /** The front end, applied before the standardisation; absent in older exports (none). */
+  frontEnd?: FrontEnd;
+  /** The front end's formula with its parameters, for a client to reproduce. */
+  frontEndFormula?: string;
   standardize: Standardization | null;
   /** The audio front end that makes its inputs from audio (null: trained on feature files). */
   audio?: AudioFrontEnd | null;
@@ -157,6 +164,7 @@ function openCheckpoint(dir: string): OpenedModel {
     classes: manifest.classes,
     frames: manifest.frames,
     channels: manifest.channels,
+    frontEnd: readFrontEnd(manifest.frontEnd, file),
     standardize: checkStandardization(manifest.standardize, manifest.channels, file),
     audio: checkAudio(manifest.audio, file),
     manifest,
@@ -280,6 +288,7 @@ function openTfjs(dir: string): OpenedModel {
     classes: meta?.classes !== undefined ? checkClasses(meta.classes, resolved.classes, metaFileOr) : defaultModelClasses(resolved.classes),
     frames,
     channels,
+    frontEnd: meta ? readFrontEnd(meta.frontEnd, metaFile) : NO_FRONT_END,
     standardize: meta ? checkStandardization(meta.standardize, channels, metaFile) : null,
     audio: meta ? checkAudio(meta.audio, metaFile) : null,
   };

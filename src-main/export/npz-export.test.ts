@@ -20,7 +20,7 @@ describe('npz export', () => {
     expect(files).toEqual([out]);
     const z = NpzFile.open(out);
     try {
-      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'spec_json', 'audio_json']);
+      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'front_end_json', 'front_end_formula', 'spec_json', 'audio_json']);
       const k = await z.read('conv1d_1.kernel');
       expect(k.shape).toEqual([3, 16, 8]);
       expect(k.descr).toBe('<f4');

@@ -12,6 +12,10 @@
  *   `standardize_mean`, `standardize_std`
  *                                      float32 [channels]: inputs are (x − mean) / std per channel
  *                                      (zeros and ones when the model was trained on raw inputs)
+ *   `front_end_json`                   unicode, 0-d: the front end applied to the features before the
+ *                                      standardisation, as JSON (`{"normalize": "none"}`, `"utteranceMean"`, or
+ *                                      `"pcen"` with its parameters `smoothing`, `alpha`, `delta`, `root`, `epsilon`)
+ *   `front_end_formula`                unicode, 0-d: that front end's formula with its parameters, in words
  *   `spec_json`                        unicode, 0-d: the Lockstep spec, every layer named and every
  *                                      option written out (`json.loads(str(z['spec_json']))`)
  *   `audio_json`                       unicode, 0-d: the audio front end the model was trained through
@@ -19,6 +23,7 @@
  *
  * Weights are exactly the Lockstep ones, named as the layers' descriptors name them.
  */
+import { frontEndFormula } from '../../shared/data/front-end';
 import { resolveSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import { encodeNpz, npyFloat32, npyUnicode } from '../data/npz';
@@ -27,7 +32,7 @@ import { exportModelFile } from './write';
 
 /** The `.npz` bytes for a model. */
 export function buildNpzExport(
-  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>,
+  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio' | 'frontEnd'>,
 ): Uint8Array {
   const resolved = resolveSpec(model.spec, model.classes.length);
   const channels = resolved.input[1];
@@ -42,6 +47,8 @@ export function buildNpzExport(
     ['classes', npyUnicode(model.classes)],
     ['standardize_mean', npyFloat32([channels], s ? s.mean : new Array<number>(channels).fill(0))],
     ['standardize_std', npyFloat32([channels], s ? s.std : new Array<number>(channels).fill(1))],
+    ['front_end_json', npyUnicode([JSON.stringify(model.frontEnd)], true)],
+    ['front_end_formula', npyUnicode([frontEndFormula(model.frontEnd)], true)],
     ['spec_json', npyUnicode([JSON.stringify(explicitSpec(resolved))], true)],
     ['audio_json', npyUnicode([JSON.stringify(model.audio ?? null)], true)],
   );

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { demoDataset } from '../../shared/data/demo';
+import { frontEndFormula } from '../../shared/data/front-end';
 import type { Split } from '../../shared/data/dataset';
 import { resolveSpec, type NetworkSpec } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
@@ -191,7 +192,7 @@ describe('onnx export: onnxruntime predicts what the scratch engine predicts', (
     await expectSamePredictions(s, 7, randomInput(6, T, C, 3), 6);
   });
 
-  const demoDev = prepareData(demoDataset(), true).dev!;
+  const demoDev = prepareData(demoDataset(), { standardize: true }).dev!;
   it.each(PRESET_NAMES)('preset %s on the demo dataset (dev split)', async (name) => {
     await expectSamePredictions(PRESETS.get(name)!.spec as NetworkSpec, 3, demoDev.x, demoDev.n);
   });
@@ -258,6 +259,8 @@ describe.skipIf(!hasOnnx)('onnx export: onnx.checker (src-main/export/onnx-check
       expect(JSON.parse(l.metadata.frames)).toBe(T);
       expect(JSON.parse(l.metadata.channels)).toBe(C);
       expect(JSON.parse(l.metadata.standardize)).toEqual(m.standardize);
+      expect(JSON.parse(l.metadata.frontEnd)).toEqual(m.frontEnd);
+      expect(JSON.parse(l.metadata.frontEndFormula)).toBe(frontEndFormula(m.frontEnd));
       const spec = JSON.parse(l.metadata.lockstepSpec);
       expect(resolveSpec(spec).layers.map((x) => x.config)).toEqual(resolveSpec(m.spec).layers.map((x) => x.config));
     });

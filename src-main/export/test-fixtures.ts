@@ -6,6 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { NO_FRONT_END, type FrontEnd } from '../../shared/data/front-end';
 import { Network } from '../../shared/engine/network';
 import { Rng } from '../../shared/engine/rng';
 import { resolveSpec, type NetworkSpec } from '../../shared/engine/spec';
@@ -29,8 +33,8 @@ export function tempFolders(prefix: string): () => string {
 
 export const CLASSES = ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'];
 
-/** A network with random weights (biases too), its classes and a standardisation. */
-export function randomModel(spec: NetworkSpec, seed: number) {
+/** A network with random weights (biases too), its classes, a standardisation and a front end. */
+export function randomModel(spec: NetworkSpec, seed: number, frontEnd: FrontEnd = NO_FRONT_END) {
   const net = new Network(spec, { maxBatch: 8, seed });
   const rng = new Rng(seed + 100);
   const weights = new Map<string, Float32Array>();
@@ -43,7 +47,7 @@ export function randomModel(spec: NetworkSpec, seed: number) {
   net.setWeights(weights);
   const C = spec.input[1];
   const standardize = { mean: Array.from({ length: C }, (_, c) => c * 0.1 - 0.5), std: Array.from({ length: C }, (_, c) => 1 + c * 0.05) };
-  return { net, spec, weights, classes: CLASSES.slice(0, net.resolved.classes), standardize };
+  return { net, spec, weights, classes: CLASSES.slice(0, net.resolved.classes), frontEnd, standardize };
 }
 
 export function randomInput(n: number, T: number, C: number, seed: number): Float32Array {
@@ -77,8 +81,9 @@ export function saveCheckpoint(m: ReturnType<typeof randomModel>, dir: string): 
       classes: m.classes,
       frames: m.spec.input[0],
       channels: m.spec.input[1],
+      frontEnd: m.frontEnd,
       standardize: m.standardize,
-      settings: { ...DEFAULT_SETTINGS, epochs: 1 },
+      settings: { ...DEFAULT_SETTINGS, epochs: 1, frontEnd: m.frontEnd },
       engine: 'scratch',
       metrics: [],
       tensors,
@@ -86,6 +91,21 @@ export function saveCheckpoint(m: ReturnType<typeof randomModel>, dir: string): 
     bytes,
   );
   return dir;
+}
+
+/** A tfjs export folder loaded by stock tfjs (cpu backend) from its model.json and weights.bin, as a client would. */
+export async function loadTfjsFolder(dir: string): Promise<tf.LayersModel> {
+  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const bin = readFileSync(join(dir, modelJson.weightsManifest[0].paths[0]));
+  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+  const warn = console.warn;
+  console.warn = () => {}; // tfjs's hint to install tfjs-node
+  try {
+    await tf.setBackend('cpu');
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
+  } finally {
+    console.warn = warn;
+  }
 }
 
 const spec = (input: [number, number], layers: NetworkSpec['layers']): NetworkSpec => ({ input, layers });

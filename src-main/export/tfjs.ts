@@ -16,6 +16,7 @@ import type { Standardization } from '../../shared/data/dataset';
 import type { KerasContext } from '../../shared/engine/layers/descriptor';
 import type { KerasLayer, TimeSumMapping } from '../../shared/engine/layers/keras';
 import { descriptorOf } from '../../shared/engine/layers/registry';
+import { frontEndFormula, NO_FRONT_END, type FrontEnd } from '../../shared/data/front-end';
 import { resolveSpec, type ResolvedNetwork } from '../../shared/engine/spec';
 import { LockstepError } from '../../shared/errors';
 import {
@@ -59,15 +60,21 @@ export interface TfjsExport {
 }
 
 /** What the exported model's inputs are, in words (metadata.json's `input`). */
-export function inputDescription(frames: number, channels: number, standardize: Standardization | null): string {
+export function inputDescription(
+  frames: number,
+  channels: number,
+  standardize: Standardization | null,
+  frontEnd: FrontEnd = NO_FRONT_END,
+): string {
+  const front = frontEnd.normalize === 'none' ? '' : 'the front end (frontEndFormula) applied first, then ';
   return standardize
-    ? `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), each value standardised first: (x - mean[c]) / std[c]`
-    : `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), raw (no standardisation)`;
+    ? `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), ${front}each value standardised: (x - mean[c]) / std[c]`
+    : `float32 [batch, ${frames}, ${channels}] (frames × channels, channels last), ${front || 'raw '}(no standardisation)`;
 }
 
 /** Builds model.json, weights.bin and metadata.json for a network and its weights. */
 export function buildTfjsExport(
-  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio'>,
+  model: Pick<OpenedModel, 'spec' | 'weights' | 'classes' | 'standardize' | 'audio' | 'frontEnd'>,
 ): TfjsExport {
   const resolved: ResolvedNetwork = resolveSpec(model.spec, model.classes.length);
   const [frames, channels] = resolved.input;
@@ -137,9 +144,11 @@ export function buildTfjsExport(
     classes: [...model.classes],
     frames,
     channels,
+    frontEnd: model.frontEnd,
+    frontEndFormula: frontEndFormula(model.frontEnd),
     standardize: model.standardize ? { mean: [...model.standardize.mean], std: [...model.standardize.std] } : null,
     audio: model.audio ?? null,
-    input: inputDescription(frames, channels, model.standardize),
+    input: inputDescription(frames, channels, model.standardize, model.frontEnd),
     lockstepSpec: explicitSpec(resolved),
     timeSum,
     omittedLayers,

@@ -179,6 +179,15 @@ describe('AppServices', () => {
     expect(end.results?.dev?.n).toBe(6);
   });
 
+  it('trains with the front end the UI sent, records it in the checkpoint, and refuses a bad one naming the field', async () => {
+    const pcen = { normalize: 'pcen', pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 } } as const;
+    const run = await services.invoke('runs.start', runParams({ epochs: 1, frontEnd: pcen }));
+    expect((await waitForEnd(services, run.id)).state).toBe('finished');
+    expect(readCheckpoint(join(userData, 'runs', run.id, 'checkpoint')).manifest.frontEnd).toEqual(pcen);
+    const bad = runParams({ frontEnd: { normalize: 'pcen', pcen: { ...pcen.pcen, root: 2 } } });
+    await expect(services.invoke('runs.start', bad)).rejects.toThrow(/settings\.frontEnd\.pcen\.root/);
+  });
+
   it('refuses a spec that does not fit the data before starting anything', async () => {
     const bad = { ...runParams(), spec: { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'softmax' }] } };
     await expect(services.invoke('runs.start', bad)).rejects.toThrow(/units 3 must equal the number of classes, 9/);

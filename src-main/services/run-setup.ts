@@ -29,7 +29,7 @@ export async function setUpRun(
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const settings = resolveSettings({ ...model.training, ...given });
   const dataset = await openDataset(dataPath, { frames: settings.frames, split });
-  const data = prepareData(dataset, settings.standardize);
+  const data = prepareData(dataset, settings);
   const spec = { ...model.spec, input: [data.train.frames, data.train.channels] as [number, number] };
   // Refused here, before any engine (scratch or tfjs) allocates it.
   checkNetworkMemory(resolveSpec(spec, data.classes.length), settings.batch, settings.optimizer);

@@ -70,7 +70,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
   const fault = input.fault;
 
   const dataset = loadRunDataset(input.dataset, settings.frames);
-  const data: PreparedData = prepareData(dataset, settings.standardize);
+  const data: PreparedData = prepareData(dataset, settings);
   const spec = { ...input.spec, input: [data.train.frames, data.train.channels] as [number, number] };
   resolveSpec(spec, data.classes.length);
   const { engine, pair } = await createRunEngines(input.engine, input.backend, {

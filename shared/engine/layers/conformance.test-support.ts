@@ -56,7 +56,7 @@ export function layerConformance(options: {
   });
 
   it.each(TFJS_BACKENDS)('trains 20 steps in lockstep with tfjs-%s (Adam)', async (backend) => {
-    const train = prepareData(demoDataset(), true).train;
+    const train = prepareData(demoDataset(), { standardize: true }).train;
     const engineOptions = {
       spec: trainSpec,
       optimizer: { optimizer: 'adam' as const, lr: 0.003 },

@@ -1,7 +1,7 @@
 import { SPLIT_NAMES, type SplitName } from '../../../shared/data/dataset';
-import { applyStandardization } from '../../../shared/data/standardize';
 import { LockstepError } from '../../../shared/errors';
 import { evaluateSplit } from '../../../shared/train/evaluate';
+import { modelInputs } from '../../../shared/train/prepare';
 import { openDataset } from '../../services/datasets';
 import { openModel } from '../../export/import-model';
 import { required } from '../args';
@@ -17,8 +17,8 @@ export const evaluate: Command = {
     const f = flags as Record<string, string | undefined>;
     // A checkpoint folder, or a TensorFlow.js export folder (src-main/export).
     const model = openModel(required('checkpoint', f.checkpoint));
-    const { classes, frames, channels, standardize } = model;
-    const manifest = { classes, frames, channels, standardize };
+    const { classes, frames, channels } = model;
+    const manifest = { classes, frames, channels };
     const splitName = (f.split ?? 'dev') as SplitName;
     if (!SPLIT_NAMES.includes(splitName)) throw new LockstepError(`--split must be one of ${SPLIT_NAMES.join(', ')}, got '${f.split}'`);
     // Audio goes through the front end the model was trained through (feature-file models: the default, the ee-set's).
@@ -30,7 +30,7 @@ export const evaluate: Command = {
     if (dataset.classes.length !== manifest.classes.length) {
       throw new LockstepError(`${f.data}: ${dataset.classes.length} classes, the checkpoint was trained on ${manifest.classes.length}`);
     }
-    const split = manifest.standardize ? applyStandardization(raw, manifest.standardize) : raw;
+    const split = modelInputs(raw, model);
     const batch = 256;
     const engine = modelEngine(model, batch);
     const e = evaluateSplit(engine, split, manifest.classes.length, batch);

@@ -38,7 +38,7 @@ export const inspect: Command = {
     // Skipped files are fine (exit 0); a dataset that cannot train is not (exit 1, with why).
     let unusable: string | undefined;
     try {
-      prepareData(dataset, false);
+      prepareData(dataset, { standardize: false });
     } catch (e) {
       if (!(e instanceof LockstepError)) throw e;
       unusable = e.message;

@@ -5,6 +5,7 @@ import { LR_SCHEDULES, type LrScheduleName } from '../../../shared/train/setting
 import { checkEngineChoice } from '../../services/engines';
 import { trainRun } from '../../services/train-run';
 import { intFlag, numberFlag, required } from '../args';
+import { FRONT_END_FLAGS, FRONT_END_USAGE, frontEndFromFlags } from '../front-end-flags';
 import { pct, type Command } from '../command';
 import { ProgressBar } from '../progress';
 import { SPLIT_FLAGS, SPLIT_USAGE, splitPolicy } from '../split-flags';
@@ -17,7 +18,8 @@ export const train: Command = {
     '      [--no-standardize] [--weight-decay X] [--bound 1e-4 (lockstep)] [--out DIR (lockstep also writes lockstep.json)]\n' +
     '      [--lr-schedule constant|cosine|step] [--warmup-epochs N] [--decay-every N] [--decay-factor X]\n' +
     '      [--time-stretch FRACTION] [--time-shift FRAMES] [--time-mask FRAMES] [--freq-mask CHANNELS] [--patience EPOCHS (early stopping on dev accuracy)]\n' +
-    `      ${SPLIT_USAGE} (an audio folder without split folders)`,
+    `      ${SPLIT_USAGE} (an audio folder without split folders)\n` +
+    `      ${FRONT_END_USAGE}`,
   flags: {
     data: { type: 'string' },
     model: { type: 'string' },
@@ -44,6 +46,7 @@ export const train: Command = {
     'freq-mask': { type: 'string' },
     patience: { type: 'string' },
     ...SPLIT_FLAGS,
+    ...FRONT_END_FLAGS,
   },
   async run(flags) {
     const f = flags as Record<string, string | undefined>;
@@ -76,6 +79,7 @@ export const train: Command = {
           seed: intFlag('seed', f.seed, 0),
           frames: intFlag('frames', f.frames, 1),
           standardize: flags['no-standardize'] ? false : undefined,
+          frontEnd: frontEndFromFlags(f),
           weightDecay: numberFlag('weight-decay', f['weight-decay']),
           lrSchedule: f['lr-schedule'] as LrScheduleName | undefined,
           warmupEpochs: intFlag('warmup-epochs', f['warmup-epochs'], 0),

@@ -120,4 +120,25 @@ describe('TrainPanel', () => {
     expect(start?.[1]).toMatchObject({ settings: { lrSchedule: 'cosine', warmupEpochs: 1, timeStretch: 0.15, timeShift: 2, timeMask: 4, freqMask: 2, patience: 3 } });
   });
 
+  it('sends the front end chosen under "Front end", PCEN with its parameters, and names a bad parameter', async () => {
+    const api = fakeApi();
+    await lab.init(api);
+    lab.currentRunId = lab.activeRunId = null; // the previous test's run would draw its charts (no canvas here)
+    const { unmount } = render(TrainPanel);
+    expect(screen.queryByTestId('set-pcen-alpha')).toBeNull();
+    await fireEvent.change(screen.getByTestId('set-front-end'), { target: { value: 'utteranceMean' } });
+    expect(lab.settings.frontEnd).toEqual({ normalize: 'utteranceMean' });
+    await fireEvent.change(screen.getByTestId('set-front-end'), { target: { value: 'pcen' } });
+    expect((screen.getByTestId('set-pcen-alpha') as HTMLInputElement).value).toBe('0.98');
+    await fireEvent.input(screen.getByTestId('set-pcen-alpha'), { target: { value: '1.5' } });
+    expect(lab.settingsError).toMatch(/^frontEnd\.pcen\.alpha: /);
+    expect(lab.canTrain).toBe(false);
+    await fireEvent.input(screen.getByTestId('set-pcen-alpha'), { target: { value: '0.9' } });
+    await fireEvent.input(screen.getByTestId('set-pcen-smoothing'), { target: { value: '0.2' } });
+    expect(lab.settingsError).toBeNull();
+    unmount();
+    await lab.start();
+    const start = vi.mocked(api.invoke).mock.calls.find(([m]) => m === 'runs.start');
+    expect(start?.[1]).toMatchObject({ settings: { standardize: true, frontEnd: { normalize: 'pcen', pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 } } } });
+  });
 });

@@ -194,6 +194,7 @@ export class Lab {
       if (s.nesterov !== undefined) out.nesterov = s.nesterov;
     }
     if (s.weightDecay) out.weightDecay = s.weightDecay;
+    if (s.frontEnd && s.frontEnd.normalize !== 'none') out.frontEnd = s.frontEnd;
     for (const key of TRAINING_AID_KEYS) if (s[key] !== undefined) Object.assign(out, { [key]: s[key] });
     return out;
   }
