@@ -34,13 +34,17 @@ export function readSplit(dir: string): { split: Split; meta: DataMeta } {
   const yb = fs.readFileSync(path.join(dir, 'y.bin'));
   const x = new Float32Array(xb.buffer.slice(xb.byteOffset, xb.byteOffset + xb.byteLength));
   const y = new Int32Array(yb.buffer.slice(yb.byteOffset, yb.byteOffset + yb.byteLength));
-  if (x.length !== meta.n * meta.frames * meta.channels || y.length !== meta.n) throw new Error(`bench data in ${dir} does not match its meta.json`);
+  if (x.length !== meta.n * meta.frames * meta.channels || y.length !== meta.n)
+    throw new Error(`bench data in ${dir} does not match its meta.json`);
   const split: Split = { x, y, n: meta.n, frames: meta.frames, channels: meta.channels, ids: [] };
   return { split, meta };
 }
 
 /** A preset's spec with its input set to the data's shape, as written to the spec JSON the peers read. */
-export function benchSpec(model: string, meta: Pick<DataMeta, 'frames' | 'channels'>): { input: [number, number]; layers: unknown[] } {
+export function benchSpec(
+  model: string,
+  meta: Pick<DataMeta, 'frames' | 'channels'>,
+): { input: [number, number]; layers: unknown[] } {
   const preset = PRESETS.get(model);
   if (!preset) throw new Error(`unknown preset '${model}'`);
   return { ...preset.spec, input: [meta.frames, meta.channels] };

@@ -11,7 +11,17 @@ import { parseArgs } from 'node:util';
 import { Trainer } from '../shared/train/trainer';
 import type { TrainingEngine } from '../shared/train/engine';
 import { ScratchEngine } from '../shared/engine/scratch-engine';
-import { BENCH_LR, EPOCH_BATCH, NODE_ENGINES, benchSpec, readSplit, type EpochResult, type NodeEngine, type StepsResult, type WorkerCommand } from './common';
+import {
+  BENCH_LR,
+  EPOCH_BATCH,
+  NODE_ENGINES,
+  benchSpec,
+  readSplit,
+  type EpochResult,
+  type NodeEngine,
+  type StepsResult,
+  type WorkerCommand,
+} from './common';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,7 +58,12 @@ async function slot(model: string, batch: number, warmupSteps: number): Promise<
   const key = `${model}@${batch}`;
   const have = slots.get(key);
   if (have) return have;
-  const options = { spec: benchSpec(model, meta), optimizer: { optimizer: 'sgd' as const, lr: BENCH_LR }, maxBatch: batch, seed };
+  const options = {
+    spec: benchSpec(model, meta),
+    optimizer: { optimizer: 'sgd' as const, lr: BENCH_LR },
+    maxBatch: batch,
+    seed,
+  };
   let engine: TrainingEngine;
   if (engineName === 'scratch' || engineName === 'scratch-reference') {
     engine = new ScratchEngine({ ...options, kernels: engineName === 'scratch' ? 'fast' : 'reference' });
@@ -75,16 +90,23 @@ async function epoch(c: Extract<WorkerCommand, { cmd: 'epoch' }>): Promise<Epoch
   const { trainer } = s;
   const estimate = s.warmMsPerStep * trainer.stepsPerEpoch;
   if (Number.isFinite(estimate) && estimate > c.capMs) {
-    const t0 = performance.now(), cpu0 = cpuMs();
+    const t0 = performance.now(),
+      cpu0 = cpuMs();
     for (let i = 0; i < c.capSteps; i++) trainer.trainStep();
     const perEpoch = trainer.stepsPerEpoch / c.capSteps;
-    return { ms: (performance.now() - t0) * perEpoch, cpuMs: (cpuMs() - cpu0) * perEpoch, stepsPerEpoch: trainer.stepsPerEpoch, extrapolatedFrom: c.capSteps };
+    return {
+      ms: (performance.now() - t0) * perEpoch,
+      cpuMs: (cpuMs() - cpu0) * perEpoch,
+      stepsPerEpoch: trainer.stepsPerEpoch,
+      extrapolatedFrom: c.capSteps,
+    };
   }
   // Start at an epoch boundary so the timed loop is exactly one epoch.
   while (!trainer.trainStep().epochDone) {
     /* finish the partial epoch left by warm-up */
   }
-  const t0 = performance.now(), cpu0 = cpuMs();
+  const t0 = performance.now(),
+    cpu0 = cpuMs();
   let steps = 0;
   for (;;) {
     steps++;
@@ -96,7 +118,10 @@ async function epoch(c: Extract<WorkerCommand, { cmd: 'epoch' }>): Promise<Epoch
 /** ms per training iteration at a batch size: `steps` steps, fewer when they would exceed budgetMs. */
 async function steps(c: Extract<WorkerCommand, { cmd: 'steps' }>): Promise<StepsResult> {
   const s = await slot(c.model, c.batch, c.warmupSteps);
-  const n = Math.max(3, Math.min(c.steps, Number.isFinite(s.warmMsPerStep) ? Math.floor(c.budgetMs / s.warmMsPerStep) : c.steps));
+  const n = Math.max(
+    3,
+    Math.min(c.steps, Number.isFinite(s.warmMsPerStep) ? Math.floor(c.budgetMs / s.warmMsPerStep) : c.steps),
+  );
   const t0 = performance.now();
   for (let i = 0; i < n; i++) s.trainer.trainStep();
   return { msPerStep: (performance.now() - t0) / n, steps: n };
@@ -130,7 +155,10 @@ if (args.serve) {
   if (!args.model) throw new Error('--model is required without --serve');
   const repeats = Number(args.repeats);
   const results: EpochResult[] = [];
-  for (let r = 0; r < repeats; r++) results.push(await epoch({ cmd: 'epoch', model: args.model, batch: EPOCH_BATCH, capMs: 20000, capSteps: 20, warmupSteps: 5 }));
+  for (let r = 0; r < repeats; r++)
+    results.push(
+      await epoch({ cmd: 'epoch', model: args.model, batch: EPOCH_BATCH, capMs: 20000, capSteps: 20, warmupSteps: 5 }),
+    );
   reply({ engine: engineName, model: args.model, results });
   process.exit(0);
 }

@@ -10,7 +10,8 @@ import type { Dataset } from '../shared/data/dataset';
 import { loadEeSet } from '../src-main/data/eeset';
 
 /** The real ee-set: EE_SET_DIR, by default beside the repository. */
-export const EE_SET_DIR = process.env.EE_SET_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/datasets/ee-set');
+export const EE_SET_DIR =
+  process.env.EE_SET_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/datasets/ee-set');
 
 export interface LoadTimes {
   /** The first load's wall-clock ms. */

@@ -8,7 +8,10 @@ describe('classifyPeerBlas', () => {
       '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so',
     ];
     expect(classifyPeerBlas(openblas, 'generic')).toBe('openblas');
-    const reference = ['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', '/usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3'];
+    const reference = [
+      '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3',
+      '/usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3',
+    ];
     expect(classifyPeerBlas(reference, 'generic')).toBe('reference');
   });
 

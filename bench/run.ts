@@ -17,7 +17,17 @@ import { parseArgs } from 'node:util';
 import { demoDataset } from '../shared/data/demo';
 import { median } from '../shared/median';
 import { prepareData } from '../shared/train/prepare';
-import { BENCH_LR, BENCH_NETWORKS, EPOCH_BATCH, NODE_ENGINES, benchSpec, dumpSplit, type EpochResult, type StepsResult, type WorkerCommand } from './common';
+import {
+  BENCH_LR,
+  BENCH_NETWORKS,
+  EPOCH_BATCH,
+  NODE_ENGINES,
+  benchSpec,
+  dumpSplit,
+  type EpochResult,
+  type StepsResult,
+  type WorkerCommand,
+} from './common';
 import { EE_SET_DIR, timeTrainLoad, type LoadTimes } from './load-time';
 import { FAIR_BLAS_HINT, classifyPeerBlas, isFairPeer } from './peer-blas';
 import { timeFrontEnd } from './audio-front-end';
@@ -38,8 +48,24 @@ const quick = args.quick;
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 const CFG = quick
-  ? { repeats: 3, capMs: 20000, capSteps: 8, scalingRepeats: 1, scalingSteps: 15, scalingBudgetMs: 1500, loadRepeats: 3 }
-  : { repeats: 5, capMs: 20000, capSteps: 20, scalingRepeats: 3, scalingSteps: 36, scalingBudgetMs: 3000, loadRepeats: 3 };
+  ? {
+      repeats: 3,
+      capMs: 20000,
+      capSteps: 8,
+      scalingRepeats: 1,
+      scalingSteps: 15,
+      scalingBudgetMs: 1500,
+      loadRepeats: 3,
+    }
+  : {
+      repeats: 5,
+      capMs: 20000,
+      capSteps: 20,
+      scalingRepeats: 3,
+      scalingSteps: 36,
+      scalingBudgetMs: 3000,
+      loadRepeats: 3,
+    };
 const BATCH_SIZES = [1, 10, 50, 200];
 const SCALING = ['tdnn', 'fnn-50-tanh'];
 const ALL_PEERS = [...NODE_ENGINES, 'torch'] as const;
@@ -47,7 +73,8 @@ type Peer = (typeof ALL_PEERS)[number];
 function subset<T extends string>(option: string | undefined, all: readonly T[], what: string): T[] {
   if (!option) return [...all];
   const picked = option.split(',').map((s) => s.trim());
-  for (const p of picked) if (!all.includes(p as T)) throw new Error(`--${what}: unknown '${p}' (expected some of ${all.join(', ')})`);
+  for (const p of picked)
+    if (!all.includes(p as T)) throw new Error(`--${what}: unknown '${p}' (expected some of ${all.join(', ')})`);
   return all.filter((a) => picked.includes(a));
 }
 const PEERS: Peer[] = subset(args.engines, ALL_PEERS, 'engines');
@@ -58,7 +85,10 @@ const SCALING_NETWORKS = SCALING.filter((m) => (NETWORKS as string[]).includes(m
 class Worker {
   private readonly lines: AsyncIterator<string>;
   lastRssMb = 0;
-  constructor(readonly name: Peer, private readonly child: ChildProcessWithoutNullStreams) {
+  constructor(
+    readonly name: Peer,
+    private readonly child: ChildProcessWithoutNullStreams,
+  ) {
     child.stderr.on('data', (d: Buffer) => {
       const s = d.toString().trim();
       if (s) log(`[${name}] ${s}`);
@@ -111,46 +141,71 @@ async function main(): Promise<void> {
   const meta = dumpSplit(tmp, prepared.train, prepared.classes.length, haveReal ? dataDir : 'demo');
   const specs = Object.fromEntries(NETWORKS.map((m) => [m, benchSpec(m, meta)]));
   fs.writeFileSync(path.join(tmp, 'specs.json'), JSON.stringify(specs));
-  log(`data: ${meta.source}, train ${meta.n}×${meta.frames}×${meta.channels}, ${meta.classes} classes${loadStats !== null ? `, load ${r1(loadStats.median)} ms (CPU ${r1(loadStats.cpuMs)} ms; first ${r1(loadStats.coldMs)} ms)` : ''}; ${quick ? 'quick' : 'full'} run`);
+  log(
+    `data: ${meta.source}, train ${meta.n}×${meta.frames}×${meta.channels}, ${meta.classes} classes${loadStats !== null ? `, load ${r1(loadStats.median)} ms (CPU ${r1(loadStats.cpuMs)} ms; first ${r1(loadStats.coldMs)} ms)` : ''}; ${quick ? 'quick' : 'full'} run`,
+  );
 
   // 2. Workers, one process per engine.
   const workers = new Map<Peer, Worker>();
   let torchInfo: Record<string, unknown> | null = null;
   const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   for (const e of NODE_ENGINES.filter((n) => PEERS.includes(n))) {
-    const child = spawn(process.execPath, [tsxCli, path.join(here, 'engine-worker.ts'), '--engine', e, '--data', tmp, '--serve'], { cwd: repoRoot });
+    const child = spawn(
+      process.execPath,
+      [tsxCli, path.join(here, 'engine-worker.ts'), '--engine', e, '--data', tmp, '--serve'],
+      { cwd: repoRoot },
+    );
     const w = new Worker(e, child);
     await w.read();
     workers.set(e, w);
   }
   const threadEnv = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   let torchMissing: string | null = PEERS.includes('torch') ? null : 'not asked for (--engines)';
-  if (!torchMissing) try {
-    const child = spawn('/usr/bin/python3', [path.join(here, 'torch_peer.py'), '--data', tmp, '--specs', path.join(tmp, 'specs.json'), '--lr', String(BENCH_LR)], { cwd: repoRoot, env: threadEnv });
-    const started = new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('spawn', () => resolve());
-    });
-    await started;
-    const w = new Worker('torch', child);
-    const first = await w.read();
-    if (first.missing) {
-      torchMissing = String(first.reason ?? 'import torch failed');
-      child.kill();
-    } else {
-      torchInfo = first;
-      workers.set('torch', w);
+  if (!torchMissing)
+    try {
+      const child = spawn(
+        '/usr/bin/python3',
+        [
+          path.join(here, 'torch_peer.py'),
+          '--data',
+          tmp,
+          '--specs',
+          path.join(tmp, 'specs.json'),
+          '--lr',
+          String(BENCH_LR),
+        ],
+        { cwd: repoRoot, env: threadEnv },
+      );
+      const started = new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('spawn', () => resolve());
+      });
+      await started;
+      const w = new Worker('torch', child);
+      const first = await w.read();
+      if (first.missing) {
+        torchMissing = String(first.reason ?? 'import torch failed');
+        child.kill();
+      } else {
+        torchInfo = first;
+        workers.set('torch', w);
+      }
+    } catch (e) {
+      torchMissing = e instanceof Error ? e.message : String(e);
     }
-  } catch (e) {
-    torchMissing = e instanceof Error ? e.message : String(e);
-  }
   if (torchMissing) log(`torch: missing (${torchMissing})`);
   const torchBlas = torchInfo
-    ? classifyPeerBlas((torchInfo.blasLibraries as string[] | undefined) ?? [], (torchInfo.blasInfo as string | null) ?? null)
+    ? classifyPeerBlas(
+        (torchInfo.blasLibraries as string[] | undefined) ?? [],
+        (torchInfo.blasInfo as string | null) ?? null,
+      )
     : null;
   const torchThreads = (torchInfo?.threads as number | undefined) ?? null;
   // Ratios against a peer on the reference BLAS would measure Debian's packaging, not the engines.
-  const torchUnfair = torchBlas !== null && !isFairPeer(torchBlas) ? `torch runs the reference BLAS: ${FAIR_BLAS_HINT}; no ratios against it are reported` : null;
+  const torchUnfair =
+    torchBlas !== null && !isFairPeer(torchBlas)
+      ? `torch runs the reference BLAS: ${FAIR_BLAS_HINT}; no ratios against it are reported`
+      : null;
   if (torchUnfair) log(`torch: ${torchUnfair}`);
   const ratioPeer = (p: string): boolean => p !== 'scratch' && !(p === 'torch' && torchUnfair);
 
@@ -184,7 +239,9 @@ async function main(): Promise<void> {
         }
       }
     }
-    log(`epoch round ${round === 0 ? 'warm-up' : `${round}/${CFG.repeats}`} done in ${r1((performance.now() - t0) / 1000)} s`);
+    log(
+      `epoch round ${round === 0 ? 'warm-up' : `${round}/${CFG.repeats}`} done in ${r1((performance.now() - t0) / 1000)} s`,
+    );
   }
 
   // 4. ms per iteration versus batch size, interleaved the same way.
@@ -195,22 +252,44 @@ async function main(): Promise<void> {
       for (const batch of BATCH_SIZES) {
         for (const p of peers) {
           try {
-            const r = await workers.get(p)!.send<StepsResult>({ cmd: 'steps', model, batch, steps: CFG.scalingSteps, budgetMs: CFG.scalingBudgetMs, warmupSteps: 3 });
-            if (round > 0) scalingRuns.set(`${p}|${model}|${batch}`, [...(scalingRuns.get(`${p}|${model}|${batch}`) ?? []), r.msPerStep]);
+            const r = await workers.get(p)!.send<StepsResult>({
+              cmd: 'steps',
+              model,
+              batch,
+              steps: CFG.scalingSteps,
+              budgetMs: CFG.scalingBudgetMs,
+              warmupSteps: 3,
+            });
+            if (round > 0)
+              scalingRuns.set(`${p}|${model}|${batch}`, [
+                ...(scalingRuns.get(`${p}|${model}|${batch}`) ?? []),
+                r.msPerStep,
+              ]);
           } catch (e) {
             failures.push(`${p} ${model} batch ${batch}: ${e instanceof Error ? e.message : String(e)}`);
           }
         }
       }
     }
-    log(`batch-scaling round ${round === 0 ? 'warm-up' : `${round}/${CFG.scalingRepeats}`} done in ${r1((performance.now() - t0) / 1000)} s`);
+    log(
+      `batch-scaling round ${round === 0 ? 'warm-up' : `${round}/${CFG.scalingRepeats}`} done in ${r1((performance.now() - t0) / 1000)} s`,
+    );
   }
 
   for (const w of workers.values()) await w.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 
   // 5. Results.
-  type Cell = { msPerEpoch: number; min: number; max: number; cpuMsPerEpoch: number; repeats: number; stepsPerEpoch: number; extrapolatedFromSteps: number | null; note?: string } | null;
+  type Cell = {
+    msPerEpoch: number;
+    min: number;
+    max: number;
+    cpuMsPerEpoch: number;
+    repeats: number;
+    stepsPerEpoch: number;
+    extrapolatedFromSteps: number | null;
+    note?: string;
+  } | null;
   const networks: Record<string, Record<string, Cell>> = {};
   const ratios: Record<string, Record<string, number | null>> = {};
   const cpuRatios: Record<string, Record<string, number | null>> = {};
@@ -237,47 +316,100 @@ async function main(): Promise<void> {
     }
     const ratioTo = (field: 'msPerEpoch' | 'cpuMsPerEpoch') => {
       const base = networks[model].scratch?.[field];
-      return Object.fromEntries(PEERS.filter(ratioPeer).map((p) => [p, base && networks[model][p] ? r3(networks[model][p]![field] / base) : null]));
+      return Object.fromEntries(
+        PEERS.filter(ratioPeer).map((p) => [
+          p,
+          base && networks[model][p] ? r3(networks[model][p]![field] / base) : null,
+        ]),
+      );
     };
     ratios[model] = ratioTo('msPerEpoch');
     cpuRatios[model] = ratioTo('cpuMsPerEpoch');
   }
-  const batchScaling: Record<string, Record<string, Record<string, { msPerIter: number; min: number; max: number } | null>>> = {};
+  const batchScaling: Record<
+    string,
+    Record<string, Record<string, { msPerIter: number; min: number; max: number } | null>>
+  > = {};
   for (const model of SCALING_NETWORKS) {
     batchScaling[model] = {};
     for (const p of PEERS) {
       batchScaling[model][p] = {};
       for (const b of BATCH_SIZES) {
         const v = scalingRuns.get(`${p}|${model}|${b}`);
-        batchScaling[model][p][String(b)] = v?.length ? (({ median: m, min, max }) => ({ msPerIter: r3(m), min: r3(min), max: r3(max) }))(stats(v)) : null;
+        batchScaling[model][p][String(b)] = v?.length
+          ? (({ median: m, min, max }) => ({ msPerIter: r3(m), min: r3(min), max: r3(max) }))(stats(v))
+          : null;
       }
     }
   }
   const peakRssMb = Object.fromEntries(PEERS.map((p) => [p, workers.has(p) ? r1(workers.get(p)!.lastRssMb) : null]));
   const medians = (field: 'msPerEpoch' | 'cpuMsPerEpoch') =>
-    Object.fromEntries(Object.entries(networks).map(([m, cells]) => [m, Object.fromEntries(Object.entries(cells).filter(([p]) => p === 'scratch' || ratioPeer(p)).map(([p, c]) => [p, c?.[field] ?? null]))]));
+    Object.fromEntries(
+      Object.entries(networks).map(([m, cells]) => [
+        m,
+        Object.fromEntries(
+          Object.entries(cells)
+            .filter(([p]) => p === 'scratch' || ratioPeer(p))
+            .map(([p, c]) => [p, c?.[field] ?? null]),
+        ),
+      ]),
+    );
   const audio = timeFrontEnd(quick ? 100 : 300);
   const targets = checkTargets({
-    msPerEpoch: medians('msPerEpoch'), loadMs, peakRssMb, audioMsPerSecond: audio.msPerSecond,
+    msPerEpoch: medians('msPerEpoch'),
+    loadMs,
+    peakRssMb,
+    audioMsPerSecond: audio.msPerSecond,
   });
   const cpuTargets = checkTargets({
-    msPerEpoch: medians('cpuMsPerEpoch'), loadMs: loadStats?.cpuMs ?? null, peakRssMb,
+    msPerEpoch: medians('cpuMsPerEpoch'),
+    loadMs: loadStats?.cpuMs ?? null,
+    peakRssMb,
     audioMsPerSecond: audio.cpuMsPerSecond,
   });
   const cpus = os.cpus();
   const result = {
-    machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version, torch: (torchInfo?.torch as string | undefined) ?? null, loadavg: os.loadavg().map(r1) },
-    protocol: { data: meta.source, train: [meta.n, meta.frames, meta.channels], classes: meta.classes, standardized: true, batch: EPOCH_BATCH, optimizer: 'sgd', lr: BENCH_LR, threads: 1, quick, repeats: CFG.repeats },
+    machine: {
+      cpus: cpus.length,
+      model: cpus[0]?.model ?? 'unknown',
+      node: process.version,
+      torch: (torchInfo?.torch as string | undefined) ?? null,
+      loadavg: os.loadavg().map(r1),
+    },
+    protocol: {
+      data: meta.source,
+      train: [meta.n, meta.frames, meta.channels],
+      classes: meta.classes,
+      standardized: true,
+      batch: EPOCH_BATCH,
+      optimizer: 'sgd',
+      lr: BENCH_LR,
+      threads: 1,
+      quick,
+      repeats: CFG.repeats,
+    },
     networks,
     ratios,
     cpuRatios,
     batchScaling,
     loadMs: loadMs === null ? null : r1(loadMs),
-    load: loadStats === null ? null : { min: r1(loadStats.min), max: r1(loadStats.max), cpuMs: r1(loadStats.cpuMs), coldMs: r1(loadStats.coldMs), repeats: CFG.loadRepeats },
+    load:
+      loadStats === null
+        ? null
+        : {
+            min: r1(loadStats.min),
+            max: r1(loadStats.max),
+            cpuMs: r1(loadStats.cpuMs),
+            coldMs: r1(loadStats.coldMs),
+            repeats: CFG.loadRepeats,
+          },
     peakRssMb,
     audioFrontEnd: {
-      msPerSecond: r3(audio.msPerSecond), min: r3(audio.min), max: r3(audio.max),
-      cpuMsPerSecond: r3(audio.cpuMsPerSecond), realTimeFactor: Math.round(audio.realTimeFactor),
+      msPerSecond: r3(audio.msPerSecond),
+      min: r3(audio.min),
+      max: r3(audio.max),
+      cpuMsPerSecond: r3(audio.cpuMsPerSecond),
+      realTimeFactor: Math.round(audio.realTimeFactor),
     },
     targets,
     cpuTargets,
@@ -290,39 +422,80 @@ async function main(): Promise<void> {
 
   // Human-readable tables.
   const out: string[] = [];
-  const fmt = (c: Cell): string => (c ? `${Math.round(c.msPerEpoch)} (${Math.round(c.min)}–${Math.round(c.max)})${c.extrapolatedFromSteps ? ` ‡${c.extrapolatedFromSteps}` : ''}` : 'missing');
-  out.push(`## ms per training epoch (train ${meta.n} examples, batch ${EPOCH_BATCH}, SGD lr ${BENCH_LR}; median (min–max) of ${CFG.repeats})`, '');
+  const fmt = (c: Cell): string =>
+    c
+      ? `${Math.round(c.msPerEpoch)} (${Math.round(c.min)}–${Math.round(c.max)})${c.extrapolatedFromSteps ? ` ‡${c.extrapolatedFromSteps}` : ''}`
+      : 'missing';
+  out.push(
+    `## ms per training epoch (train ${meta.n} examples, batch ${EPOCH_BATCH}, SGD lr ${BENCH_LR}; median (min–max) of ${CFG.repeats})`,
+    '',
+  );
   const others = PEERS.filter(ratioPeer);
   out.push(`| network | ${PEERS.join(' | ')} | ${others.map((p) => `${p}/scratch`).join(' | ')} |`);
   out.push(`|---|${PEERS.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
   for (const model of NETWORKS) {
-    out.push(`| ${model} | ${PEERS.map((p) => fmt(networks[model][p])).join(' | ')} | ${others.map((p) => ratios[model][p] ?? '—').join(' | ')} |`);
+    out.push(
+      `| ${model} | ${PEERS.map((p) => fmt(networks[model][p])).join(' | ')} | ${others.map((p) => ratios[model][p] ?? '—').join(' | ')} |`,
+    );
   }
-  out.push('', `## CPU ms per training epoch (the engine process's CPU time over the same epochs, median; steadier than wall time when other jobs share the cores)`, '');
+  out.push(
+    '',
+    `## CPU ms per training epoch (the engine process's CPU time over the same epochs, median; steadier than wall time when other jobs share the cores)`,
+    '',
+  );
   out.push(`| network | ${PEERS.join(' | ')} | ${others.map((p) => `${p}/scratch`).join(' | ')} |`);
   out.push(`|---|${PEERS.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
   for (const model of NETWORKS) {
-    out.push(`| ${model} | ${PEERS.map((p) => (networks[model][p] ? String(Math.round(networks[model][p]!.cpuMsPerEpoch)) : 'missing')).join(' | ')} | ${others.map((p) => cpuRatios[model][p] ?? '—').join(' | ')} |`);
+    out.push(
+      `| ${model} | ${PEERS.map((p) => (networks[model][p] ? String(Math.round(networks[model][p]!.cpuMsPerEpoch)) : 'missing')).join(' | ')} | ${others.map((p) => cpuRatios[model][p] ?? '—').join(' | ')} |`,
+    );
   }
-  const notes = NETWORKS.flatMap((m) => PEERS.filter((p) => networks[m][p]?.note).map((p) => `${m}/${p}: ${networks[m][p]!.note}`));
-  if (notes.length) out.push('', `‡ extrapolated from N timed steps (after warm-up) to the full epoch: ${notes.join('; ')}`);
+  const notes = NETWORKS.flatMap((m) =>
+    PEERS.filter((p) => networks[m][p]?.note).map((p) => `${m}/${p}: ${networks[m][p]!.note}`),
+  );
+  if (notes.length)
+    out.push('', `‡ extrapolated from N timed steps (after warm-up) to the full epoch: ${notes.join('; ')}`);
   out.push('', '## ms per training iteration vs batch size (median)', '');
-  out.push(`| network | engine | ${BATCH_SIZES.map((b) => `b=${b}`).join(' | ')} |`, `|---|---|${BATCH_SIZES.map(() => '---:').join('|')}|`);
+  out.push(
+    `| network | engine | ${BATCH_SIZES.map((b) => `b=${b}`).join(' | ')} |`,
+    `|---|---|${BATCH_SIZES.map(() => '---:').join('|')}|`,
+  );
   for (const model of SCALING_NETWORKS) {
-    for (const p of PEERS) out.push(`| ${model} | ${p} | ${BATCH_SIZES.map((b) => batchScaling[model][p][String(b)]?.msPerIter.toFixed(2) ?? '—').join(' | ')} |`);
+    for (const p of PEERS)
+      out.push(
+        `| ${model} | ${p} | ${BATCH_SIZES.map((b) => batchScaling[model][p][String(b)]?.msPerIter.toFixed(2) ?? '—').join(' | ')} |`,
+      );
   }
   const loadLine = (l: NonNullable<typeof result.load>): string =>
     `${result.loadMs} ms (${l.min}–${l.max}; median of ${l.repeats} after a first load of ${l.coldMs} ms), CPU ${l.cpuMs} ms`;
   out.push('', `train-split load: ${result.load === null ? 'n/a (no ee-set; demo data)' : loadLine(result.load)}`);
   const a = result.audioFrontEnd;
-  out.push(`audio front end (log mel, 1 s of 16 kHz): ${a.msPerSecond} ms (${a.min}–${a.max}), ` +
-    `CPU ${a.cpuMsPerSecond} ms: ${a.realTimeFactor}× real time`);
+  out.push(
+    `audio front end (log mel, 1 s of 16 kHz): ${a.msPerSecond} ms (${a.min}–${a.max}), ` +
+      `CPU ${a.cpuMsPerSecond} ms: ${a.realTimeFactor}× real time`,
+  );
   out.push(`peak RSS MB: ${PEERS.map((p) => `${p} ${peakRssMb[p] ?? '—'}`).join(', ')}`);
   const met = (m: boolean | null): string => (m === null ? 'not measured' : m ? 'yes' : 'NO');
-  out.push('', '## targets (ratios of medians from this run)', '', '| target | wall-time ratio | met | CPU-time ratio | met |', '|---|---:|---|---:|---|');
-  targets.forEach((t, i) => out.push(`| ${t.target} | ${t.value ?? '—'} | ${met(t.met)} | ${cpuTargets[i].value ?? '—'} | ${met(cpuTargets[i].met)} |`));
-  const torchLine = result.machine.torch === null ? 'missing' : `${result.machine.torch} (BLAS ${torchBlas}, ${torchThreads} thread${torchThreads === 1 ? '' : 's'})`;
-  out.push('', `machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${torchLine}, load avg ${result.machine.loadavg.join(' ')}`);
+  out.push(
+    '',
+    '## targets (ratios of medians from this run)',
+    '',
+    '| target | wall-time ratio | met | CPU-time ratio | met |',
+    '|---|---:|---|---:|---|',
+  );
+  targets.forEach((t, i) =>
+    out.push(
+      `| ${t.target} | ${t.value ?? '—'} | ${met(t.met)} | ${cpuTargets[i].value ?? '—'} | ${met(cpuTargets[i].met)} |`,
+    ),
+  );
+  const torchLine =
+    result.machine.torch === null
+      ? 'missing'
+      : `${result.machine.torch} (BLAS ${torchBlas}, ${torchThreads} thread${torchThreads === 1 ? '' : 's'})`;
+  out.push(
+    '',
+    `machine: ${result.machine.cpus}× ${result.machine.model}, node ${result.machine.node}, torch ${torchLine}, load avg ${result.machine.loadavg.join(' ')}`,
+  );
   if (torchUnfair) out.push('', `torch: ${torchUnfair}`);
   if (failures.length) out.push('', 'failures:', ...failures.map((f) => `- ${f}`));
   if (args.json) {

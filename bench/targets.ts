@@ -23,10 +23,16 @@ export function checkTargets({ msPerEpoch, loadMs, peakRssMb, audioMsPerSecond }
   const checks: TargetCheck[] = [];
   const atMost = (target: string, value: number | null | undefined, bound: number): void => {
     const v = value ?? null;
-    checks.push({ target, value: v === null ? null : Math.round(v * 1000) / 1000, bound, met: v === null ? null : v <= bound });
+    checks.push({
+      target,
+      value: v === null ? null : Math.round(v * 1000) / 1000,
+      bound,
+      met: v === null ? null : v <= bound,
+    });
   };
   const ratio = (model: string, engine: string, base: string): number | null => {
-    const a = msPerEpoch[model]?.[engine], b = msPerEpoch[model]?.[base];
+    const a = msPerEpoch[model]?.[engine],
+      b = msPerEpoch[model]?.[base];
     return a != null && b != null && b > 0 ? a / b : null;
   };
   for (const model of COURSE_NETWORKS) {

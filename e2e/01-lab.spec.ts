@@ -93,11 +93,15 @@ test.describe.serial('a ready lab: train, results, export', () => {
     await expect(cm.locator('[data-testid^="cm-recall-"]')).toHaveText(new Array(9).fill(/^\d+%$/));
     await expect(cm.locator('[data-testid^="cm-cell-"]')).toHaveCount(81);
     // Every dev example is in the matrix once.
-    const counts = await cm.locator('[data-testid^="cm-cell-"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
+    const counts = await cm
+      .locator('[data-testid^="cm-cell-"]')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(270);
     // Click a misclassification (or, if there is none, a diagonal cell).
     let target = -1;
-    counts.forEach((n, k) => { if (target < 0 && n > 0 && Math.floor(k / 9) !== k % 9) target = k; });
+    counts.forEach((n, k) => {
+      if (target < 0 && n > 0 && Math.floor(k / 9) !== k % 9) target = k;
+    });
     if (target < 0) target = counts.findIndex((n) => n > 0);
     const [t, p] = [Math.floor(target / 9), target % 9];
     await page.getByTestId(`cm-cell-${t}-${p}`).click();
@@ -154,10 +158,15 @@ async function checkExport(format: 'tfjs' | 'npz' | 'onnx' | 'checkpoint', filen
     expect(manifestName, `model.json in ${names.join(', ')}`).toBeTruthy();
     const model = JSON.parse(text(manifestName!));
     expect(model.modelTopology).toBeTruthy();
-    const manifest = model.weightsManifest as Array<{ paths: string[]; weights: Array<{ name: string; shape: number[] }> }>;
+    const manifest = model.weightsManifest as Array<{
+      paths: string[];
+      weights: Array<{ name: string; shape: number[] }>;
+    }>;
     const weights = manifest.flatMap((g) => g.weights);
     expect(weights.find((w) => w.name === 'conv1d_1/kernel')?.shape).toEqual([3, 16, 8]);
-    const binBytes = manifest.flatMap((g) => g.paths).reduce((s, p) => s + (entries[names.find((n) => n.endsWith(p))!]?.byteLength ?? 0), 0);
+    const binBytes = manifest
+      .flatMap((g) => g.paths)
+      .reduce((s, p) => s + (entries[names.find((n) => n.endsWith(p))!]?.byteLength ?? 0), 0);
     expect(binBytes).toBe(551 * 4);
     return;
   }

@@ -3,7 +3,20 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { gzipSync, zipSync } from 'fflate';
 import { EE_SET_DIR, HAS_EE_SET } from './env';
-import { canvasColours, dropFile, dropFiles, dropPaths, featureText, openLab, pageErrors, screenshot, tarOf, tempDirsRemovedAfterAll, writeMiniEeSet, type MiniSet } from './helpers';
+import {
+  canvasColours,
+  dropFile,
+  dropFiles,
+  dropPaths,
+  featureText,
+  openLab,
+  pageErrors,
+  screenshot,
+  tarOf,
+  tempDirsRemovedAfterAll,
+  writeMiniEeSet,
+  type MiniSet,
+} from './helpers';
 
 /**
  * Item 2: importing by drag and drop (folders natively, files in a DataTransfer), the per-split
@@ -19,7 +32,9 @@ test.beforeAll(() => {
 async function expectImported(page: Page, name: string): Promise<void> {
   await expect(page.getByTestId('import-done')).toContainText(`Imported ${name}`, { timeout: 60_000 });
   await expect(page.getByTestId('dataset-name')).toHaveText(name);
-  await expect(page.getByTestId('dataset-select')).toHaveValue(await page.getByTestId('dataset-details').getAttribute('data-id') as string);
+  await expect(page.getByTestId('dataset-select')).toHaveValue(
+    (await page.getByTestId('dataset-details').getAttribute('data-id')) as string,
+  );
 }
 
 async function expectSplit(page: Page, split: string, counts: Record<string, number>): Promise<void> {
@@ -46,10 +61,22 @@ test('a dropped folder is read recursively, uploaded and reported per split', as
   await details.locator('summary').click();
   await expect(page.getByTestId('dropped-row')).toHaveCount(4);
   for (const f of mini.dropped) await expect(details).toContainText(f);
-  for (const reason of ['non-finite values', 'too short', 'missing file', 'malformed']) await expect(details).toContainText(reason);
+  for (const reason of ['non-finite values', 'too short', 'missing file', 'malformed'])
+    await expect(details).toContainText(reason);
   await screenshot(page, '05a-dropped-files');
   // Class counts with letter labels: 3 per class in train, 2 in dev.
-  await expect(page.getByTestId('class-counts').locator('thead th')).toHaveText(['split', 'B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z']);
+  await expect(page.getByTestId('class-counts').locator('thead th')).toHaveText([
+    'split',
+    'B',
+    'C',
+    'D',
+    'E',
+    'G',
+    'P',
+    'T',
+    'V',
+    'Z',
+  ]);
   await expect(page.getByTestId('counts-train').locator('td')).toHaveText(new Array(9).fill('3'));
   await expect(page.getByTestId('counts-dev').locator('td')).toHaveText(new Array(9).fill('2'));
   // The heatmap of an example: frames × channels; pick split and index.
@@ -70,7 +97,8 @@ test('dropped files: a .zip, a .tar.gz, a .csv and an .npz each import as a data
   await openLab(page);
   // A .zip of the mini set, made here.
   const zipEntries: Record<string, Uint8Array> = {};
-  for (const rel of filesUnder(mini.root)) zipEntries[`mini-zip/${rel.split('\\').join('/')}`] = readFileSync(join(mini.root, rel));
+  for (const rel of filesUnder(mini.root))
+    zipEntries[`mini-zip/${rel.split('\\').join('/')}`] = readFileSync(join(mini.root, rel));
   await dropFiles(page, [dropFile('mini-zip.zip', zipSync(zipEntries), 'application/zip')]);
   await expectImported(page, 'mini-zip');
   await expectSplit(page, 'train', mini.train);
@@ -104,7 +132,9 @@ test('dropped files: a .zip, a .tar.gz, a .csv and an .npz each import as a data
   // An .npz (np.savez layout): X_train [9, 70, 16] float32, y_train [9] int32.
   const X = new Float32Array(9 * 70 * 16).map((_, i) => Math.sin(i));
   const y = Int32Array.from({ length: 9 }, (_, i) => i);
-  await dropFiles(page, [dropFile('arrays.npz', zipSync({ 'X_train.npy': npy('<f4', [9, 70, 16], X), 'y_train.npy': npy('<i4', [9], y) }))]);
+  await dropFiles(page, [
+    dropFile('arrays.npz', zipSync({ 'X_train.npy': npy('<f4', [9, 70, 16], X), 'y_train.npy': npy('<i4', [9], y) })),
+  ]);
   await expectImported(page, 'arrays');
   await expectSplit(page, 'train', { listed: 9, kept: 9 });
   expect(pageErrors(page)).toEqual([]);
@@ -144,7 +174,9 @@ test('errors are shown inline and the app keeps running; the library selects and
   expect(pageErrors(page)).toEqual([]);
 });
 
-test('the real ee-set: dropped as a folder, 5280/774 listed, the corrupt and short files reported', async ({ page }) => {
+test('the real ee-set: dropped as a folder, 5280/774 listed, the corrupt and short files reported', async ({
+  page,
+}) => {
   if (!HAS_EE_SET) {
     console.log(`skipped: real ee-set not found (${EE_SET_DIR})`);
     test.skip(true, 'real ee-set not found');
@@ -177,4 +209,3 @@ function npy(descr: string, shape: number[], data: Float32Array | Int32Array): U
   out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
   return out;
 }
-

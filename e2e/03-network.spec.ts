@@ -46,7 +46,9 @@ test('edit a network: add, edit, reorder, remove; live shapes; invalid networks 
 
   // Break it: a kernel longer than its input; the message is shown and Train is disabled.
   await page.getByTestId('field-2-kernelSize').fill('30');
-  await expect(page.getByTestId('spec-error')).toHaveText('layer 3 Conv1D: kernelSize 30 is longer than its input length 14');
+  await expect(page.getByTestId('spec-error')).toHaveText(
+    'layer 3 Conv1D: kernelSize 30 is longer than its input length 14',
+  );
   await expect(page.getByTestId('layer-2')).toHaveAttribute('data-invalid', 'true');
   await expect(out(1)).toHaveText('[14, 12]'); // shapes before the error still shown
   await expect(page.getByTestId('train-start')).toBeDisabled();
@@ -71,10 +73,18 @@ test('edit a network: add, edit, reorder, remove; live shapes; invalid networks 
   await page.getByTestId('spec-save').click();
   const saved = JSON.parse(readFileSync(await (await download).path(), 'utf8'));
   expect(saved.input).toEqual([70, 16]);
-  expect(saved.layers.map((l: { type: string }) => l.type)).toEqual(['Conv1D', 'MaxPooling1D', 'Conv1D', 'TimeSum', 'Dense']);
+  expect(saved.layers.map((l: { type: string }) => l.type)).toEqual([
+    'Conv1D',
+    'MaxPooling1D',
+    'Conv1D',
+    'TimeSum',
+    'Dense',
+  ]);
   expect(saved.layers[0]).toMatchObject({ filters: 12, padding: 'same' });
   await page.getByTestId('editor-preset').selectOption('fnn-50-tanh');
-  await expect(page.getByTestId('param-total')).toHaveText((1120 * 50 + 50 + 50 * 50 + 50 + 50 * 9 + 9).toLocaleString('en-US'));
+  await expect(page.getByTestId('param-total')).toHaveText(
+    (1120 * 50 + 50 + 50 * 50 + 50 + 50 * 9 + 9).toLocaleString('en-US'),
+  );
   const dir = tmp();
   writeFileSync(join(dir, 'saved.json'), JSON.stringify(saved));
   await page.getByTestId('spec-file').setInputFiles(join(dir, 'saved.json'));
@@ -83,7 +93,7 @@ test('edit a network: add, edit, reorder, remove; live shapes; invalid networks 
   // A file that is not a spec is explained inline.
   writeFileSync(join(dir, 'bad.json'), '{"input": [70, 16], "layers": [{"type": "Conv2D"}]}');
   await page.getByTestId('spec-file').setInputFiles(join(dir, 'bad.json'));
-  await expect(page.getByTestId('spec-error')).toContainText("layer 1: unknown type \"Conv2D\"");
+  await expect(page.getByTestId('spec-error')).toContainText('layer 1: unknown type "Conv2D"');
   await expect(page.getByTestId('train-start')).toBeDisabled();
   writeFileSync(join(dir, 'junk.json'), '{nope');
   await page.getByTestId('spec-file').setInputFiles(join(dir, 'junk.json'));

@@ -30,7 +30,10 @@ test('lockstep: both engines overlaid, a divergence chart; runs reopen and overl
   await page.getByTestId('tab-runs').click();
   const rows = page.getByTestId('run-row');
   expect(await rows.count()).toBeGreaterThanOrEqual(2);
-  const lockstepRow = page.locator('[data-testid="run-row"][data-state="finished"]').filter({ hasText: 'lockstep' }).first();
+  const lockstepRow = page
+    .locator('[data-testid="run-row"][data-state="finished"]')
+    .filter({ hasText: 'lockstep' })
+    .first();
   await expect(lockstepRow.getByTestId('run-row-dev')).toHaveText(/%$/);
   // Reopen the lockstep run: its charts come back from runs.get.
   await page.reload();

@@ -15,11 +15,17 @@ async function settled(page: Page): Promise<void> {
 }
 
 async function expectAgreement(page: Page): Promise<void> {
-  for (const s of ['ours', 'tfjs', 'numeric']) await expect(page.getByTestId(`jacobian-${s}`).locator('svg')).toBeVisible();
-  for (const pair of ['ours-numeric', 'ours-tfjs', 'tfjs-numeric']) await expect(page.getByTestId(`err-${pair}`)).toHaveAttribute('data-ok', 'true');
+  for (const s of ['ours', 'tfjs', 'numeric'])
+    await expect(page.getByTestId(`jacobian-${s}`).locator('svg')).toBeVisible();
+  for (const pair of ['ours-numeric', 'ours-tfjs', 'tfjs-numeric'])
+    await expect(page.getByTestId(`err-${pair}`)).toHaveAttribute('data-ok', 'true');
 }
 
-async function saveFromMenu(page: Page, menu: string, kind: 'png' | 'svg' | 'csv'): Promise<{ download: Download; bytes: Buffer }> {
+async function saveFromMenu(
+  page: Page,
+  menu: string,
+  kind: 'png' | 'svg' | 'csv',
+): Promise<{ download: Download; bytes: Buffer }> {
   await page.getByTestId(`${menu}-button`).click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`${menu}-${kind}`).click()]);
   return { download, bytes: readFileSync((await download.path())!) };
@@ -61,7 +67,8 @@ test('the gradient lab: formulas, three Jacobians per layer, ties marked', async
   await expect(page.getByTestId('lab-ties')).not.toHaveAttribute('data-count', '0');
   const kinked = Number(await page.getByTestId('lab-kinked').getAttribute('data-count'));
   expect(kinked).toBeGreaterThan(0);
-  for (const s of ['ours', 'tfjs', 'numeric']) await expect(page.getByTestId(`jacobian-${s}`).locator('[data-kink]')).toHaveCount(kinked);
+  for (const s of ['ours', 'tfjs', 'numeric'])
+    await expect(page.getByTestId(`jacobian-${s}`).locator('[data-kink]')).toHaveCount(kinked);
   await expectAgreement(page);
   await screenshot(page, '13-gradient-lab-ties');
 
@@ -77,12 +84,26 @@ test('the gradient lab: formulas, three Jacobians per layer, ties marked', async
   await expect(page.getByTestId('jacobian-ours')).toHaveAttribute('data-rows', '16');
   await expect(page.getByTestId('jacobian-ours')).toHaveAttribute('data-cols', '16');
   await expectAgreement(page);
-  await page.getByTestId('jacobian-ours').locator('svg').hover({ position: { x: 60, y: 50 } });
+  await page
+    .getByTestId('jacobian-ours')
+    .locator('svg')
+    .hover({ position: { x: 60, y: 50 } });
   await expect(page.getByTestId('lab-readout')).toContainText('∂y[');
   await screenshot(page, '14-gradient-lab-conv');
 
   // Every other function the lab offers.
-  for (const kind of ['Softmax', 'SoftmaxNLL', 'AveragePooling1D', 'Dense', 'Activation', 'Flatten', 'TimeSum', 'GlobalAveragePooling1D', 'Dropout', 'BatchNormalization']) {
+  for (const kind of [
+    'Softmax',
+    'SoftmaxNLL',
+    'AveragePooling1D',
+    'Dense',
+    'Activation',
+    'Flatten',
+    'TimeSum',
+    'GlobalAveragePooling1D',
+    'Dropout',
+    'BatchNormalization',
+  ]) {
     await page.getByTestId('lab-kind').selectOption(kind);
     await expect(page.getByTestId('gradient-lab')).toHaveAttribute('data-kind', kind);
     await settled(page);
@@ -104,7 +125,7 @@ test('the gradient lab: formulas, three Jacobians per layer, ties marked', async
   expect(pageErrors(page)).toEqual([]);
 });
 
-test('a trained run\'s chart saves as PNG, SVG and CSV from its menu', async ({ page }) => {
+test("a trained run's chart saves as PNG, SVG and CSV from its menu", async ({ page }) => {
   test.setTimeout(120_000);
   await openLab(page);
   await page.getByTestId('tab-train').click();

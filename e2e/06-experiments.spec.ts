@@ -30,7 +30,9 @@ test('an experiment grid: rows fill in, sort, filter, the best run opens, the re
   await page.getByTestId('exp-source').selectOption({ label: 'Custom grid (JSON)' });
   const editor = page.getByTestId('exp-json');
   await editor.fill('{ "name": "e2e", "grid": { "lr": [0.1,] } }');
-  await expect(page.getByTestId('exp-problem')).toHaveText("JSON, line 1, column 39: expected a value (an object, array, string, number, true, false or null), found ']'");
+  await expect(page.getByTestId('exp-problem')).toHaveText(
+    "JSON, line 1, column 39: expected a value (an object, array, string, number, true, false or null), found ']'",
+  );
   await expect(page.getByTestId('exp-start')).toBeDisabled();
   await editor.fill(JSON.stringify({ ...GRID, grid: { ...GRID.grid, 'layers.9.units': [3] } }));
   await expect(page.getByTestId('exp-problem')).toContainText('layers.9.units: the network has 4 layers');
@@ -53,7 +55,8 @@ test('an experiment grid: rows fill in, sort, filter, the best run opens, the re
   await expect(page.locator('[data-testid="exp-row"][data-state="finished"]')).toHaveCount(4);
   for (const acc of await column(page, 'exp-row-devAccuracy')) expect(acc).toBeGreaterThan(0);
   // Same network, weights and batches on both engines: their losses agree closely.
-  for (const text of await page.getByTestId('exp-row-agreement').allTextContents()) expect(Number(text)).toBeLessThan(1e-3);
+  for (const text of await page.getByTestId('exp-row-agreement').allTextContents())
+    expect(Number(text)).toBeLessThan(1e-3);
 
   // Sort by dev accuracy: best first, then worst first.
   await page.getByTestId('exp-sort-devAccuracy').click();
@@ -64,7 +67,9 @@ test('an experiment grid: rows fill in, sort, filter, the best run opens, the re
   expect(up).toEqual([...up].sort((a, b) => a - b));
   const bestRow = page.locator('[data-testid="exp-row"][data-best="true"]');
   await expect(bestRow).toHaveCount(1);
-  expect(Number.parseFloat((await bestRow.getByTestId('exp-row-devAccuracy').textContent()) ?? '')).toBe(Math.max(...up));
+  expect(Number.parseFloat((await bestRow.getByTestId('exp-row-devAccuracy').textContent()) ?? '')).toBe(
+    Math.max(...up),
+  );
 
   // Filter: one engine, then words.
   await page.getByTestId('exp-filter-engine').selectOption('tfjs-wasm');
@@ -124,7 +129,14 @@ test('the course assignment, 1 epoch: 16 runs on both engines, timing, and its r
   await expect(current).toHaveAttribute('data-state', 'finished', { timeout: 120_000 });
   // The tanh FNNs (10 and 50 hidden units) on both engines, at batch sizes 1, 10, 50 and 200.
   await expect(page.getByTestId('exp-timing-row')).toHaveCount(4);
-  await expect(page.getByTestId('exp-timing').locator('thead th')).toHaveText(['network', 'engine', 'batch 1', 'batch 10', 'batch 50', 'batch 200']);
+  await expect(page.getByTestId('exp-timing').locator('thead th')).toHaveText([
+    'network',
+    'engine',
+    'batch 1',
+    'batch 10',
+    'batch 50',
+    'batch 200',
+  ]);
   await page.getByTestId('exp-sort-devAccuracy').click();
   await screenshot(page, '23-course-finished');
   await page.getByTestId('exp-timing').scrollIntoViewIfNeeded();
@@ -152,7 +164,9 @@ test('Stop: the queued and running runs stop, the report covers what ended', asy
   const curve = page.locator('[data-testid="exp-curve"]').first();
   await expect.poll(async () => Number(await curve.getAttribute('data-steps')), { timeout: 60_000 }).toBeGreaterThan(0);
   const first = Number(await curve.getAttribute('data-steps'));
-  await expect.poll(async () => Number(await curve.getAttribute('data-steps')), { timeout: 60_000 }).toBeGreaterThan(first + 4);
+  await expect
+    .poll(async () => Number(await curve.getAttribute('data-steps')), { timeout: 60_000 })
+    .toBeGreaterThan(first + 4);
   await page.getByTestId('exp-stop').click();
   await expect(current).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });
   await expect(page.getByTestId('exp-stop')).toHaveCount(0);

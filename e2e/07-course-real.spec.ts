@@ -33,7 +33,9 @@ test('the course experiment on the real ee-set, end to end; its report opens in 
   await expect(current).toHaveAttribute('data-state', 'finished', { timeout: 840_000 });
   await expect(page.locator('[data-testid="exp-row"][data-state="finished"]')).toHaveCount(16);
   // Every run has its dev accuracy; after one epoch on 5,060 real examples the best run beats chance (1/9).
-  const devAccuracies = (await page.getByTestId('exp-row-devAccuracy').allTextContents()).map((t) => Number.parseFloat(t));
+  const devAccuracies = (await page.getByTestId('exp-row-devAccuracy').allTextContents()).map((t) =>
+    Number.parseFloat(t),
+  );
   expect(devAccuracies.every((a) => a >= 0 && a <= 100)).toBe(true);
   expect(Math.max(...devAccuracies)).toBeGreaterThan(100 / 9);
   await screenshot(page, '25-course-real');
@@ -42,7 +44,14 @@ test('the course experiment on the real ee-set, end to end; its report opens in 
   await report.waitForLoadState();
   await expect(report.locator('h1')).toContainText('course');
   await expect(report.locator('body')).toContainText('ee-set');
-  for (const section of ['Methods', 'Results', 'Learning curves', 'Best model', 'Running time vs batch size', 'Engine agreement']) {
+  for (const section of [
+    'Methods',
+    'Results',
+    'Learning curves',
+    'Best model',
+    'Running time vs batch size',
+    'Engine agreement',
+  ]) {
     await expect(report.locator('h2', { hasText: section })).toBeVisible();
   }
   await expect(report.locator('figure svg')).not.toHaveCount(0);

@@ -3,7 +3,13 @@ import { dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { encodeWav } from '../shared/audio/wav';
 import {
-  canvasColours, dropPaths, openLab, pageErrors, screenshot, startRun, tempDirsRemovedAfterAll,
+  canvasColours,
+  dropPaths,
+  openLab,
+  pageErrors,
+  screenshot,
+  startRun,
+  tempDirsRemovedAfterAll,
 } from './helpers';
 
 /**
@@ -15,7 +21,10 @@ const tmp = tempDirsRemovedAfterAll('lockstep-audio-e2e-');
 
 /** A clip whose pitch tells its class: 0.6 s at 16 kHz, 16-bit. */
 const tone = (k: number): Uint8Array =>
-  encodeWav(Array.from({ length: 9600 }, (_, i) => 0.4 * Math.sin((2 * Math.PI * (300 + 400 * k) * i) / 16000)), 16000);
+  encodeWav(
+    Array.from({ length: 9600 }, (_, i) => 0.4 * Math.sin((2 * Math.PI * (300 + 400 * k) * i) / 16000)),
+    16000,
+  );
 
 test('dropped WAVs import through the front end: report counts, a spectrogram, Results names it', async ({ page }) => {
   const root = join(tmp(), 'spoken');
@@ -32,7 +41,10 @@ test('dropped WAVs import through the front end: report counts, a spectrogram, R
   await dropPaths(page, [root]);
   await expect(page.getByTestId('import-done')).toContainText('Imported spoken', { timeout: 60_000 });
   await expect(page.getByTestId('dataset-audio')).toContainText('log mel, 16 filters 0–6000 Hz');
-  for (const [split, listed, kept] of [['train', 13, 12], ['dev', 3, 3]] as const) {
+  for (const [split, listed, kept] of [
+    ['train', 13, 12],
+    ['dev', 3, 3],
+  ] as const) {
     await expect(page.getByTestId(`split-${split}-listed`)).toHaveText(String(listed));
     await expect(page.getByTestId(`split-${split}-kept`)).toHaveText(String(kept));
   }

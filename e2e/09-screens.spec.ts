@@ -8,7 +8,11 @@ import { openLab, pageErrors, screenshot, startRun, tempDirsRemovedAfterAll, wri
  * (test-results/screens/screen-<size>-<tab>.png).
  */
 const tmp = tempDirsRemovedAfterAll('lockstep-screens-');
-const SIZES = [{ width: 1280, height: 800 }, { width: 1440, height: 900 }, { width: 1920, height: 1080 }] as const;
+const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 1440, height: 900 },
+  { width: 1920, height: 1080 },
+] as const;
 const TABS = ['data', 'network', 'train', 'results', 'runs', 'gradients', 'experiments'] as const;
 
 /**
@@ -19,14 +23,16 @@ function controlsOutsideTheirCard(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>('.card')].flatMap((card) => {
       const right = card.getBoundingClientRect().right;
-      return [...card.querySelectorAll<HTMLElement>('button, select, input, textarea')].filter((el) => {
-        const box = el.getBoundingClientRect();
-        if (box.width <= 1 || box.right <= right + 1) return false;
-        for (let p = el.parentElement; p && p !== card; p = p.parentElement) {
-          if (getComputedStyle(p).overflowX !== 'visible') return false;
-        }
-        return true;
-      }).map((el) => el.dataset.testid ?? el.outerHTML.slice(0, 80));
+      return [...card.querySelectorAll<HTMLElement>('button, select, input, textarea')]
+        .filter((el) => {
+          const box = el.getBoundingClientRect();
+          if (box.width <= 1 || box.right <= right + 1) return false;
+          for (let p = el.parentElement; p && p !== card; p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== 'visible') return false;
+          }
+          return true;
+        })
+        .map((el) => el.dataset.testid ?? el.outerHTML.slice(0, 80));
     }),
   );
 }
@@ -100,13 +106,15 @@ test('every main screen at three sizes: disabled fields look disabled, nothing c
     // Network: each layer's name field shows its whole placeholder.
     await showTab(page, 'network');
     const cut = await page.locator('[data-testid$="-name"][placeholder]').evaluateAll((els) =>
-      (els as HTMLInputElement[]).filter((el) => {
-        const s = getComputedStyle(el);
-        const ctx = document.createElement('canvas').getContext('2d')!;
-        ctx.font = s.font;
-        const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
-        return ctx.measureText(el.placeholder).width > room;
-      }).map((el) => el.placeholder),
+      (els as HTMLInputElement[])
+        .filter((el) => {
+          const s = getComputedStyle(el);
+          const ctx = document.createElement('canvas').getContext('2d')!;
+          ctx.font = s.font;
+          const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+          return ctx.measureText(el.placeholder).width > room;
+        })
+        .map((el) => el.placeholder),
     );
     expect(cut, `name placeholders cut off at ${tag}`).toEqual([]);
 

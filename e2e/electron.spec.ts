@@ -21,7 +21,11 @@ test('the Electron window opens a ready lab', async () => {
     test.skip(true, 'no Electron binary');
     return;
   }
-  const app = await electron.launch({ executablePath: binary, args: [join(REPO, 'out/main/index.js'), '--no-sandbox'], cwd: REPO });
+  const app = await electron.launch({
+    executablePath: binary,
+    args: [join(REPO, 'out/main/index.js'), '--no-sandbox'],
+    cwd: REPO,
+  });
   try {
     const window = await app.firstWindow();
     await expect(window.getByTestId('app')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 });

@@ -89,7 +89,12 @@ export async function dropPaths(page: Page, paths: string[]): Promise<void> {
   const size = page.viewportSize() ?? { width: 1280, height: 800 };
   const data = { items: [], files: paths, dragOperationsMask: 1 };
   for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
-    await cdp.send('Input.dispatchDragEvent', { type, x: Math.round(size.width / 2), y: Math.round(size.height / 2), data });
+    await cdp.send('Input.dispatchDragEvent', {
+      type,
+      x: Math.round(size.width / 2),
+      y: Math.round(size.height / 2),
+      data,
+    });
   }
   await cdp.detach();
 }
@@ -100,7 +105,7 @@ const CLASSES = 9;
 export function featureText(rows: number, label: number, seed: number, bad?: 'inf' | 'text'): string {
   const lines: string[] = [];
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   for (let t = 0; t < rows; t++) {
     const row: string[] = [];
     for (let c = 0; c < 16; c++) row.push((Math.exp(-((c - label * 1.7) ** 2) / 4) * 3 + rnd()).toFixed(4));

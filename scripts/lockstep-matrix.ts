@@ -63,10 +63,25 @@ for (const backend of values.backends.split(',') as TfjsBackend[]) {
       const nullRuns = nullModel?.runs ?? null;
       const bound = nullModel?.bound ?? DEFAULT_LOSS_BOUND;
       const row = {
-        backend, model, optimizer, resync: values.resync, lr: r.lr, steps: r.steps, bound, ok: nullModel?.ok ?? r.ok, firstStepOver1e4: r.firstFailingStep,
-        maxRelLossDiff: r.maxRelLossDiff, maxAbsLossDiff: r.maxAbsLossDiff, maxAbsWeightDiff: r.maxAbsWeightDiff, maxAbsGradDiff: r.maxAbsGradDiff,
-        scratchMsPerStep: r.scratchMsPerStep, tfjsMsPerStep: r.tfjsMsPerStep, finalScratchLoss: r.perStep.scratchLoss[r.steps - 1],
-        nullRunsFurther: nullModel?.nullRunsFurther ?? null, resynced: nullModel?.resynced ?? null, nullRuns,
+        backend,
+        model,
+        optimizer,
+        resync: values.resync,
+        lr: r.lr,
+        steps: r.steps,
+        bound,
+        ok: nullModel?.ok ?? r.ok,
+        firstStepOver1e4: r.firstFailingStep,
+        maxRelLossDiff: r.maxRelLossDiff,
+        maxAbsLossDiff: r.maxAbsLossDiff,
+        maxAbsWeightDiff: r.maxAbsWeightDiff,
+        maxAbsGradDiff: r.maxAbsGradDiff,
+        scratchMsPerStep: r.scratchMsPerStep,
+        tfjsMsPerStep: r.tfjsMsPerStep,
+        finalScratchLoss: r.perStep.scratchLoss[r.steps - 1],
+        nullRunsFurther: nullModel?.nullRunsFurther ?? null,
+        resynced: nullModel?.resynced ?? null,
+        nullRuns,
       };
       rows.push(row);
       process.stdout.write(

@@ -65,7 +65,9 @@ async function soak(engineName: EngineName): Promise<SoakResult> {
   const epochs = Number(args.epochs);
   const warmup = Number(args.warmup);
   if (!(Number.isInteger(epochs) && epochs > 0 && Number.isInteger(warmup) && warmup >= 1 && warmup < epochs)) {
-    throw new Error(`--epochs must be a positive integer and --warmup an integer in 1…epochs−1, got ${args.epochs} and ${args.warmup}`);
+    throw new Error(
+      `--epochs must be a positive integer and --warmup an integer in 1…epochs−1, got ${args.epochs} and ${args.warmup}`,
+    );
   }
   const { settings, data, engineOptions } = await setUpRun('tdnn', args.data, { epochs });
   const engine = await createEngine({ engine: engineName, backend: 'cpu' }, engineOptions);
@@ -85,7 +87,9 @@ async function soak(engineName: EngineName): Promise<SoakResult> {
     // Progress every 50 epochs, or every minute when epochs are slow (a long soak reports as it goes).
     if (epoch % 50 === 0 || epoch === warmup || performance.now() - lastLog > 60_000) {
       lastLog = performance.now();
-      log(`[${engine.id}] epoch ${epoch}: rss ${(rss[rss.length - 1] / MB).toFixed(1)} MB, numTensors ${tensors[tensors.length - 1]}, loss ${lastLoss.toFixed(4)}`);
+      log(
+        `[${engine.id}] epoch ${epoch}: rss ${(rss[rss.length - 1] / MB).toFixed(1)} MB, numTensors ${tensors[tensors.length - 1]}, loss ${lastLoss.toFixed(4)}`,
+      );
     }
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -120,12 +124,29 @@ async function main(): Promise<void> {
     return;
   }
   const engines = args.engines!.split(',').map((e) => e.trim());
-  for (const e of engines) if (e !== 'scratch' && e !== 'tfjs') throw new Error(`--engines takes scratch and/or tfjs, got '${e}'`);
+  for (const e of engines)
+    if (e !== 'scratch' && e !== 'tfjs') throw new Error(`--engines takes scratch and/or tfjs, got '${e}'`);
   const self = fileURLToPath(import.meta.url);
   const results: SoakResult[] = [];
   for (const engine of engines) {
-    const childArgs = ['--expose-gc', '--import', 'tsx', self, '--child', engine, '--epochs', args.epochs!, '--warmup', args.warmup!, ...(args.data ? ['--data', args.data] : [])];
-    const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const childArgs = [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      self,
+      '--child',
+      engine,
+      '--epochs',
+      args.epochs!,
+      '--warmup',
+      args.warmup!,
+      ...(args.data ? ['--data', args.data] : []),
+    ];
+    const r = spawnSync(process.execPath, childArgs, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 24,
+    });
     if (r.status !== 0) throw new Error(`the ${engine} soak exited with ${r.status ?? r.signal}`);
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as SoakResult;
     results.push(result);

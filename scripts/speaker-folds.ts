@@ -25,7 +25,9 @@ if (!values.data || !values.out) {
 }
 try {
   for (const fold of writeSpeakerFolds(values.data, values.out, Number(values.folds), Number(values.seed))) {
-    console.log(`${fold.dir}: train ${fold.trainExamples} examples, dev ${fold.devExamples} of ${fold.heldOut.length} held-out speakers (${fold.heldOut.join(' ')})`);
+    console.log(
+      `${fold.dir}: train ${fold.trainExamples} examples, dev ${fold.devExamples} of ${fold.heldOut.length} held-out speakers (${fold.heldOut.join(' ')})`,
+    );
     console.log(`  npm run --silent cli -- train --data ${fold.dir} --model ${values.model} --json`);
   }
 } catch (e) {

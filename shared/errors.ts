@@ -21,7 +21,10 @@ export class LockstepError extends Error {
     this.field = where.field;
   }
 
-  private static locate(message: string, { file, line, field }: { file?: string; line?: number; field?: string }): string {
+  private static locate(
+    message: string,
+    { file, line, field }: { file?: string; line?: number; field?: string },
+  ): string {
     const parts: string[] = [];
     if (file !== undefined) parts.push(file);
     if (line !== undefined) parts.push(`line ${line}`);

@@ -4,6 +4,7 @@
  * the bidirectional overrides that reorder what a terminal shows are written as escapes
  * (`\x1b`, `\r`, `\u202e`); everything else is kept as is.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

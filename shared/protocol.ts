@@ -31,7 +31,11 @@ export const trainingSettingsFields = z.strictObject({
   weightDecay: finite.min(0).max(10).optional(),
   batch: z.number().int().min(1).max(4096),
   epochs: z.number().int().min(1).max(100_000),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   frames: z.number().int().min(1).max(10_000),
   standardize: z.boolean(),
   frontEnd: frontEndSchema.optional(),
@@ -98,7 +102,14 @@ export const experimentSchema = z.strictObject({
   grid: gridSchema.optional(),
   /** Groups of runs with their own base and axes (e.g. the course's FNNs and its TDNNs). */
   parts: z
-    .array(z.strictObject({ name: id, description: z.string().max(4000).optional(), base: experimentBaseSchema.optional(), grid: gridSchema.optional() }))
+    .array(
+      z.strictObject({
+        name: id,
+        description: z.string().max(4000).optional(),
+        base: experimentBaseSchema.optional(),
+        grid: gridSchema.optional(),
+      }),
+    )
     .min(1)
     .max(32)
     .optional(),
@@ -137,9 +148,12 @@ export const methods = {
   /** A new name for an imported dataset (two imports of one folder would both be called after it). */
   'datasets.rename': z.strictObject({
     datasetId: id,
-    name: z.string().trim()
+    name: z
+      .string()
+      .trim()
       .min(1, 'expected a name of 1 to 128 characters')
       .max(128, 'expected a name of 1 to 128 characters')
+      // eslint-disable-next-line no-control-regex -- control characters are what it refuses
       .regex(/^[^\u0000-\u001f\u007f]*$/, 'expected a name without control characters'),
   }),
   /** One example's frames × channels, for the heatmap. */
@@ -159,7 +173,12 @@ export const methods = {
   'runs.stop': z.strictObject({ runId: id }),
   'runs.delete': z.strictObject({ runId: id }),
   /** The examples of one confusion-matrix cell. */
-  'runs.examples': z.strictObject({ runId: id, split: splitName, trueClass: z.number().int().min(0), predictedClass: z.number().int().min(0) }),
+  'runs.examples': z.strictObject({
+    runId: id,
+    split: splitName,
+    trueClass: z.number().int().min(0),
+    predictedClass: z.number().int().min(0),
+  }),
   /** Electron: writes to a path from the save dialog. Browser host: returns a download URL. */
   'runs.export': z.strictObject({ runId: id, format: exportFormat, path: path.optional() }),
   /** The built-in experiments (the course assignment), as editable specs. */
@@ -367,7 +386,15 @@ export interface Results {
 
 export interface Events {
   /** Batched: the steps since the last event (at most ~20 events a second). */
-  'run.progress': { runId: string; steps: StepPoint[]; epoch: number; step: number; totalSteps: number; examplesPerSecond: number; etaSeconds: number };
+  'run.progress': {
+    runId: string;
+    steps: StepPoint[];
+    epoch: number;
+    step: number;
+    totalSteps: number;
+    examplesPerSecond: number;
+    etaSeconds: number;
+  };
   'run.epoch': { runId: string; points: EpochPoint[] };
   'run.state': RunSummary;
   'datasets.changed': DatasetSummary[];
@@ -441,7 +468,11 @@ export function parseParams<M extends Method>(method: string, params: unknown): 
   if (!Object.hasOwn(methods, method)) throw new Error(`unknown method '${method}'`);
   const deep = tooDeep(params, MAX_PARAMS_DEPTH);
   if (deep) {
-    const where = deep.slice(0, 8).map((key) => key.slice(0, 40)).join('.') + (deep.length > 8 ? '.…' : '');
+    const where =
+      deep
+        .slice(0, 8)
+        .map((key) => key.slice(0, 40))
+        .join('.') + (deep.length > 8 ? '.…' : '');
     throw new Error(`${method}: ${where}: expected at most ${MAX_PARAMS_DEPTH} levels of nesting, found more`);
   }
   const result = methods[method as M].safeParse(params);

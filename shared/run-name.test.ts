@@ -17,7 +17,8 @@ describe('runName', () => {
     expect(scratch).toBe('tdnn · scratch · demo');
     const tfjs = runName({ layers: tdnn, engine: 'tfjs', backend: 'wasm', datasetName: 'ee-set' });
     expect(tfjs).toBe('tdnn · tfjs/wasm · ee-set');
-    expect(runName({ layers: tdnn, engine: 'lockstep', backend: 'cpu', datasetName: 'd', context: 'course tdnn-sum' }))
-      .toBe('course tdnn-sum · tdnn · lockstep/cpu · d');
+    expect(
+      runName({ layers: tdnn, engine: 'lockstep', backend: 'cpu', datasetName: 'd', context: 'course tdnn-sum' }),
+    ).toBe('course tdnn-sum · tdnn · lockstep/cpu · d');
   });
 });

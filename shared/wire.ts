@@ -22,7 +22,18 @@
  * The server accepts frames of at most WIRE_MAX_FRAME_BYTES (larger ones close the socket with
  * code 1009); `uploadFiles` keeps chunks well below that, slicing large files.
  */
-import type { DatasetSummary, EventMessage, EventName, Events, LockstepApi, Method, Params, RequestMessage, ResponseMessage, Results } from './protocol';
+import type {
+  DatasetSummary,
+  EventMessage,
+  EventName,
+  Events,
+  LockstepApi,
+  Method,
+  Params,
+  RequestMessage,
+  ResponseMessage,
+  Results,
+} from './protocol';
 
 export const WIRE_MAGIC = 'LSW1';
 export const WIRE_MAX_FRAME_BYTES = 80 * 1024 * 1024;
@@ -106,7 +117,8 @@ function attachBinaries(root: unknown, blob: Uint8Array): unknown {
 /** Decodes a text or binary frame; throws WireError for anything malformed. */
 export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView): unknown {
   if (typeof data === 'string') return parseJson(data);
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes =
+    data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.byteLength < 8 || decoder.decode(bytes.subarray(0, 4)) !== WIRE_MAGIC) {
     // A binary frame without the magic: accept it as UTF-8 JSON (some clients send text as binary).
     let text: string;
@@ -136,7 +148,10 @@ export interface WebSocketLike {
   binaryType: string;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
+  addEventListener(
+    type: 'open' | 'close' | 'error' | 'message',
+    listener: (event: { data?: unknown; code?: number; reason?: string }) => void,
+  ): void;
 }
 
 /** One file to upload: its bytes, or a reader of byte ranges (a DOM File: `(a, b) => file.slice(a, b).arrayBuffer()`). */
@@ -150,7 +165,11 @@ export interface WireClient extends LockstepApi {
    * the imported dataset. Files go in order, packed into chunks of about `chunkBytes`; a file
    * larger than that is sent in slices under the same relativePath (the server appends them).
    */
-  uploadFiles(name: string, files: UploadSource[], options?: { chunkBytes?: number; onProgress?: (sentBytes: number, totalBytes: number) => void }): Promise<DatasetSummary>;
+  uploadFiles(
+    name: string,
+    files: UploadSource[],
+    options?: { chunkBytes?: number; onProgress?: (sentBytes: number, totalBytes: number) => void },
+  ): Promise<DatasetSummary>;
   /** Called once when the connection closes (the server stopped, or the page lost it). */
   onClose(listener: (info: { code: number; reason: string }) => void): () => void;
   close(): void;
@@ -206,7 +225,9 @@ export function createWireClient(socket: WebSocketLike): WireClient {
   });
   socket.addEventListener('close', (event) => {
     closedInfo = { code: event.code ?? 1006, reason: event.reason ?? '' };
-    const error = new Error(`the connection to Lockstep closed (${closedInfo.code}${closedInfo.reason ? `: ${closedInfo.reason}` : ''})`);
+    const error = new Error(
+      `the connection to Lockstep closed (${closedInfo.code}${closedInfo.reason ? `: ${closedInfo.reason}` : ''})`,
+    );
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
     for (const l of closeListeners) l(closedInfo);
@@ -275,7 +296,7 @@ export function createWireClient(socket: WebSocketLike): WireClient {
       for (const file of files) {
         const size = sizeOf(file);
         // An empty file still has to arrive (as an empty slice).
-        for (let start = 0; start < size || (start === 0 && size === 0); ) {
+        for (let start = 0; start < size || (start === 0 && size === 0);) {
           const end = Math.min(size, start + chunkBytes - batchBytes);
           batch.push({ relativePath: file.relativePath, data: await read(file, start, end) });
           batchBytes += end - start;

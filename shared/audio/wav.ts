@@ -31,11 +31,15 @@ function describeStart(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'an empty file';
   const head = bytes.subarray(0, 16);
   const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  if (printable) return `text starting '${String.fromCharCode(...head).replace(/\s+/g, ' ').trim()}'`;
+  if (printable)
+    return `text starting '${String.fromCharCode(...head)
+      .replace(/\s+/g, ' ')
+      .trim()}'`;
   const magic: Record<string, string> = { fLaC: 'FLAC', OggS: 'Ogg', FORM: 'AIFF', ID3: 'MP3' };
   const tag = String.fromCharCode(...head.subarray(0, 4));
   const container =
-    magic[tag] ?? magic[tag.slice(0, 3)] ??
+    magic[tag] ??
+    magic[tag.slice(0, 3)] ??
     (String.fromCharCode(...head.subarray(4, 8)) === 'ftyp' ? 'MP4/M4A' : undefined) ??
     (head[0] === 0xff && (head[1] & 0xe0) === 0xe0 ? 'MP3' : undefined);
   if (container) return `a ${container} file (convert it to WAV, e.g. ffmpeg -i in -c:a pcm_s16le out.wav)`;

@@ -12,7 +12,8 @@ export const DEMO_CHANNELS = 16;
 
 function makeSplit(n: number, seed: number, prefix: string, T: number): Split {
   const rng = new Rng(seed);
-  const C = DEMO_CHANNELS, K = EE_SET_CLASSES.length;
+  const C = DEMO_CHANNELS,
+    K = EE_SET_CLASSES.length;
   const x = new Float32Array(n * T * C);
   const y = new Int32Array(n);
   const ids: string[] = [];
@@ -36,7 +37,13 @@ function makeSplit(n: number, seed: number, prefix: string, T: number): Split {
 }
 
 function reportFor(split: Split): SplitReport {
-  return { listed: split.n, kept: split.n, dropped: emptyDropCounts(), droppedExamples: [], classCounts: classCounts(split.y, EE_SET_CLASSES.length) };
+  return {
+    listed: split.n,
+    kept: split.n,
+    dropped: emptyDropCounts(),
+    droppedExamples: [],
+    classCounts: classCounts(split.y, EE_SET_CLASSES.length),
+  };
 }
 
 export function demoDataset(frames = DEMO_FRAMES): Dataset {

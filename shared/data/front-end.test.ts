@@ -35,12 +35,18 @@ describe.skipIf(!hasNumpy)('front ends against a NumPy reference', () => {
   it('pcen (default and other parameters) and utteranceMean agree within float32 rounding', () => {
     const split = randomSplit(5, 70, 16, 3);
     const other = { smoothing: 0.3, alpha: 0.5, delta: 0.5, root: 0.25, epsilon: 1e-3 };
-    const frontEnds: FrontEnd[] = [{ normalize: 'pcen', pcen: { ...DEFAULT_PCEN } }, { normalize: 'pcen', pcen: other }, { normalize: 'utteranceMean' }];
+    const frontEnds: FrontEnd[] = [
+      { normalize: 'pcen', pcen: { ...DEFAULT_PCEN } },
+      { normalize: 'pcen', pcen: other },
+      { normalize: 'utteranceMean' },
+    ];
     for (const frontEnd of frontEnds) {
       const input = JSON.stringify({ x: Array.from(split.x), shape: [5, 70, 16], frontEnd });
       const r = spawnSync(python, [REFERENCE], { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
       expect(r.status, r.stderr).toBe(0);
-      expect(maxAbsDiff(applyFrontEnd(split, frontEnd).x, (JSON.parse(r.stdout) as { x: number[] }).x)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(applyFrontEnd(split, frontEnd).x, (JSON.parse(r.stdout) as { x: number[] }).x)).toBeLessThan(
+        1e-5,
+      );
     }
   });
 });
@@ -81,17 +87,26 @@ describe('front end in training and wherever a model meets data', () => {
 
   it('the one settings schema fills PCEN defaults from a bare name and names a bad field', () => {
     expect(resolveSettings({ frontEnd: 'pcen' }).frontEnd).toEqual(pcen);
-    expect(resolveSettings({ frontEnd: { normalize: 'pcen', pcen: { alpha: 0.5 } } }).frontEnd).toEqual({ normalize: 'pcen', pcen: { ...DEFAULT_PCEN, alpha: 0.5 } });
+    expect(resolveSettings({ frontEnd: { normalize: 'pcen', pcen: { alpha: 0.5 } } }).frontEnd).toEqual({
+      normalize: 'pcen',
+      pcen: { ...DEFAULT_PCEN, alpha: 0.5 },
+    });
     expect(resolveSettings({ frontEnd: 'utteranceMean' }).frontEnd).toEqual({ normalize: 'utteranceMean' });
     expect(resolveSettings({}).frontEnd).toBeUndefined();
-    expect(() => resolveSettings({ frontEnd: { normalize: 'pcen', pcen: { root: 0 } } })).toThrow(/frontEnd\.pcen\.root/);
-    expect(() => resolveSettings({ frontEnd: 'mfcc' })).toThrow(/frontEnd\.normalize: expected "none", "pcen", "utteranceMean" or an object/);
+    expect(() => resolveSettings({ frontEnd: { normalize: 'pcen', pcen: { root: 0 } } })).toThrow(
+      /frontEnd\.pcen\.root/,
+    );
+    expect(() => resolveSettings({ frontEnd: 'mfcc' })).toThrow(
+      /frontEnd\.normalize: expected "none", "pcen", "utteranceMean" or an object/,
+    );
     expect(() => resolveSettings({ frontEnd: { normalize: 'none', pcen: {} } })).toThrow(/frontEnd/);
   });
 
   it('a checkpoint without frontEnd (older than front ends) reads as none; a bad one names the file and field', () => {
     expect(readFrontEnd(undefined, 'c/checkpoint.json')).toEqual({ normalize: 'none' });
     expect(readFrontEnd(pcen, 'c/checkpoint.json')).toEqual(pcen);
-    expect(() => readFrontEnd({ normalize: 'pcen', pcen: { alpha: 'x' } }, 'c/checkpoint.json')).toThrow(/^c\/checkpoint\.json: field frontEnd\.pcen\.alpha/);
+    expect(() => readFrontEnd({ normalize: 'pcen', pcen: { alpha: 'x' } }, 'c/checkpoint.json')).toThrow(
+      /^c\/checkpoint\.json: field frontEnd\.pcen\.alpha/,
+    );
   });
 });

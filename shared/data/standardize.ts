@@ -4,7 +4,8 @@ import type { Split, Standardization } from './dataset';
 export function fitStandardization(train: Split): Standardization {
   const { channels: C } = train;
   const frames = train.n * train.frames;
-  const sum = new Float64Array(C), sumSq = new Float64Array(C);
+  const sum = new Float64Array(C),
+    sumSq = new Float64Array(C);
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < C; c++) {
       const v = train.x[i * C + c];
@@ -12,7 +13,8 @@ export function fitStandardization(train: Split): Standardization {
       sumSq[c] += v * v;
     }
   }
-  const mean: number[] = [], std: number[] = [];
+  const mean: number[] = [],
+    std: number[] = [];
   for (let c = 0; c < C; c++) {
     const m = sum[c] / frames;
     mean.push(m);

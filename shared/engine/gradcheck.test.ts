@@ -10,7 +10,10 @@ import type { FloatArray, Layer } from './types';
 
 function summary(r: GradCheckResult): string {
   return r.layers
-    .map((l) => `${l.layer} (${l.className}) ${l.maxRelError.toExponential(2)}: ${l.tensors.map((t) => `${t.name} ${t.checked}/${t.skipped} ${t.maxRelError.toExponential(2)}`).join(', ')}`)
+    .map(
+      (l) =>
+        `${l.layer} (${l.className}) ${l.maxRelError.toExponential(2)}: ${l.tensors.map((t) => `${t.name} ${t.checked}/${t.skipped} ${t.maxRelError.toExponential(2)}`).join(', ')}`,
+    )
     .join('\n');
 }
 
@@ -20,7 +23,11 @@ function summary(r: GradCheckResult): string {
  * feeding a max pool tie at 0 wherever a window is all zeros, a true kink, so presets with
  * relu → max pool are allowed up to half.
  */
-function expectGradientsOk(spec: unknown, options: Parameters<typeof gradientCheck>[1] = {}, maxSkipped = 0.25): GradCheckResult {
+function expectGradientsOk(
+  spec: unknown,
+  options: Parameters<typeof gradientCheck>[1] = {},
+  maxSkipped = 0.25,
+): GradCheckResult {
   const r = gradientCheck(spec, options);
   expect(r.tolerance).toBe(1e-6);
   expect(r.maxRelError, summary(r)).toBeLessThanOrEqual(1e-6);
@@ -173,19 +180,43 @@ describe('gradientCheck', () => {
     const configs = EVERY_LAYER_SPECS.flatMap(({ spec }) => resolveSpec(spec).layers.map((l) => l.config));
     expect(new Set(configs.map((c) => c.type))).toEqual(new Set(LAYER_TYPES));
     const conv = configs.filter((c) => c.type === 'Conv1D');
-    for (const padding of ['valid', 'same']) expect(conv.some((c) => c.padding === padding), padding).toBe(true);
-    for (const s of [2, 3]) expect(conv.some((c) => c.strides === s), `strides ${s}`).toBe(true);
-    for (const d of [2, 3]) expect(conv.some((c) => c.dilationRate === d), `dilation ${d}`).toBe(true);
+    for (const padding of ['valid', 'same'])
+      expect(
+        conv.some((c) => c.padding === padding),
+        padding,
+      ).toBe(true);
+    for (const s of [2, 3])
+      expect(
+        conv.some((c) => c.strides === s),
+        `strides ${s}`,
+      ).toBe(true);
+    for (const d of [2, 3])
+      expect(
+        conv.some((c) => c.dilationRate === d),
+        `dilation ${d}`,
+      ).toBe(true);
     expect(conv.some((c) => !c.useBias)).toBe(true);
     for (const a of ['linear', 'relu', 'sigmoid', 'tanh']) {
-      expect(conv.some((c) => c.activation === a), `conv ${a}`).toBe(true);
-      expect(configs.some((c) => c.type === 'Dense' && c.activation === a), `dense ${a}`).toBe(true);
-      expect(configs.some((c) => c.type === 'Activation' && c.activation === a), `activation ${a}`).toBe(true);
+      expect(
+        conv.some((c) => c.activation === a),
+        `conv ${a}`,
+      ).toBe(true);
+      expect(
+        configs.some((c) => c.type === 'Dense' && c.activation === a),
+        `dense ${a}`,
+      ).toBe(true);
+      expect(
+        configs.some((c) => c.type === 'Activation' && c.activation === a),
+        `activation ${a}`,
+      ).toBe(true);
     }
     for (const type of ['MaxPooling1D', 'AveragePooling1D'])
       for (const padding of ['valid', 'same']) {
         const pools = configs.filter((c): c is Pool1DConfig => c.type === type).filter((c) => c.padding === padding);
-        expect(pools.some((c) => c.strides !== c.poolSize), `${type} ${padding} strides ≠ poolSize`).toBe(true);
+        expect(
+          pools.some((c) => c.strides !== c.poolSize),
+          `${type} ${padding} strides ≠ poolSize`,
+        ).toBe(true);
       }
     expect(configs.some((c) => c.type === 'Dense' && !c.useBias)).toBe(true);
   });
@@ -226,7 +257,13 @@ describe('gradientCheck', () => {
     };
 
     /** Patches `proto.backward` so that layer `name` scales one of its param gradients after the real backward. */
-    function withScaledGrad<T>(proto: { backward(dy: FloatArray, batch: number): FloatArray | null }, name: string, param: number, only: number | null, run: () => T): T {
+    function withScaledGrad<T>(
+      proto: { backward(dy: FloatArray, batch: number): FloatArray | null },
+      name: string,
+      param: number,
+      only: number | null,
+      run: () => T,
+    ): T {
       const original = proto.backward;
       proto.backward = function (this: Layer, dy: FloatArray, batch: number): FloatArray | null {
         const dx = original.call(this, dy, batch);
@@ -249,10 +286,38 @@ describe('gradientCheck', () => {
     });
 
     const mutations = [
-      { what: 'dense_1 kernel × 1.001', proto: Dense.prototype, layer: 'dense_1', param: 0, tensor: 'dense_1/kernel', only: null },
-      { what: 'dense_2 bias × 1.001', proto: Dense.prototype, layer: 'dense_2', param: 1, tensor: 'dense_2/bias', only: null },
-      { what: 'conv1d_2 bias × 1.001', proto: Conv1D.prototype, layer: 'conv1d_2', param: 1, tensor: 'conv1d_2/bias', only: null },
-      { what: 'one element of conv1d_1 kernel × 1.001', proto: Conv1D.prototype, layer: 'conv1d_1', param: 0, tensor: 'conv1d_1/kernel', only: 5 },
+      {
+        what: 'dense_1 kernel × 1.001',
+        proto: Dense.prototype,
+        layer: 'dense_1',
+        param: 0,
+        tensor: 'dense_1/kernel',
+        only: null,
+      },
+      {
+        what: 'dense_2 bias × 1.001',
+        proto: Dense.prototype,
+        layer: 'dense_2',
+        param: 1,
+        tensor: 'dense_2/bias',
+        only: null,
+      },
+      {
+        what: 'conv1d_2 bias × 1.001',
+        proto: Conv1D.prototype,
+        layer: 'conv1d_2',
+        param: 1,
+        tensor: 'conv1d_2/bias',
+        only: null,
+      },
+      {
+        what: 'one element of conv1d_1 kernel × 1.001',
+        proto: Conv1D.prototype,
+        layer: 'conv1d_1',
+        param: 0,
+        tensor: 'conv1d_1/kernel',
+        only: 5,
+      },
     ];
 
     it.each(mutations)('$what', ({ proto, layer, param, tensor, only }) => {
@@ -265,7 +330,8 @@ describe('gradientCheck', () => {
       expect(t.maxRelError).toBeGreaterThan(5e-4);
       expect(t.maxRelError).toBeLessThan(1.5e-3);
       // Only the patched layer is wrong: the others still pass.
-      for (const l of r.layers) if (l.layer !== layer) expect(l.maxRelError, summary(r)).toBeLessThanOrEqual(DEFAULT_TOLERANCE);
+      for (const l of r.layers)
+        if (l.layer !== layer) expect(l.maxRelError, summary(r)).toBeLessThanOrEqual(DEFAULT_TOLERANCE);
     });
 
     it('the patch is removed afterwards', () => {
@@ -304,7 +370,10 @@ describe('gradientCheck', () => {
 
 /** A float64 network with the layer under test first (input gradients on); returns that layer. */
 function firstLayer(layer: LayerSpec, input: [number, number], maxBatch = 2): Layer {
-  const net = new Network({ input, layers: [layer, { type: 'Flatten' }, { type: 'Dense', units: 2, activation: 'softmax' }] }, { maxBatch, dtype: 'float64', inputGrad: true });
+  const net = new Network(
+    { input, layers: [layer, { type: 'Flatten' }, { type: 'Dense', units: 2, activation: 'softmax' }] },
+    { maxBatch, dtype: 'float64', inputGrad: true },
+  );
   const rng = new Rng(31);
   for (const p of net.layers[0].params) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(-1, 1);
   return net.layers[0];
@@ -314,7 +383,8 @@ function firstLayer(layer: LayerSpec, input: [number, number], maxBatch = 2): La
 function numericJacobian(layer: Layer, x: Float64Array, outSize: number, h = 1e-6): number[][] {
   const J = Array.from({ length: outSize }, () => new Array<number>(x.length).fill(0));
   for (let j = 0; j < x.length; j++) {
-    const xp = Float64Array.from(x), xm = Float64Array.from(x);
+    const xp = Float64Array.from(x),
+      xm = Float64Array.from(x);
     xp[j] += h;
     xm[j] -= h;
     const yp = Float64Array.from(layer.forward(xp, 1, false).subarray(0, outSize));
@@ -330,7 +400,9 @@ function randomVector(n: number, rng: Rng): Float64Array {
 
 describe('average pooling derivative is +1/W over j = i…i+W−1', () => {
   it('W = 3, strides 1, one channel: the finite-difference Jacobian is the banded 1/W matrix', () => {
-    const L = 8, W = 3, T = L - W + 1;
+    const L = 8,
+      W = 3,
+      T = L - W + 1;
     const layer = firstLayer({ type: 'AveragePooling1D', poolSize: W, strides: 1 }, [L, 1]);
     const x = randomVector(L, new Rng(1));
     const J = numericJacobian(layer, x, T);
@@ -351,7 +423,11 @@ describe('average pooling derivative is +1/W over j = i…i+W−1', () => {
   });
 
   it('W = 3 with strides 2 and 2 channels: window i covers j = 2i…2i+2, per channel', () => {
-    const L = 9, C = 2, W = 3, S = 2, T = Math.floor((L - W) / S) + 1;
+    const L = 9,
+      C = 2,
+      W = 3,
+      S = 2,
+      T = Math.floor((L - W) / S) + 1;
     const layer = firstLayer({ type: 'AveragePooling1D', poolSize: W, strides: S }, [L, C]);
     const x = randomVector(L * C, new Rng(3));
     const J = numericJacobian(layer, x, T * C);
@@ -367,7 +443,11 @@ describe('average pooling derivative is +1/W over j = i…i+W−1', () => {
 
 describe('max pooling derivative routes to one arg-max', () => {
   it('each output depends on exactly one input, its window’s maximum, with slope 1', () => {
-    const L = 10, C = 2, W = 3, S = 2, T = Math.floor((L - W) / S) + 1;
+    const L = 10,
+      C = 2,
+      W = 3,
+      S = 2,
+      T = Math.floor((L - W) / S) + 1;
     const layer = firstLayer({ type: 'MaxPooling1D', poolSize: W, strides: S }, [L, C]);
     const x = randomVector(L * C, new Rng(4)); // distinct values: no ties
     const J = numericJacobian(layer, x, T * C);
@@ -400,7 +480,21 @@ describe('convolution d/dx and d/dw', () => {
    *   dbias[f]  = Σ_b Σ_t dz[b,t,f]
    *   dx[b,j,c] = Σ_{t,k : t·s + k·d − p = j} Σ_f W[k,c,f] · dz[b,t,f]
    */
-  function formulas(x: Float64Array, dy: Float64Array, W: FloatArray, bias: FloatArray | null, B: number, L: number, C: number, K: number, F: number, s: number, d: number, padding: 'valid' | 'same', activation: 'linear' | 'tanh') {
+  function formulas(
+    x: Float64Array,
+    dy: Float64Array,
+    W: FloatArray,
+    bias: FloatArray | null,
+    B: number,
+    L: number,
+    C: number,
+    K: number,
+    F: number,
+    s: number,
+    d: number,
+    padding: 'valid' | 'same',
+    activation: 'linear' | 'tanh',
+  ) {
     const span = (K - 1) * d + 1;
     const T = padding === 'same' ? Math.ceil(L / s) : Math.floor((L - span) / s) + 1;
     const p = padding === 'same' ? Math.floor(Math.max((T - 1) * s + span - L, 0) / 2) : 0;
@@ -410,16 +504,20 @@ describe('convolution d/dx and d/dw', () => {
       for (let t = 0; t < T; t++)
         for (let f = 0; f < F; f++) {
           let z = bias ? bias[f] : 0;
-          for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) z += xAt(b, t * s + k * d - p, c) * W[(k * C + c) * F + f];
+          for (let k = 0; k < K; k++)
+            for (let c = 0; c < C; c++) z += xAt(b, t * s + k * d - p, c) * W[(k * C + c) * F + f];
           const i = (b * T + t) * F + f;
           dz[i] = activation === 'tanh' ? dy[i] * (1 - Math.tanh(z) ** 2) : dy[i];
         }
-    const dW = new Float64Array(K * C * F), db = new Float64Array(F), dx = new Float64Array(B * L * C);
+    const dW = new Float64Array(K * C * F),
+      db = new Float64Array(F),
+      dx = new Float64Array(B * L * C);
     for (let k = 0; k < K; k++)
       for (let c = 0; c < C; c++)
         for (let f = 0; f < F; f++) {
           let sum = 0;
-          for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) sum += xAt(b, t * s + k * d - p, c) * dz[(b * T + t) * F + f];
+          for (let b = 0; b < B; b++)
+            for (let t = 0; t < T; t++) sum += xAt(b, t * s + k * d - p, c) * dz[(b * T + t) * F + f];
           dW[(k * C + c) * F + f] = sum;
         }
     for (let f = 0; f < F; f++) for (let i = 0; i < B * T; i++) db[f] += dz[i * F + f];
@@ -428,7 +526,9 @@ describe('convolution d/dx and d/dw', () => {
         for (let c = 0; c < C; c++) {
           let sum = 0;
           for (let t = 0; t < T; t++)
-            for (let k = 0; k < K; k++) if (t * s + k * d - p === j) for (let f = 0; f < F; f++) sum += W[(k * C + c) * F + f] * dz[(b * T + t) * F + f];
+            for (let k = 0; k < K; k++)
+              if (t * s + k * d - p === j)
+                for (let f = 0; f < F; f++) sum += W[(k * C + c) * F + f] * dz[(b * T + t) * F + f];
           dx[(b * L + j) * C + c] = sum;
         }
     return { dW, db, dx, T };
@@ -444,27 +544,48 @@ describe('convolution d/dx and d/dw', () => {
     { K: 3, s: 1, d: 3, padding: 'same' as const, activation: 'tanh' as const },
   ];
 
-  it.each(cases)('K=$K strides=$s dilation=$d $padding $activation: backward matches the formulas', ({ K, s, d, padding, activation }) => {
-    const L = 11, C = 3, F = 2, B = 2;
-    const layer = firstLayer({ type: 'Conv1D', filters: F, kernelSize: K, strides: s, dilationRate: d, padding, activation }, [L, C], B);
-    const rng = new Rng(K * 100 + s * 10 + d);
-    const x = randomVector(B * L * C, rng);
-    const [kernel, bias] = layer.params;
-    const T = padding === 'same' ? Math.ceil(L / s) : Math.floor((L - (K - 1) * d - 1) / s) + 1;
-    expect(layer.outputShape).toEqual([T, F]);
-    const dy = randomVector(B * T * F, rng);
-    const want = formulas(x, dy, kernel.value, bias.value, B, L, C, K, F, s, d, padding, activation);
-    expect(want.T).toBe(T);
-    layer.forward(x, B, true);
-    const got = layer.backward(dy, B)!;
-    for (let i = 0; i < B * L * C; i++) expect(got[i], `dx[${i}]`).toBeCloseTo(want.dx[i], 12);
-    for (let i = 0; i < K * C * F; i++) expect(kernel.grad[i], `dW[${i}]`).toBeCloseTo(want.dW[i], 12);
-    for (let f = 0; f < F; f++) expect(bias.grad[f], `db[${f}]`).toBeCloseTo(want.db[f], 12);
-  });
+  it.each(cases)(
+    'K=$K strides=$s dilation=$d $padding $activation: backward matches the formulas',
+    ({ K, s, d, padding, activation }) => {
+      const L = 11,
+        C = 3,
+        F = 2,
+        B = 2;
+      const layer = firstLayer(
+        { type: 'Conv1D', filters: F, kernelSize: K, strides: s, dilationRate: d, padding, activation },
+        [L, C],
+        B,
+      );
+      const rng = new Rng(K * 100 + s * 10 + d);
+      const x = randomVector(B * L * C, rng);
+      const [kernel, bias] = layer.params;
+      const T = padding === 'same' ? Math.ceil(L / s) : Math.floor((L - (K - 1) * d - 1) / s) + 1;
+      expect(layer.outputShape).toEqual([T, F]);
+      const dy = randomVector(B * T * F, rng);
+      const want = formulas(x, dy, kernel.value, bias.value, B, L, C, K, F, s, d, padding, activation);
+      expect(want.T).toBe(T);
+      layer.forward(x, B, true);
+      const got = layer.backward(dy, B)!;
+      for (let i = 0; i < B * L * C; i++) expect(got[i], `dx[${i}]`).toBeCloseTo(want.dx[i], 12);
+      for (let i = 0; i < K * C * F; i++) expect(kernel.grad[i], `dW[${i}]`).toBeCloseTo(want.dW[i], 12);
+      for (let f = 0; f < F; f++) expect(bias.grad[f], `db[${f}]`).toBeCloseTo(want.db[f], 12);
+    },
+  );
 
   it('the formulas themselves agree with finite differences of Σ dy·y', () => {
-    const L = 9, C = 2, F = 2, B = 1, K = 3, s = 2, d = 1, padding = 'same' as const;
-    const layer = firstLayer({ type: 'Conv1D', filters: F, kernelSize: K, strides: s, padding, activation: 'tanh' }, [L, C], 1);
+    const L = 9,
+      C = 2,
+      F = 2,
+      B = 1,
+      K = 3,
+      s = 2,
+      d = 1,
+      padding = 'same' as const;
+    const layer = firstLayer(
+      { type: 'Conv1D', filters: F, kernelSize: K, strides: s, padding, activation: 'tanh' },
+      [L, C],
+      1,
+    );
     const rng = new Rng(77);
     const x = randomVector(L * C, rng);
     const [kernel, bias] = layer.params;
@@ -479,7 +600,8 @@ describe('convolution d/dx and d/dw', () => {
       return sum;
     };
     const central = (arr: FloatArray, i: number): number => {
-      const h = 1e-6, v = arr[i];
+      const h = 1e-6,
+        v = arr[i];
       arr[i] = v + h;
       const up = f();
       arr[i] = v - h;
@@ -488,7 +610,8 @@ describe('convolution d/dx and d/dw', () => {
       return (up - down) / (2 * h);
     };
     for (let i = 0; i < x.length; i++) expect(Math.abs(central(x, i) - want.dx[i]), `dx[${i}]`).toBeLessThan(1e-8);
-    for (let i = 0; i < kernel.value.length; i++) expect(Math.abs(central(kernel.value, i) - want.dW[i]), `dW[${i}]`).toBeLessThan(1e-8);
+    for (let i = 0; i < kernel.value.length; i++)
+      expect(Math.abs(central(kernel.value, i) - want.dW[i]), `dW[${i}]`).toBeLessThan(1e-8);
     for (let i = 0; i < F; i++) expect(Math.abs(central(bias.value, i) - want.db[i]), `db[${i}]`).toBeLessThan(1e-8);
   });
 });

@@ -78,7 +78,8 @@ export function gradientPoint(spec: unknown, options: Pick<GradCheckOptions, 'se
   const batch = options.batch ?? 3;
   const net = new Network(spec, { maxBatch: batch, dtype: 'float64', seed });
   const rng = Rng.derive(seed, 'gradcheck');
-  for (const p of net.params) if (p.shape.length === 1) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(-0.5, 0.5);
+  for (const p of net.params)
+    if (p.shape.length === 1) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(-0.5, 0.5);
   const x = new Float64Array(batch * net.inputSize);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   const labels = new Int32Array(batch);
@@ -116,7 +117,8 @@ export function gradientCheck(spec: unknown, options: GradCheckOptions = {}): Gr
     for (let l = from; l < net.layers.length; l++) act = net.layers[l].forward(act, batch, true);
     return net.loss.forward(act, labels, batch);
   };
-  const signature = (): number => net.layers.reduce((s, l) => (Math.imul(s, 31) + (l.kinkSignature?.(batch) ?? 0)) >>> 0, 7);
+  const signature = (): number =>
+    net.layers.reduce((s, l) => (Math.imul(s, 31) + (l.kinkSignature?.(batch) ?? 0)) >>> 0, 7);
 
   const checkTensor = (name: string, values: FloatArray, grads: Float64Array, evaluate: () => number): TensorCheck => {
     const baseSignature = (evaluate(), signature());
@@ -152,7 +154,12 @@ export function gradientCheck(spec: unknown, options: GradCheckOptions = {}): Gr
       ...layer.params.map((p) => checkTensor(p.name, p.value, analytic.get(p.name)!, fromHere)),
       checkTensor(`${layer.name}/input`, inputs[l], inputGrads[l], fromHere),
     ];
-    return { layer: layer.name, className: layer.className, maxRelError: Math.max(...tensors.map((t) => t.maxRelError)), tensors };
+    return {
+      layer: layer.name,
+      className: layer.className,
+      maxRelError: Math.max(...tensors.map((t) => t.maxRelError)),
+      tensors,
+    };
   });
   const maxRelError = Math.max(...layers.map((l) => l.maxRelError));
   const allChecked = layers.every((l) => l.tensors.every((t) => t.checked > 0));
@@ -165,17 +172,22 @@ export function gradientCheck(spec: unknown, options: GradCheckOptions = {}): Gr
  * estimate. `f(δ)` is the loss with θ moved by δ, or null when that move crosses a kink.
  */
 function ridders(f: (delta: number) => number | null, h: number): number | null {
-  const shrink = 1.4, shrink2 = shrink * shrink, columns = 10, safe = 2;
+  const shrink = 1.4,
+    shrink2 = shrink * shrink,
+    columns = 10,
+    safe = 2;
   const table: number[][] = Array.from({ length: columns }, () => new Array<number>(columns).fill(0));
   const central = (step: number): number | null => {
-    const plus = f(step), minus = f(-step);
+    const plus = f(step),
+      minus = f(-step);
     return plus === null || minus === null ? null : (plus - minus) / (2 * step);
   };
   let step = h;
   const first = central(step);
   if (first === null) return null;
   table[0][0] = first;
-  let best = first, error = Infinity;
+  let best = first,
+    error = Infinity;
   for (let i = 1; i < columns; i++) {
     step /= shrink;
     const d = central(step);

@@ -18,7 +18,8 @@ function randomLogits(n: number, rng: Rng, scale = 2): Float64Array {
 
 describe('SoftmaxNLL', () => {
   it('probabilities are the softmax of each row and sum to 1', () => {
-    const K = 6, B = 4;
+    const K = 6,
+      B = 4;
     const loss = new SoftmaxNLL(K, B, Float64Array);
     const z = randomLogits(B * K, new Rng(1), 3);
     expect(loss.forward(z, null, B)).toBe(0);
@@ -34,7 +35,8 @@ describe('SoftmaxNLL', () => {
   });
 
   it('the loss is the batch mean of −log p[label]', () => {
-    const K = 5, B = 3;
+    const K = 5,
+      B = 3;
     const loss = new SoftmaxNLL(K, B, Float64Array);
     const z = randomLogits(B * K, new Rng(2));
     const labels = Int32Array.from([4, 0, 2]);
@@ -59,10 +61,12 @@ describe('SoftmaxNLL', () => {
       const y = probsAt(z);
       const h = 1e-5;
       for (let j = 0; j < K; j++) {
-        const zp = Float64Array.from(z), zm = Float64Array.from(z);
+        const zp = Float64Array.from(z),
+          zm = Float64Array.from(z);
         zp[j] += h;
         zm[j] -= h;
-        const yp = probsAt(zp), ym = probsAt(zm);
+        const yp = probsAt(zp),
+          ym = probsAt(zm);
         for (let k = 0; k < K; k++) {
           const numeric = (yp[k] - ym[k]) / (2 * h);
           const formula = y[k] * ((k === j ? 1 : 0) - y[j]);
@@ -74,7 +78,8 @@ describe('SoftmaxNLL', () => {
   });
 
   it('NLL gradient: ∂L/∂z = (p − onehot)/B', () => {
-    const K = 4, B = 5;
+    const K = 4,
+      B = 5;
     const loss = new SoftmaxNLL(K, B, Float64Array);
     const rng = new Rng(4);
     const z = randomLogits(B * K, rng);
@@ -89,7 +94,8 @@ describe('SoftmaxNLL', () => {
     // Finite differences of the loss itself, in float64.
     const h = 1e-5;
     for (let i = 0; i < B * K; i++) {
-      const zp = Float64Array.from(z), zm = Float64Array.from(z);
+      const zp = Float64Array.from(z),
+        zm = Float64Array.from(z);
       zp[i] += h;
       zm[i] -= h;
       const numeric = (loss.forward(zp, labels, B) - loss.forward(zm, labels, B)) / (2 * h);
@@ -104,15 +110,19 @@ describe('SoftmaxNLL', () => {
   });
 
   it('NLL gradient in float32 agrees with float64 to float32 precision', () => {
-    const K = 9, B = 6;
+    const K = 9,
+      B = 6;
     const rng = new Rng(5);
     const z64 = randomLogits(B * K, rng);
     const z32 = Float32Array.from(z64);
     const labels = Int32Array.from({ length: B }, () => rng.int(K));
-    const l64 = new SoftmaxNLL(K, B, Float64Array), l32 = new SoftmaxNLL(K, B, Float32Array);
-    const a = l64.forward(Float64Array.from(z32), labels, B), b = l32.forward(z32, labels, B);
+    const l64 = new SoftmaxNLL(K, B, Float64Array),
+      l32 = new SoftmaxNLL(K, B, Float32Array);
+    const a = l64.forward(Float64Array.from(z32), labels, B),
+      b = l32.forward(z32, labels, B);
     expect(Math.abs(a - b)).toBeLessThan(1e-5);
-    const g64 = l64.backward(labels, B), g32 = l32.backward(labels, B);
+    const g64 = l64.backward(labels, B),
+      g32 = l32.backward(labels, B);
     expect(g32).toBeInstanceOf(Float32Array);
     for (let i = 0; i < B * K; i++) expect(Math.abs(g32[i] - g64[i])).toBeLessThan(1e-6);
   });
@@ -146,10 +156,17 @@ describe('SoftmaxNLL', () => {
     it('equal huge logits give log K, and a big shared offset does not change the loss', () => {
       const loss = new SoftmaxNLL(4, 2, Float64Array);
       const labels = Int32Array.from([2, 3]);
-      expect(loss.forward(Float64Array.from([1e4, 1e4, 1e4, 1e4, -1e4, -1e4, -1e4, -1e4]), labels, 2)).toBeCloseTo(Math.log(4), 12);
+      expect(loss.forward(Float64Array.from([1e4, 1e4, 1e4, 1e4, -1e4, -1e4, -1e4, -1e4]), labels, 2)).toBeCloseTo(
+        Math.log(4),
+        12,
+      );
       const z = randomLogits(8, new Rng(6));
       const base = loss.forward(z, labels, 2);
-      const shifted = loss.forward(z.map((v) => v - 5e3), labels, 2);
+      const shifted = loss.forward(
+        z.map((v) => v - 5e3),
+        labels,
+        2,
+      );
       expect(Number.isFinite(shifted)).toBe(true);
       expect(shifted).toBeCloseTo(base, 9);
     });

@@ -23,7 +23,8 @@ export class SoftmaxNLL {
 
   /** Softmax of `logits` into `probs`; returns the mean NLL (0 when `labels` is null). */
   forward(logits: FloatArray, labels: Int32Array | null, batch: number, labelOffset = 0): number {
-    const K = this.classes, p = this.probs;
+    const K = this.classes,
+      p = this.probs;
     let total = 0;
     for (let b = 0; b < batch; b++) {
       const o = b * K;
@@ -43,9 +44,12 @@ export class SoftmaxNLL {
 
   /** ∂L/∂z[b,k] = (p[b,k] − [k = y_b]) / B, from the probabilities of the last forward. */
   backward(labels: Int32Array, batch: number, labelOffset = 0): FloatArray {
-    const K = this.classes, p = this.probs, d = this.dlogits;
+    const K = this.classes,
+      p = this.probs,
+      d = this.dlogits;
     for (let b = 0; b < batch; b++) {
-      const o = b * K, y = labels[labelOffset + b];
+      const o = b * K,
+        y = labels[labelOffset + b];
       for (let k = 0; k < K; k++) d[o + k] = (p[o + k] - (k === y ? 1 : 0)) / batch;
     }
     return d;

@@ -46,7 +46,11 @@ function referenceRun(s: Reference, steps: number, lrAt: (t: number) => number =
   const decays = [true, false];
   const state1 = w.map((t) => t.map(() => 0)); // momentum accumulator / Adam m
   const state2 = w.map((t) => t.map(() => 0)); // Adam v
-  const mu = s.momentum ?? 0.9, b1 = s.beta1 ?? 0.9, b2 = s.beta2 ?? 0.999, eps = s.epsilon ?? 1e-7, lambda = s.weightDecay ?? 0;
+  const mu = s.momentum ?? 0.9,
+    b1 = s.beta1 ?? 0.9,
+    b2 = s.beta2 ?? 0.999,
+    eps = s.epsilon ?? 1e-7,
+    lambda = s.weightDecay ?? 0;
   for (let t = 1; t <= steps; t++) {
     const lr = lrAt(t);
     for (let j = 0; j < w.length; j++) {
@@ -75,7 +79,12 @@ function referenceRun(s: Reference, steps: number, lrAt: (t: number) => number =
 }
 
 /** The engine's optimizer on the same params and gradients. */
-function engineRun(s: OptimizerSettings, steps: number, ctor: FloatArrayCtor, lrAt?: (t: number) => number): number[][] {
+function engineRun(
+  s: OptimizerSettings,
+  steps: number,
+  ctor: FloatArrayCtor,
+  lrAt?: (t: number) => number,
+): number[][] {
   const params = makeParams(ctor);
   const opt = createOptimizer(params, s);
   for (let t = 1; t <= steps; t++) {
@@ -92,7 +101,8 @@ function expectWeights(actual: number[][], expected: number[][], tol: number): v
   expect(actual.length).toBe(expected.length);
   actual.forEach((tensor, j) =>
     tensor.forEach((v, i) => {
-      if (!(Math.abs(v - expected[j][i]) <= tol)) throw new Error(`tensor ${j} element ${i}: ${v}, expected ${expected[j][i]} (±${tol})`);
+      if (!(Math.abs(v - expected[j][i]) <= tol))
+        throw new Error(`tensor ${j} element ${i}: ${v}, expected ${expected[j][i]} (±${tol})`);
     }),
   );
 }
@@ -110,13 +120,16 @@ const CASES: Reference[] = [
 ];
 
 describe('optimizers: three steps against the update rules in float64', () => {
-  it.each(CASES)('$optimizer lr=$lr momentum=$momentum nesterov=$nesterov β1=$beta1 β2=$beta2 ε=$epsilon decay=$weightDecay (float64)', (s) => {
-    const want = referenceRun(s, 3);
-    const got = engineRun(s, 3, Float64Array);
-    expectWeights(got, want, 1e-13);
-    // The run moved the weights (a no-op optimizer cannot pass).
-    expect(Math.abs(got[0][0] - KERNEL0[0])).toBeGreaterThan(1e-3);
-  });
+  it.each(CASES)(
+    '$optimizer lr=$lr momentum=$momentum nesterov=$nesterov β1=$beta1 β2=$beta2 ε=$epsilon decay=$weightDecay (float64)',
+    (s) => {
+      const want = referenceRun(s, 3);
+      const got = engineRun(s, 3, Float64Array);
+      expectWeights(got, want, 1e-13);
+      // The run moved the weights (a no-op optimizer cannot pass).
+      expect(Math.abs(got[0][0] - KERNEL0[0])).toBeGreaterThan(1e-3);
+    },
+  );
 
   it.each(CASES)('$optimizer lr=$lr nesterov=$nesterov decay=$weightDecay (float32 params)', (s) => {
     expectWeights(engineRun(s, 3, Float32Array), referenceRun(s, 3), 2e-6);
@@ -134,7 +147,13 @@ describe('optimizers: three steps against the update rules in float64', () => {
 describe('optimizer details', () => {
   it('Adam bias correction starts at t = 1 and ε defaults to 1e-7: the first step is lr·g/(|g| + ε)', () => {
     // With m̂ = g and √v̂ = |g| at t = 1, a gradient equal to ε moves the weight by exactly lr/2.
-    const p: Param = { name: 'k', shape: [1, 3], value: Float64Array.from([0, 0, 0]), grad: Float64Array.from([1e-7, 0.5, -2]), decay: true };
+    const p: Param = {
+      name: 'k',
+      shape: [1, 3],
+      value: Float64Array.from([0, 0, 0]),
+      grad: Float64Array.from([1e-7, 0.5, -2]),
+      decay: true,
+    };
     createOptimizer([p], { optimizer: 'adam', lr: 0.01 }).step();
     expect(p.value[0]).toBeCloseTo(-0.005, 15);
     expect(p.value[1]).toBeCloseTo((-0.01 * 0.5) / (0.5 + 1e-7), 15);
@@ -143,7 +162,11 @@ describe('optimizer details', () => {
 
   it('Adam defaults are β1 = 0.9, β2 = 0.999', () => {
     const s = { optimizer: 'adam' as const, lr: 0.01 };
-    expectWeights(engineRun(s, 3, Float64Array), referenceRun({ ...s, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, 3), 1e-13);
+    expectWeights(
+      engineRun(s, 3, Float64Array),
+      referenceRun({ ...s, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, 3),
+      1e-13,
+    );
     // And the reference is sensitive to them.
     expect(Math.abs(referenceRun({ ...s, beta2: 0.99 }, 3)[0][0] - referenceRun(s, 3)[0][0])).toBeGreaterThan(1e-6);
   });
@@ -164,8 +187,20 @@ describe('optimizer details', () => {
   });
 
   it('one SGD step with decay, by hand: w = 2, g = 0.5, λ = 0.1, lr = 0.1 → 2 − 0.1·(0.5 + 0.2) = 1.93', () => {
-    const k: Param = { name: 'k', shape: [1, 1], value: Float64Array.from([2]), grad: Float64Array.from([0.5]), decay: true };
-    const b: Param = { name: 'b', shape: [1], value: Float64Array.from([2]), grad: Float64Array.from([0.5]), decay: false };
+    const k: Param = {
+      name: 'k',
+      shape: [1, 1],
+      value: Float64Array.from([2]),
+      grad: Float64Array.from([0.5]),
+      decay: true,
+    };
+    const b: Param = {
+      name: 'b',
+      shape: [1],
+      value: Float64Array.from([2]),
+      grad: Float64Array.from([0.5]),
+      decay: false,
+    };
     createOptimizer([k, b], { optimizer: 'sgd', lr: 0.1, weightDecay: 0.1 }).step();
     expect(k.value[0]).toBeCloseTo(1.93, 15);
     expect(b.value[0]).toBeCloseTo(1.95, 15);
@@ -174,25 +209,42 @@ describe('optimizer details', () => {
   it('rejects a bad learning rate, a negative decay and an unknown optimizer', () => {
     const params = makeParams(Float64Array);
     expect(() => createOptimizer(params, { optimizer: 'sgd', lr: 0 })).toThrow(LockstepError);
-    expect(() => createOptimizer(params, { optimizer: 'sgd', lr: -1 })).toThrow(/learning rate must be a positive number/);
+    expect(() => createOptimizer(params, { optimizer: 'sgd', lr: -1 })).toThrow(
+      /learning rate must be a positive number/,
+    );
     expect(() => createOptimizer(params, { optimizer: 'sgd', lr: Infinity })).toThrow(/learning rate/);
-    expect(() => createOptimizer(params, { optimizer: 'adam', lr: 0.1, weightDecay: -0.1 })).toThrow(/weight decay must be ≥ 0/);
-    expect(() => createOptimizer(params, { optimizer: 'rmsprop' as 'sgd', lr: 0.1 })).toThrow(/unknown optimizer 'rmsprop'/);
+    expect(() => createOptimizer(params, { optimizer: 'adam', lr: 0.1, weightDecay: -0.1 })).toThrow(
+      /weight decay must be ≥ 0/,
+    );
+    expect(() => createOptimizer(params, { optimizer: 'rmsprop' as 'sgd', lr: 0.1 })).toThrow(
+      /unknown optimizer 'rmsprop'/,
+    );
   });
 });
 
 describe('optimizer state, reference and fast', () => {
-  const spec = { input: [6, 3], layers: [{ type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' }, { type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'softmax' }] };
+  const spec = {
+    input: [6, 3],
+    layers: [
+      { type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' },
+      { type: 'Flatten' },
+      { type: 'Dense', units: 3, activation: 'softmax' },
+    ],
+  };
   const x = Float32Array.from({ length: 4 * 18 }, (_, i) => Math.sin(i));
   const y = Int32Array.from([0, 1, 2, 1]);
-  const settings: OptimizerSettings[] = [{ optimizer: 'momentum', lr: 0.1, momentum: 0.9 }, { optimizer: 'adam', lr: 0.01 }];
+  const settings: OptimizerSettings[] = [
+    { optimizer: 'momentum', lr: 0.1, momentum: 0.9 },
+    { optimizer: 'adam', lr: 0.01 },
+  ];
   for (const kernels of ['fast', 'reference'] as const) {
     for (const optimizer of settings) {
       it(`${kernels} ${optimizer.optimizer}: a twin given the weights and the optimizer state steps exactly alike; given the weights alone it does not`, () => {
         const make = () => new ScratchEngine({ spec, optimizer, maxBatch: 4, seed: 3, kernels });
         const trained = make();
         for (let i = 0; i < 5; i++) trained.trainStep(x, y, 4);
-        const twin = make(), weightsOnly = make();
+        const twin = make(),
+          weightsOnly = make();
         twin.setWeights(trained.getWeights());
         twin.setOptimizerState(trained.getOptimizerState());
         weightsOnly.setWeights(trained.getWeights());
@@ -208,6 +260,8 @@ describe('optimizer state, reference and fast', () => {
     const adam = new ScratchEngine({ spec, optimizer: { optimizer: 'adam', lr: 0.01 }, maxBatch: 4, seed: 3 });
     const momentum = new ScratchEngine({ spec, optimizer: { optimizer: 'momentum', lr: 0.1 }, maxBatch: 4, seed: 3 });
     expect(() => adam.setOptimizerState(momentum.getOptimizerState())).toThrow(LockstepError);
-    expect(() => adam.setOptimizerState(momentum.getOptimizerState())).toThrow('optimizer state of 4 buffers and 0 scalars does not fit this optimizer (8 and 2)');
+    expect(() => adam.setOptimizerState(momentum.getOptimizerState())).toThrow(
+      'optimizer state of 4 buffers and 0 scalars does not fit this optimizer (8 and 2)',
+    );
   });
 });

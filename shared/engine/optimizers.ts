@@ -44,8 +44,14 @@ export function copyState(buffers: FloatArray[], scalars: number[]): OptimizerSt
 
 /** Copies a state's buffers into an optimizer's own, once the state is known to be of its shape. */
 export function restoreBuffers(buffers: FloatArray[], scalarCount: number, state: OptimizerState): void {
-  const fits = state.buffers.length === buffers.length && state.scalars.length === scalarCount && state.buffers.every((b, i) => b.length === buffers[i].length);
-  if (!fits) throw new LockstepError(`optimizer state of ${state.buffers.length} buffers and ${state.scalars.length} scalars does not fit this optimizer (${buffers.length} and ${scalarCount})`);
+  const fits =
+    state.buffers.length === buffers.length &&
+    state.scalars.length === scalarCount &&
+    state.buffers.every((b, i) => b.length === buffers[i].length);
+  if (!fits)
+    throw new LockstepError(
+      `optimizer state of ${state.buffers.length} buffers and ${state.scalars.length} scalars does not fit this optimizer (${buffers.length} and ${scalarCount})`,
+    );
   buffers.forEach((b, i) => b.set(state.buffers[i]));
 }
 
@@ -95,7 +101,9 @@ class Momentum implements Optimizer {
   step(): void {
     const mu = this.momentum;
     for (let j = 0; j < this.params.length; j++) {
-      const p = this.params[j], a = this.accumulators[j], w = p.value;
+      const p = this.params[j],
+        a = this.accumulators[j],
+        w = p.value;
       for (let i = 0; i < w.length; i++) {
         const g = decayed(p, i, this.decay);
         a[i] = mu * a[i] + g;
@@ -147,11 +155,19 @@ class Adam implements Optimizer {
 
   step(): void {
     const r = this.round;
-    const b1 = r(this.beta1), b2 = r(this.beta2), eps = r(this.epsilon), minusLr = r(-this.lr);
-    const oneMinusB1 = r(1 - this.beta1), oneMinusB2 = r(1 - this.beta2);
-    const c1 = r(1 - this.beta1Power), c2 = r(1 - this.beta2Power);
+    const b1 = r(this.beta1),
+      b2 = r(this.beta2),
+      eps = r(this.epsilon),
+      minusLr = r(-this.lr);
+    const oneMinusB1 = r(1 - this.beta1),
+      oneMinusB2 = r(1 - this.beta2);
+    const c1 = r(1 - this.beta1Power),
+      c2 = r(1 - this.beta2Power);
     for (let j = 0; j < this.params.length; j++) {
-      const p = this.params[j], m = this.m[j], v = this.v[j], w = p.value;
+      const p = this.params[j],
+        m = this.m[j],
+        v = this.v[j],
+        w = p.value;
       for (let i = 0; i < w.length; i++) {
         const g = r(decayed(p, i, this.decay));
         m[i] = r(r(m[i] * b1) + r(g * oneMinusB1));
@@ -176,10 +192,12 @@ class Adam implements Optimizer {
 
 /** Checks what every engine's optimizer needs; returns the weight decay λ (0 when unset). */
 export function checkOptimizerSettings(s: OptimizerSettings): number {
-  if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new LockstepError(`learning rate must be a positive number, got ${s.lr}`);
+  if (!(s.lr > 0) || !Number.isFinite(s.lr))
+    throw new LockstepError(`learning rate must be a positive number, got ${s.lr}`);
   const decay = s.weightDecay ?? 0;
   if (!(decay >= 0)) throw new LockstepError(`weight decay must be ≥ 0, got ${decay}`);
-  if (!OPTIMIZERS.includes(s.optimizer)) throw new LockstepError(`unknown optimizer '${String(s.optimizer)}' (expected one of ${OPTIMIZERS.join(', ')})`);
+  if (!OPTIMIZERS.includes(s.optimizer))
+    throw new LockstepError(`unknown optimizer '${String(s.optimizer)}' (expected one of ${OPTIMIZERS.join(', ')})`);
   return decay;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from './rng';
 
-const draw = (rng: Rng, n: number, f: (r: Rng) => number = (r) => r.next()): number[] => Array.from({ length: n }, () => f(rng));
+const draw = (rng: Rng, n: number, f: (r: Rng) => number = (r) => r.next()): number[] =>
+  Array.from({ length: n }, () => f(rng));
 
 describe('Rng', () => {
   it('the same seed gives the same sequence', () => {
@@ -16,7 +17,8 @@ describe('Rng', () => {
     const seqs = [0, 1, 2, 3, 1000, 123456789].map((s) => draw(new Rng(s), 50).join(','));
     expect(new Set(seqs).size).toBe(seqs.length);
     // Neighbouring seeds are not shifted copies of each other.
-    const a = draw(new Rng(1), 200), b = new Set(draw(new Rng(2), 200));
+    const a = draw(new Rng(1), 200),
+      b = new Set(draw(new Rng(2), 200));
     expect(a.filter((v) => b.has(v)).length).toBe(0);
   });
 
@@ -34,9 +36,12 @@ describe('Rng', () => {
 
   it('next() is uniform in [0, 1)', () => {
     const rng = new Rng(7);
-    const n = 200_000, bins = 20;
+    const n = 200_000,
+      bins = 20;
     const counts = new Array<number>(bins).fill(0);
-    let sum = 0, min = 1, max = 0;
+    let sum = 0,
+      min = 1,
+      max = 0;
     for (let i = 0; i < n; i++) {
       const u = rng.next();
       if (!(u >= 0 && u < 1)) throw new Error(`draw ${i} = ${u} is outside [0, 1)`);
@@ -55,7 +60,8 @@ describe('Rng', () => {
   });
 
   it('nextUint32 is an unsigned 32-bit integer and next() is it over 2³²', () => {
-    const a = new Rng(9), b = new Rng(9);
+    const a = new Rng(9),
+      b = new Rng(9);
     for (let i = 0; i < 1000; i++) {
       const u = a.nextUint32();
       expect(Number.isInteger(u) && u >= 0 && u < 2 ** 32).toBe(true);

@@ -65,7 +65,11 @@ describe('resolveSpec: parameter counts', () => {
   it('useBias false drops the bias from the count and the param list', () => {
     const r = resolveSpec({
       input: [10, 3],
-      layers: [{ type: 'Conv1D', filters: 4, kernelSize: 3, useBias: false }, { type: 'Flatten' }, { type: 'Dense', units: 2, useBias: false, activation: 'softmax' }],
+      layers: [
+        { type: 'Conv1D', filters: 4, kernelSize: 3, useBias: false },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 2, useBias: false, activation: 'softmax' },
+      ],
     });
     expect(r.layers[0].params).toEqual([{ name: 'conv1d_1/kernel', shape: [3, 3, 4] }]);
     expect(r.layers[0].paramCount).toBe(3 * 3 * 4);
@@ -96,14 +100,23 @@ describe('resolveSpec: output lengths follow the Keras formulas', () => {
     for (const L of [1, 2, 5, 7, 12, 13])
       for (const k of [1, 2, 3, 5])
         for (const padding of ['valid', 'same'] as const)
-          for (const [s, d] of [[1, 1], [2, 1], [3, 1], [1, 2], [1, 3]]) {
+          for (const [s, d] of [
+            [1, 1],
+            [2, 1],
+            [3, 1],
+            [1, 2],
+            [1, 3],
+          ]) {
             const span = (k - 1) * d + 1;
             if (padding === 'valid' && span > L) continue;
             const r = resolveSpec({
               input: [L, 2],
               layers: [{ type: 'Conv1D', filters: 3, kernelSize: k, strides: s, dilationRate: d, padding }, ...head()],
             });
-            expect(r.layers[0].outputShape, `L=${L} k=${k} ${padding} s=${s} d=${d}`).toEqual([kerasOutputLength(L, k, padding, s, d), 3]);
+            expect(r.layers[0].outputShape, `L=${L} k=${k} ${padding} s=${s} d=${d}`).toEqual([
+              kerasOutputLength(L, k, padding, s, d),
+              3,
+            ]);
             cases++;
           }
     expect(cases).toBeGreaterThan(150);
@@ -125,7 +138,10 @@ describe('resolveSpec: output lengths follow the Keras formulas', () => {
   });
 
   it('pool strides default to poolSize and poolSize to 2 (as in Keras)', () => {
-    const r = resolveSpec({ input: [13, 1], layers: [{ type: 'MaxPooling1D', poolSize: 3 }, { type: 'AveragePooling1D' }, ...head()] });
+    const r = resolveSpec({
+      input: [13, 1],
+      layers: [{ type: 'MaxPooling1D', poolSize: 3 }, { type: 'AveragePooling1D' }, ...head()],
+    });
     expect(r.layers[0].config).toMatchObject({ poolSize: 3, strides: 3, padding: 'valid' });
     expect(r.layers[0].outputShape).toEqual([4, 1]); // ⌊(13 − 3)/3⌋ + 1
     expect(r.layers[1].config).toMatchObject({ poolSize: 2, strides: 2 });
@@ -133,20 +149,30 @@ describe('resolveSpec: output lengths follow the Keras formulas', () => {
   });
 
   it('a few hand-computed cases', () => {
-    const out = (layer: LayerSpec, L = 10): number[] => resolveSpec({ input: [L, 2], layers: [layer, ...head()] }).layers[0].outputShape;
+    const out = (layer: LayerSpec, L = 10): number[] =>
+      resolveSpec({ input: [L, 2], layers: [layer, ...head()] }).layers[0].outputShape;
     expect(out({ type: 'Conv1D', filters: 1, kernelSize: 3 })).toEqual([8, 1]);
     expect(out({ type: 'Conv1D', filters: 1, kernelSize: 3, padding: 'same' })).toEqual([10, 1]);
     expect(out({ type: 'Conv1D', filters: 1, kernelSize: 3, strides: 3 })).toEqual([3, 1]); // starts 0, 3, 6
     expect(out({ type: 'Conv1D', filters: 1, kernelSize: 3, strides: 3, padding: 'same' })).toEqual([4, 1]);
     expect(out({ type: 'Conv1D', filters: 1, kernelSize: 3, dilationRate: 2 })).toEqual([6, 1]); // span 5
     expect(out({ type: 'Conv1D', filters: 1, kernelSize: 4, dilationRate: 3 })).toEqual([1, 1]); // span 10
-    expect(out({ type: 'Conv1D', filters: 1, kernelSize: [3] as unknown as number, strides: [2] as unknown as number })).toEqual([4, 1]);
+    expect(
+      out({ type: 'Conv1D', filters: 1, kernelSize: [3] as unknown as number, strides: [2] as unknown as number }),
+    ).toEqual([4, 1]);
     expect(out({ type: 'MaxPooling1D', poolSize: 3, strides: 2 }, 7)).toEqual([3, 2]);
     expect(out({ type: 'AveragePooling1D', poolSize: 3, strides: 2, padding: 'same' }, 7)).toEqual([4, 2]);
   });
 
   it('fills defaults: strides 1, valid, dilation 1, bias on, linear', () => {
-    const r = resolveSpec({ input: [8, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 2 }, { type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'softmax' }] });
+    const r = resolveSpec({
+      input: [8, 2],
+      layers: [
+        { type: 'Conv1D', filters: 2, kernelSize: 2 },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 3, activation: 'softmax' },
+      ],
+    });
     expect(r.layers[0].config).toEqual({
       type: 'Conv1D',
       name: 'conv1d_1',
@@ -158,7 +184,13 @@ describe('resolveSpec: output lengths follow the Keras formulas', () => {
       useBias: true,
       activation: 'linear',
     });
-    expect(r.layers[2].config).toEqual({ type: 'Dense', name: 'dense_1', units: 3, useBias: true, activation: 'softmax' });
+    expect(r.layers[2].config).toEqual({
+      type: 'Dense',
+      name: 'dense_1',
+      units: 3,
+      useBias: true,
+      activation: 'softmax',
+    });
   });
 });
 
@@ -197,8 +229,14 @@ describe('resolveSpec: default layer names', () => {
   });
 
   it('names TimeSum and GlobalAveragePooling1D layers', () => {
-    const a = resolveSpec({ input: [5, 2], layers: [{ type: 'TimeSum' }, { type: 'Dense', units: 2, activation: 'softmax' }] });
-    const b = resolveSpec({ input: [5, 2], layers: [{ type: 'GlobalAveragePooling1D' }, { type: 'Dense', units: 2, activation: 'softmax' }] });
+    const a = resolveSpec({
+      input: [5, 2],
+      layers: [{ type: 'TimeSum' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+    });
+    const b = resolveSpec({
+      input: [5, 2],
+      layers: [{ type: 'GlobalAveragePooling1D' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+    });
     expect(a.layers[0].config.name).toBe('time_sum_1');
     expect(b.layers[0].config.name).toBe('global_average_pooling1d_1');
   });
@@ -206,7 +244,11 @@ describe('resolveSpec: default layer names', () => {
   it('keeps a given name and still counts the layer for the next default', () => {
     const r = resolveSpec({
       input: [6, 2],
-      layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, name: 'hidden' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+      layers: [
+        { type: 'Flatten' },
+        { type: 'Dense', units: 3, name: 'hidden' },
+        { type: 'Dense', units: 2, activation: 'softmax' },
+      ],
     });
     expect(r.layers[1].config.name).toBe('hidden');
     expect(r.layers[1].params[0].name).toBe('hidden/kernel');
@@ -216,7 +258,11 @@ describe('resolveSpec: default layer names', () => {
   it('rejects a duplicate name', () => {
     const msg = rejection({
       input: [6, 2],
-      layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, name: 'dense_2' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+      layers: [
+        { type: 'Flatten' },
+        { type: 'Dense', units: 3, name: 'dense_2' },
+        { type: 'Dense', units: 2, activation: 'softmax' },
+      ],
     });
     expect(msg).toBe("layer 3 Dense: name 'dense_2' is used by an earlier layer");
   });
@@ -238,7 +284,10 @@ describe('resolveSpec: rejections', () => {
   });
 
   it('a dilated kernel spanning more than its input', () => {
-    const msg = rejection({ input: [6, 1], layers: [{ type: 'Conv1D', filters: 1, kernelSize: 3, dilationRate: 3 }, ...head()] });
+    const msg = rejection({
+      input: [6, 1],
+      layers: [{ type: 'Conv1D', filters: 1, kernelSize: 3, dilationRate: 3 }, ...head()],
+    });
     expect(msg).toBe('layer 1 Conv1D: kernelSize 3 with dilationRate 3 spans 7 steps, longer than its input length 6');
   });
 
@@ -246,20 +295,40 @@ describe('resolveSpec: rejections', () => {
     expect(rejection({ input: [3, 1], layers: [{ type: 'MaxPooling1D', poolSize: 4 }, ...head()] })).toBe(
       'layer 1 MaxPooling1D: poolSize 4 is longer than its input length 3',
     );
-    expect(resolveSpec({ input: [3, 1], layers: [{ type: 'MaxPooling1D', poolSize: 4, padding: 'same' }, ...head()] }).layers[0].outputShape).toEqual([1, 1]); // ⌈3/4⌉
-    expect(resolveSpec({ input: [3, 1], layers: [{ type: 'MaxPooling1D', poolSize: 4, strides: 2, padding: 'same' }, ...head()] }).layers[0].outputShape).toEqual([2, 1]); // ⌈3/2⌉
+    expect(
+      resolveSpec({ input: [3, 1], layers: [{ type: 'MaxPooling1D', poolSize: 4, padding: 'same' }, ...head()] })
+        .layers[0].outputShape,
+    ).toEqual([1, 1]); // ⌈3/4⌉
+    expect(
+      resolveSpec({
+        input: [3, 1],
+        layers: [{ type: 'MaxPooling1D', poolSize: 4, strides: 2, padding: 'same' }, ...head()],
+      }).layers[0].outputShape,
+    ).toEqual([2, 1]); // ⌈3/2⌉
   });
 
   it('an unknown option', () => {
-    const msg = rejection({ input: [6, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3, kernel_size: 3 }, ...head()] });
+    const msg = rejection({
+      input: [6, 2],
+      layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3, kernel_size: 3 }, ...head()],
+    });
     expect(msg).toMatch(/^layer 1 Conv1D: unknown option 'kernel_size'/);
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Flatten', units: 3 }, { type: 'Dense', units: 2, activation: 'softmax' }] })).toMatch(
-      /^layer 1 Flatten: unknown option 'units'/,
-    );
+    expect(
+      rejection({
+        input: [6, 2],
+        layers: [
+          { type: 'Flatten', units: 3 },
+          { type: 'Dense', units: 2, activation: 'softmax' },
+        ],
+      }),
+    ).toMatch(/^layer 1 Flatten: unknown option 'units'/);
   });
 
   it('an unknown type', () => {
-    const msg = rejection({ input: [6, 2], layers: [{ type: 'Flatten' }, { type: 'LSTM', units: 3 }, { type: 'Dense', units: 2, activation: 'softmax' }] });
+    const msg = rejection({
+      input: [6, 2],
+      layers: [{ type: 'Flatten' }, { type: 'LSTM', units: 3 }, { type: 'Dense', units: 2, activation: 'softmax' }],
+    });
     expect(msg).toMatch(/^layer 2: unknown type "LSTM" \(expected one of Conv1D, /);
   });
 
@@ -273,21 +342,31 @@ describe('resolveSpec: rejections', () => {
     expect(
       rejection({
         input: [6, 2],
-        layers: [{ type: 'Flatten' }, { type: 'Dense', units: 4, activation: 'softmax' }, { type: 'Dense', units: 3, activation: 'softmax' }],
+        layers: [
+          { type: 'Flatten' },
+          { type: 'Dense', units: 4, activation: 'softmax' },
+          { type: 'Dense', units: 3, activation: 'softmax' },
+        ],
       }),
     ).toMatch(/^layer 2 Dense: activation 'softmax' only ends the network/);
     expect(
-      rejection({ input: [6, 2], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 4 }, { type: 'Activation', activation: 'softmax' }] }),
+      rejection({
+        input: [6, 2],
+        layers: [{ type: 'Flatten' }, { type: 'Dense', units: 4 }, { type: 'Activation', activation: 'softmax' }],
+      }),
     ).toMatch(/^layer 3 Activation: activation 'softmax' only ends the network/);
   });
 
   it('a last layer that is not a softmax Dense', () => {
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'relu' }] })).toBe(
-      "layer 2 Dense: the last layer must be a Dense layer with activation 'softmax' (one unit per class)",
-    );
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3 }, { type: 'Dropout', rate: 0.2 }] })).toMatch(
-      /^layer 3 Dropout: the last layer must be a Dense layer with activation 'softmax'/,
-    );
+    expect(
+      rejection({ input: [6, 2], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'relu' }] }),
+    ).toBe("layer 2 Dense: the last layer must be a Dense layer with activation 'softmax' (one unit per class)");
+    expect(
+      rejection({
+        input: [6, 2],
+        layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3 }, { type: 'Dropout', rate: 0.2 }],
+      }),
+    ).toMatch(/^layer 3 Dropout: the last layer must be a Dense layer with activation 'softmax'/);
   });
 
   it('units ≠ classes', () => {
@@ -297,37 +376,70 @@ describe('resolveSpec: rejections', () => {
   });
 
   it('a Dense layer on a sequence input', () => {
-    const msg = rejection({ input: [6, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3 }, { type: 'Dense', units: 3, activation: 'softmax' }] });
-    expect(msg).toBe('layer 2 Dense: expects a flat input, got [4, 2]: add a Flatten, TimeSum or GlobalAveragePooling1D before it');
+    const msg = rejection({
+      input: [6, 2],
+      layers: [
+        { type: 'Conv1D', filters: 2, kernelSize: 3 },
+        { type: 'Dense', units: 3, activation: 'softmax' },
+      ],
+    });
+    expect(msg).toBe(
+      'layer 2 Dense: expects a flat input, got [4, 2]: add a Flatten, TimeSum or GlobalAveragePooling1D before it',
+    );
   });
 
   it('a sequence layer on a flat input', () => {
-    const msg = rejection({ input: [6, 2], layers: [{ type: 'Flatten' }, { type: 'MaxPooling1D' }, { type: 'Dense', units: 3, activation: 'softmax' }] });
+    const msg = rejection({
+      input: [6, 2],
+      layers: [{ type: 'Flatten' }, { type: 'MaxPooling1D' }, { type: 'Dense', units: 3, activation: 'softmax' }],
+    });
     expect(msg).toBe('layer 2 MaxPooling1D: expects a [time, channels] input, got [12]');
   });
 
   it('strides > 1 with dilationRate > 1', () => {
-    const msg = rejection({ input: [20, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 }, ...head()] });
-    expect(msg).toBe('layer 1 Conv1D: strides 2 with dilationRate 2: tfjs supports strides > 1 only with dilationRate 1');
+    const msg = rejection({
+      input: [20, 2],
+      layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 }, ...head()],
+    });
+    expect(msg).toBe(
+      'layer 1 Conv1D: strides 2 with dilationRate 2: tfjs supports strides > 1 only with dilationRate 1',
+    );
   });
 
   it('bad values: missing or non-integer sizes, bad padding, bad rate, bad input, empty layers, unknown top-level key', () => {
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Conv1D', kernelSize: 3 }, ...head()] })).toBe('layer 1 Conv1D: filters is required (an integer ≥ 1)');
+    expect(rejection({ input: [6, 2], layers: [{ type: 'Conv1D', kernelSize: 3 }, ...head()] })).toBe(
+      'layer 1 Conv1D: filters is required (an integer ≥ 1)',
+    );
     expect(rejection({ input: [6, 2], layers: [{ type: 'Conv1D', filters: 2.5, kernelSize: 3 }, ...head()] })).toBe(
       'layer 1 Conv1D: filters must be an integer ≥ 1, got 2.5',
     );
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 0 }, ...head()] })).toMatch(/kernelSize must be an integer ≥ 1, got 0/);
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3, padding: 'causal' }, ...head()] })).toMatch(
-      /^layer 1 Conv1D: padding must be one of 'valid', 'same', got "causal"/,
+    expect(rejection({ input: [6, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 0 }, ...head()] })).toMatch(
+      /kernelSize must be an integer ≥ 1, got 0/,
     );
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Dropout', rate: 1 }, ...head()] })).toMatch(/^layer 1 Dropout: rate must be a number in \[0, 1\)/);
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Dropout' }, ...head()] })).toMatch(/rate must be a number in \[0, 1\)/);
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Activation' }, ...head()] })).toMatch(/^layer 1 Activation: activation is required/);
-    expect(rejection({ input: [6, 2], layers: [{ type: 'Dense', units: 3, useBias: 'yes', activation: 'softmax' }] })).toMatch(/useBias must be true or false/);
+    expect(
+      rejection({
+        input: [6, 2],
+        layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3, padding: 'causal' }, ...head()],
+      }),
+    ).toMatch(/^layer 1 Conv1D: padding must be one of 'valid', 'same', got "causal"/);
+    expect(rejection({ input: [6, 2], layers: [{ type: 'Dropout', rate: 1 }, ...head()] })).toMatch(
+      /^layer 1 Dropout: rate must be a number in \[0, 1\)/,
+    );
+    expect(rejection({ input: [6, 2], layers: [{ type: 'Dropout' }, ...head()] })).toMatch(
+      /rate must be a number in \[0, 1\)/,
+    );
+    expect(rejection({ input: [6, 2], layers: [{ type: 'Activation' }, ...head()] })).toMatch(
+      /^layer 1 Activation: activation is required/,
+    );
+    expect(
+      rejection({ input: [6, 2], layers: [{ type: 'Dense', units: 3, useBias: 'yes', activation: 'softmax' }] }),
+    ).toMatch(/useBias must be true or false/);
     expect(rejection({ input: [6], layers: head() })).toMatch(/^network spec: input must be \[time, channels\]/);
     expect(rejection({ input: [0, 2], layers: head() })).toMatch(/^network spec: input must be \[time, channels\]/);
     expect(rejection({ input: [6, 2], layers: [] })).toBe('network spec: layers must be a non-empty array');
-    expect(rejection({ input: [6, 2], layers: head(), optimizer: 'sgd' })).toMatch(/^network spec: unknown key 'optimizer'/);
+    expect(rejection({ input: [6, 2], layers: head(), optimizer: 'sgd' })).toMatch(
+      /^network spec: unknown key 'optimizer'/,
+    );
     expect(rejection(null)).toMatch(/^network spec: expected an object/);
   });
 
@@ -342,7 +454,13 @@ describe('resolveSpec: BatchNormalization', () => {
   it('keeps the shape; γ, β trained and the moving statistics as state, per channel (the last axis), counted as Keras counts them', () => {
     const r = resolveSpec({
       input: [10, 3],
-      layers: [{ type: 'Conv1D', filters: 5, kernelSize: 3 }, { type: 'BatchNormalization' }, { type: 'Flatten' }, { type: 'BatchNormalization', name: 'bn_flat' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+      layers: [
+        { type: 'Conv1D', filters: 5, kernelSize: 3 },
+        { type: 'BatchNormalization' },
+        { type: 'Flatten' },
+        { type: 'BatchNormalization', name: 'bn_flat' },
+        { type: 'Dense', units: 2, activation: 'softmax' },
+      ],
     });
     expect(r.layers[1].outputShape).toEqual([8, 5]);
     expect(r.layers[1].params).toEqual([
@@ -357,10 +475,13 @@ describe('resolveSpec: BatchNormalization', () => {
   });
 
   it('rejects a momentum outside [0, 1), an epsilon ≤ 0 and options it does not have', () => {
-    const bn = (options: Record<string, unknown>): string => rejection({ input: [6, 2], layers: [{ type: 'BatchNormalization', ...options }, ...head()] });
+    const bn = (options: Record<string, unknown>): string =>
+      rejection({ input: [6, 2], layers: [{ type: 'BatchNormalization', ...options }, ...head()] });
     expect(bn({ momentum: 1 })).toBe('layer 1 BatchNormalization: momentum must be a number in [0, 1), got 1');
     expect(bn({ momentum: '0.9' })).toBe('layer 1 BatchNormalization: momentum must be a number in [0, 1), got "0.9"');
     expect(bn({ epsilon: 0 })).toBe('layer 1 BatchNormalization: epsilon must be a number in (0, ∞), got 0');
-    expect(bn({ axis: 1 })).toBe("layer 1 BatchNormalization: unknown option 'axis' (expected one of type, name, momentum, epsilon)");
+    expect(bn({ axis: 1 })).toBe(
+      "layer 1 BatchNormalization: unknown option 'axis' (expected one of type, name, momentum, epsilon)",
+    );
   });
 });

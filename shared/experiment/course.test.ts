@@ -10,8 +10,16 @@ describe('the built-in course experiment', () => {
   it('is the six FNNs of the assignment grid and the TDNN with both outputs, each on both engines', () => {
     expect(plan.runs).toHaveLength(16);
     expect(plan.runs.map((r) => `${r.label} ${r.engineId}`)).toEqual(
-      ['fnn hidden=10 activation=sigmoid', 'fnn hidden=10 activation=tanh', 'fnn hidden=10 activation=relu', 'fnn hidden=50 activation=sigmoid', 'fnn hidden=50 activation=tanh', 'fnn hidden=50 activation=relu', 'tdnn output=sum', 'tdnn output=flatten']
-        .flatMap((l) => [`${l} scratch`, `${l} tfjs-wasm`]),
+      [
+        'fnn hidden=10 activation=sigmoid',
+        'fnn hidden=10 activation=tanh',
+        'fnn hidden=10 activation=relu',
+        'fnn hidden=50 activation=sigmoid',
+        'fnn hidden=50 activation=tanh',
+        'fnn hidden=50 activation=relu',
+        'tdnn output=sum',
+        'tdnn output=flatten',
+      ].flatMap((l) => [`${l} scratch`, `${l} tfjs-wasm`]),
     );
   });
 
@@ -25,7 +33,10 @@ describe('the built-in course experiment', () => {
 
   it('has the TDNN preset as its sum variant and the same layers flattened as the other', () => {
     const tdnn = PRESETS.get('tdnn')!;
-    const [sum, flat] = [plan.runs.find((r) => r.label === 'tdnn output=sum')!, plan.runs.find((r) => r.label === 'tdnn output=flatten')!];
+    const [sum, flat] = [
+      plan.runs.find((r) => r.label === 'tdnn output=sum')!,
+      plan.runs.find((r) => r.label === 'tdnn output=flatten')!,
+    ];
     expect(sum.spec).toEqual(tdnn.spec);
     expect(sum.settings).toEqual(tdnn.training);
     expect(flat.spec.layers.map((l) => l.type)).toEqual(['Conv1D', 'Conv1D', 'Flatten', 'Dense']);

@@ -19,7 +19,8 @@ export const COURSE_EXPERIMENT: ExperimentSpec = {
   parts: [
     {
       name: 'fnn',
-      description: 'The fully-connected network: 70×16 input flattened, two hidden layers, softmax over the 9 consonants.',
+      description:
+        'The fully-connected network: 70×16 input flattened, two hidden layers, softmax over the 9 consonants.',
       base: { model: 'fnn-10-sigmoid' },
       grid: {
         hidden: { paths: ['layers.1.units', 'layers.2.units'], values: [10, 50] },
@@ -28,7 +29,8 @@ export const COURSE_EXPERIMENT: ExperimentSpec = {
     },
     {
       name: 'tdnn',
-      description: 'The time-delay network: two sigmoid Conv1D layers, then the output summed over time (as Waibel et al.) or flattened.',
+      description:
+        'The time-delay network: two sigmoid Conv1D layers, then the output summed over time (as Waibel et al.) or flattened.',
       base: { model: 'tdnn' },
       grid: { output: { paths: ['layers.2.type'], values: ['TimeSum', 'Flatten'], labels: ['sum', 'flatten'] } },
     },
@@ -36,4 +38,6 @@ export const COURSE_EXPERIMENT: ExperimentSpec = {
   timing: { batchSizes: [1, 10, 50, 200], steps: 30, parts: ['fnn'], where: { activation: ['tanh'] } },
 };
 
-export const BUILTIN_EXPERIMENTS: ReadonlyMap<string, ExperimentSpec> = new Map([[COURSE_EXPERIMENT.name, COURSE_EXPERIMENT]]);
+export const BUILTIN_EXPERIMENTS: ReadonlyMap<string, ExperimentSpec> = new Map([
+  [COURSE_EXPERIMENT.name, COURSE_EXPERIMENT],
+]);

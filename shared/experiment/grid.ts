@@ -86,10 +86,13 @@ function axesOf(grid: Grid | undefined, where: string): Axis[] {
   return Object.entries(grid ?? {}).map(([name, a]) => {
     const axis = Array.isArray(a) ? { name, paths: [name], values: a, labels: undefined } : { name, ...a };
     if (axis.labels && axis.labels.length !== axis.values.length) {
-      throw new LockstepError(`${where}: grid axis "${name}" has ${axis.values.length} values but ${axis.labels.length} labels`);
+      throw new LockstepError(
+        `${where}: grid axis "${name}" has ${axis.values.length} values but ${axis.labels.length} labels`,
+      );
     }
     const labels = axis.values.map((v, i) => axis.labels?.[i] ?? (typeof v === 'object' ? `#${i + 1}` : String(v)));
-    if (new Set(labels).size !== labels.length) throw new LockstepError(`${where}: grid axis "${name}" repeats a value (${labels.join(', ')})`);
+    if (new Set(labels).size !== labels.length)
+      throw new LockstepError(`${where}: grid axis "${name}" repeats a value (${labels.join(', ')})`);
     for (const p of axis.paths) checkPath(p, `${where}: grid axis "${name}"`);
     return { name, paths: axis.paths, values: axis.values, labels };
   });
@@ -116,7 +119,8 @@ interface Draft {
 /** The run's network and settings start from a preset: its spec, its training settings under the bases' own. */
 function usePreset(draft: Draft, name: string, where: string): void {
   const preset = PRESETS.get(name);
-  if (!preset) throw new LockstepError(`${where}: model '${name}' is not a preset (expected one of ${PRESET_NAMES.join(', ')})`);
+  if (!preset)
+    throw new LockstepError(`${where}: model '${name}' is not a preset (expected one of ${PRESET_NAMES.join(', ')})`);
   draft.spec = structuredClone(preset.spec);
   draft.settings = { ...preset.training, ...draft.overrides };
 }
@@ -152,7 +156,8 @@ function setPath(draft: Draft, path: string, value: GridValue, where: string): v
     const n = draft.spec.layers.length;
     if (i >= n) throw new LockstepError(`${where}: ${path}: the network has ${n} layers (indices 0–${n - 1})`);
     if (field === undefined) {
-      if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') fail('a layer object with a "type"');
+      if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string')
+        fail('a layer object with a "type"');
       draft.spec.layers[i] = structuredClone(value) as NetworkSpecJson['layers'][number];
     } else {
       draft.spec.layers[i] = { ...draft.spec.layers[i], [field]: structuredClone(value) };
@@ -200,25 +205,37 @@ export function expandExperiment(experiment: ExperimentSpec, options: { epochs?:
   for (const part of parts) {
     const where = `${exp}, part ${part.name}`;
     const own = axesOf(part.grid, where);
-    for (const a of own) if (shared.some((s) => s.name === a.name)) throw new LockstepError(`${where}: grid axis "${a.name}" is also an experiment-wide axis`);
+    for (const a of own)
+      if (shared.some((s) => s.name === a.name))
+        throw new LockstepError(`${where}: grid axis "${a.name}" is also an experiment-wide axis`);
     const axes = [...own, ...shared];
     const count = axes.reduce((n, a) => n * a.values.length, 1);
-    if (runs.length + count > MAX_RUNS) throw new LockstepError(`${exp}: more than ${MAX_RUNS} runs; make the grid smaller`);
+    if (runs.length + count > MAX_RUNS)
+      throw new LockstepError(`${exp}: more than ${MAX_RUNS} runs; make the grid smaller`);
     for (const choice of product(axes)) {
       const labels: Record<string, string> = {};
       axes.forEach((a, k) => (labels[a.name] = a.labels[choice[k]]));
       const networkAxes = axes.filter((a) => !a.paths.every((p) => ENGINE_AXES.has(p)));
       const label = [part.name, ...networkAxes.map((a) => `${a.name}=${labels[a.name]}`)].join(' ');
-      const runWhere = `${where}, run ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(' ') || '(base)'}`;
+      const runWhere = `${where}, run ${
+        Object.entries(labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || '(base)'
+      }`;
       const draft = baseDraft([experiment.base, part.base], where);
       // A model axis picks the network first; the other axes then edit it.
       axes.forEach((a, k) => a.paths.includes('model') && usePreset(draft, String(a.values[choice[k]]), runWhere));
-      axes.forEach((a, k) => a.paths.filter((p) => p !== 'model').forEach((p) => setPath(draft, p, a.values[choice[k]], runWhere)));
+      axes.forEach((a, k) =>
+        a.paths.filter((p) => p !== 'model').forEach((p) => setPath(draft, p, a.values[choice[k]], runWhere)),
+      );
       if (options.epochs !== undefined) draft.settings.epochs = options.epochs;
       if (!draft.spec) throw new LockstepError(`${where}: no network: give the base a model (a preset) or a spec`);
       const spec = draft.spec;
       const outline = specSchema.safeParse(spec);
-      if (!outline.success) throw new LockstepError(`${runWhere}: spec: ${outline.error.issues[0].path.join('.')}: ${outline.error.issues[0].message}`);
+      if (!outline.success)
+        throw new LockstepError(
+          `${runWhere}: spec: ${outline.error.issues[0].path.join('.')}: ${outline.error.issues[0].message}`,
+        );
       try {
         resolveSpec(spec);
       } catch (e) {
@@ -228,9 +245,21 @@ export function expandExperiment(experiment: ExperimentSpec, options: { epochs?:
       const engineId = draft.engine === 'scratch' ? 'scratch' : `tfjs-${draft.backend}`;
       const cell = safe(label.replace(/ /g, '_'));
       const key = `${cell}_${engineId}`;
-      if (keys.has(key)) throw new LockstepError(`${runWhere}: the same run (${key}) is planned twice; give the axes distinct labels`);
+      if (keys.has(key))
+        throw new LockstepError(`${runWhere}: the same run (${key}) is planned twice; give the axes distinct labels`);
       keys.add(key);
-      runs.push({ key, cell, part: part.name, label, axes: labels, spec, settings, engine: draft.engine, backend: draft.backend, engineId });
+      runs.push({
+        key,
+        cell,
+        part: part.name,
+        label,
+        axes: labels,
+        spec,
+        settings,
+        engine: draft.engine,
+        backend: draft.backend,
+        engineId,
+      });
     }
   }
   return { experiment, runs, timing: timingTargets(experiment, runs) };
@@ -240,8 +269,13 @@ function timingTargets(experiment: ExperimentSpec, runs: PlannedRun[]): TimingTa
   const t = experiment.timing;
   if (!t) return [];
   const where = Object.entries(t.where ?? {});
-  const chosen = runs.filter((r) => (!t.parts || t.parts.includes(r.part)) && where.every(([axis, values]) => values.includes(r.axes[axis])));
-  if (!chosen.length) throw new LockstepError(`experiment "${experiment.name}": timing selects no run (check timing.parts and timing.where)`);
+  const chosen = runs.filter(
+    (r) => (!t.parts || t.parts.includes(r.part)) && where.every(([axis, values]) => values.includes(r.axes[axis])),
+  );
+  if (!chosen.length)
+    throw new LockstepError(
+      `experiment "${experiment.name}": timing selects no run (check timing.parts and timing.where)`,
+    );
   return chosen.map((r) => ({
     key: r.key,
     label: r.label,

@@ -28,9 +28,12 @@ export interface ExperimentReport {
   blocks: Block[];
 }
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(1)}%`);
-const ms = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toPrecision(3));
-const sci = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toExponential(1) : String(x));
+const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(1)}%`;
+const ms = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toPrecision(3);
+const sci = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toExponential(1) : String(x);
 const SPLITS = ['train', 'dev', 'eval'] as const;
 
 function layerConfigText(c: LayerConfig): string {
@@ -55,10 +58,26 @@ function layerConfigText(c: LayerConfig): string {
 export function specTable(spec: unknown, classes: number): Table {
   const net = resolveSpec(spec, classes);
   const rows = [['0', 'input', 'Input', '', `${net.input[0]} × ${net.input[1]}`, '0']];
-  net.layers.forEach((l, i) => rows.push([String(i + 1), l.config.name, l.config.type, layerConfigText(l.config), l.outputShape.join(' × '), String(l.paramCount)]));
+  net.layers.forEach((l, i) =>
+    rows.push([
+      String(i + 1),
+      l.config.name,
+      l.config.type,
+      layerConfigText(l.config),
+      l.outputShape.join(' × '),
+      String(l.paramCount),
+    ]),
+  );
   rows.push(['', 'total', '', '', '', String(net.paramCount)]);
   return {
-    columns: [{ header: '#' }, { header: 'layer' }, { header: 'type' }, { header: 'configuration' }, { header: 'output shape (time × channels)' }, { header: 'parameters', align: 'right' }],
+    columns: [
+      { header: '#' },
+      { header: 'layer' },
+      { header: 'type' },
+      { header: 'configuration' },
+      { header: 'output shape (time × channels)' },
+      { header: 'parameters', align: 'right' },
+    ],
     rows,
   };
 }
@@ -93,7 +112,8 @@ function frontEndMethod(records: RunRecord[]): string {
   const used = [...new Map(frontEnds.map((f) => [JSON.stringify(f), f])).values()];
   if (used.every((f) => f.normalize === 'none')) return '';
   const each = used.map((f) => (f.normalize === 'none' ? 'none' : frontEndFormula(f))).join('; ');
-  const which = used.length > 1 ? 'each run passes them through its front end first' : 'they pass through a front end first';
+  const which =
+    used.length > 1 ? 'each run passes them through its front end first' : 'they pass through a front end first';
   return `${which} (${each}); then the `;
 }
 
@@ -111,9 +131,13 @@ function methods(r: ExperimentResults): Block[] {
         'so any difference between their losses is numerical.',
     },
   ];
-  for (const part of r.experiment.parts ?? []) if (part.description) blocks.push({ kind: 'paragraph', text: `${part.name}: ${part.description}` });
+  for (const part of r.experiment.parts ?? [])
+    if (part.description) blocks.push({ kind: 'paragraph', text: `${part.name}: ${part.description}` });
   blocks.push({ kind: 'heading', level: 3, text: 'Networks' });
-  blocks.push({ kind: 'paragraph', text: "Each layer's output shape is the dimension of its activations for one example (time steps × channels, or units once flat); its parameters are its weights and biases." });
+  blocks.push({
+    kind: 'paragraph',
+    text: "Each layer's output shape is the dimension of its activations for one example (time steps × channels, or units once flat); its parameters are its weights and biases.",
+  });
   // One table per distinct network (cells that differ only in settings share it).
   const bySpec = new Map<string, RunRecord[]>();
   for (const rec of cells(r.records)) {
@@ -121,18 +145,43 @@ function methods(r: ExperimentResults): Block[] {
     bySpec.set(key, [...(bySpec.get(key) ?? []), rec]);
   }
   for (const recs of bySpec.values()) {
-    blocks.push({ kind: 'table', table: specTable(recs[0].spec, K), caption: `${recs.map((x) => x.row.label).join(', ')}: ${recs[0].row.params} parameters` });
+    blocks.push({
+      kind: 'table',
+      table: specTable(recs[0].spec, K),
+      caption: `${recs.map((x) => x.row.label).join(', ')}: ${recs[0].row.params} parameters`,
+    });
   }
   const settings = cells(r.records).map((rec) => {
     const s = rec.settings;
-    const engines = r.records.filter((x) => x.row.cell === rec.row.cell).map((x) => x.row.engine).join(', ');
-    return [rec.row.label, frontEndLabel(s.frontEnd ?? NO_FRONT_END), s.optimizer, String(s.lr), String(s.batch), String(s.epochs), String(s.seed), engines];
+    const engines = r.records
+      .filter((x) => x.row.cell === rec.row.cell)
+      .map((x) => x.row.engine)
+      .join(', ');
+    return [
+      rec.row.label,
+      frontEndLabel(s.frontEnd ?? NO_FRONT_END),
+      s.optimizer,
+      String(s.lr),
+      String(s.batch),
+      String(s.epochs),
+      String(s.seed),
+      engines,
+    ];
   });
   blocks.push({
     kind: 'table',
     caption: 'Training settings',
     table: {
-      columns: [{ header: 'network' }, { header: 'front end' }, { header: 'optimizer' }, { header: 'lr', align: 'right' }, { header: 'batch', align: 'right' }, { header: 'epochs', align: 'right' }, { header: 'seed', align: 'right' }, { header: 'engines' }],
+      columns: [
+        { header: 'network' },
+        { header: 'front end' },
+        { header: 'optimizer' },
+        { header: 'lr', align: 'right' },
+        { header: 'batch', align: 'right' },
+        { header: 'epochs', align: 'right' },
+        { header: 'seed', align: 'right' },
+        { header: 'engines' },
+      ],
       rows: settings,
     },
   });
@@ -170,7 +219,12 @@ function resultsSection(r: ExperimentResults): Block[] {
   const accuracy = barChart({
     title: 'Final dev accuracy of every run',
     value: { label: 'dev accuracy (%)', include: [0] },
-    bars: r.records.map((x) => ({ label: `${x.row.label} · ${x.row.engine}`, value: (x.row.devAccuracy ?? NaN) * 100, color: color(x.row.cell), note: pct(x.row.devAccuracy) })),
+    bars: r.records.map((x) => ({
+      label: `${x.row.label} · ${x.row.engine}`,
+      value: (x.row.devAccuracy ?? NaN) * 100,
+      color: color(x.row.cell),
+      note: pct(x.row.devAccuracy),
+    })),
   });
   const weights = cells(r.records).map((x) => [x.row.label, String(x.row.params)]);
   return [
@@ -178,12 +232,21 @@ function resultsSection(r: ExperimentResults): Block[] {
     {
       kind: 'paragraph',
       text:
-        'Accuracy after the last epoch on every split; the best dev epoch is the epoch with the highest dev accuracy. ms/epoch is the median wall time of an epoch\'s training steps ' +
+        "Accuracy after the last epoch on every split; the best dev epoch is the epoch with the highest dev accuracy. ms/epoch is the median wall time of an epoch's training steps " +
         '(batch gathering included, evaluation not). Engine agreement is the largest per-step relative loss difference between the scratch and the tfjs run of the same network.',
     },
     { kind: 'table', caption: 'Accuracy, speed and agreement of every run', table: { columns, rows } },
-    { kind: 'table', caption: 'Number of weights (trainable parameters) of each network', table: { columns: [{ header: 'network' }, { header: 'weights', align: 'right' }], rows: weights } },
-    { kind: 'figure', id: 'accuracy', svg: accuracy, caption: 'Final dev accuracy of every run (one colour per network).' },
+    {
+      kind: 'table',
+      caption: 'Number of weights (trainable parameters) of each network',
+      table: { columns: [{ header: 'network' }, { header: 'weights', align: 'right' }], rows: weights },
+    },
+    {
+      kind: 'figure',
+      id: 'accuracy',
+      svg: accuracy,
+      caption: 'Final dev accuracy of every run (one colour per network).',
+    },
   ];
 }
 
@@ -193,24 +256,45 @@ function curves(r: ExperimentResults): Block[] {
   const parts = [...new Set(r.records.map((x) => x.row.part))];
   const legend = (recs: RunRecord[]): Array<{ name: string; color: string; dashed?: boolean }> => [
     ...cells(recs).map((x) => ({ name: x.row.label, color: color(x.row.cell) })),
-    ...[...new Set(recs.map((x) => x.row.engine))].map((e) => ({ name: `engine ${e}`, color: '#555', dashed: e !== 'scratch' })),
+    ...[...new Set(recs.map((x) => x.row.engine))].map((e) => ({
+      name: `engine ${e}`,
+      color: '#555',
+      dashed: e !== 'scratch',
+    })),
   ];
   for (const part of parts) {
     const recs = r.records.filter((x) => x.row.part === part && x.epochs.length);
     if (!recs.length) continue;
     const series = (value: (p: RunRecord['epochs'][number]) => number | undefined): Series[] =>
-      recs.map((x) => ({ name: `${x.row.label} · ${x.row.engine}`, color: color(x.row.cell), dashed: x.row.engine !== 'scratch', points: x.epochs.map((p) => [p.epoch, value(p) ?? NaN] as [number, number]) }));
+      recs.map((x) => ({
+        name: `${x.row.label} · ${x.row.engine}`,
+        color: color(x.row.cell),
+        dashed: x.row.engine !== 'scratch',
+        points: x.epochs.map((p) => [p.epoch, value(p) ?? NaN] as [number, number]),
+      }));
     blocks.push({
       kind: 'figure',
       id: `loss-${part}`,
-      svg: lineChart({ title: `Training loss per epoch: ${part}`, x: { label: 'epoch' }, y: { label: 'mean NLL (train)' }, series: series((p) => p.trainLoss), legend: legend(recs) }),
+      svg: lineChart({
+        title: `Training loss per epoch: ${part}`,
+        x: { label: 'epoch' },
+        y: { label: 'mean NLL (train)' },
+        series: series((p) => p.trainLoss),
+        legend: legend(recs),
+      }),
       caption: `${part}: mean training loss of each epoch (solid: scratch engine, dashed: tfjs).`,
     });
     if (recs.some((x) => x.epochs.some((p) => p.devLoss !== undefined))) {
       blocks.push({
         kind: 'figure',
         id: `dev-${part}`,
-        svg: lineChart({ title: `Dev accuracy per epoch: ${part}`, x: { label: 'epoch' }, y: { label: 'dev accuracy (%)' }, series: series((p) => (p.devAccuracy === undefined ? undefined : p.devAccuracy * 100)), legend: legend(recs) }),
+        svg: lineChart({
+          title: `Dev accuracy per epoch: ${part}`,
+          x: { label: 'epoch' },
+          y: { label: 'dev accuracy (%)' },
+          series: series((p) => (p.devAccuracy === undefined ? undefined : p.devAccuracy * 100)),
+          legend: legend(recs),
+        }),
         caption: `${part}: dev accuracy after each epoch (solid: scratch engine, dashed: tfjs).`,
       });
     }
@@ -239,7 +323,11 @@ function best(r: ExperimentResults): Block[] {
     blocks.push({
       kind: 'figure',
       id: `confusion-${split}`,
-      svg: confusionChart({ title: `${rec.row.label} · ${rec.row.engine}: ${split} (${pct(result.accuracy)})`, labels: r.classes, matrix: result.confusion }),
+      svg: confusionChart({
+        title: `${rec.row.label} · ${rec.row.engine}: ${split} (${pct(result.accuracy)})`,
+        labels: r.classes,
+        matrix: result.confusion,
+      }),
       caption: `Confusion matrix of the best model on the ${split} split (${result.n} examples, accuracy ${pct(result.accuracy)}).`,
     });
   }
@@ -264,11 +352,19 @@ function timing(r: ExperimentResults): Block[] {
       kind: 'table',
       caption: 'ms per iteration (ms per example in parentheses)',
       table: {
-        columns: [{ header: 'network' }, { header: 'engine' }, ...batches.map((b) => ({ header: `batch ${b}`, align: 'right' as const }))],
-        rows: targets.map((t) => [t.label, t.engine, ...batches.map((b) => {
-          const p = at(t.key, b);
-          return p ? `${ms(p.msPerIteration)} (${ms(p.msPerIteration / b)})` : '–';
-        })]),
+        columns: [
+          { header: 'network' },
+          { header: 'engine' },
+          ...batches.map((b) => ({ header: `batch ${b}`, align: 'right' as const })),
+        ],
+        rows: targets.map((t) => [
+          t.label,
+          t.engine,
+          ...batches.map((b) => {
+            const p = at(t.key, b);
+            return p ? `${ms(p.msPerIteration)} (${ms(p.msPerIteration / b)})` : '–';
+          }),
+        ]),
       },
     },
     {
@@ -278,9 +374,16 @@ function timing(r: ExperimentResults): Block[] {
         title: 'Time of one training iteration vs batch size',
         x: { label: 'batch size', log: true },
         y: { label: 'ms per iteration', log: true },
-        series: targets.map((t) => ({ name: `${t.label} · ${t.engine}`, color: color(cellOf(t)), dashed: t.engine !== 'scratch', markers: true, points: batches.map((b) => [b, at(t.key, b)?.msPerIteration ?? NaN] as [number, number]) })),
+        series: targets.map((t) => ({
+          name: `${t.label} · ${t.engine}`,
+          color: color(cellOf(t)),
+          dashed: t.engine !== 'scratch',
+          markers: true,
+          points: batches.map((b) => [b, at(t.key, b)?.msPerIteration ?? NaN] as [number, number]),
+        })),
       }),
-      caption: 'ms per training iteration against batch size, both axes logarithmic (solid: scratch engine, dashed: tfjs).',
+      caption:
+        'ms per training iteration against batch size, both axes logarithmic (solid: scratch engine, dashed: tfjs).',
     },
   ];
 }
@@ -292,20 +395,35 @@ function agreement(r: ExperimentResults): Block[] {
   const rows = pairs.map(({ reference, candidate }) => {
     const d = relativeLossDiffs(reference.stepLosses, candidate.stepLosses);
     const first = d.findIndex((v) => !(v <= DEFAULT_LOSS_BOUND));
-    return [reference.row.label, `${reference.row.engine} vs ${candidate.row.engine}`, String(d.length), sci(candidate.row.agreement), first < 0 ? 'never' : String(first + 1), ms(reference.row.msPerEpoch), ms(candidate.row.msPerEpoch)];
+    return [
+      reference.row.label,
+      `${reference.row.engine} vs ${candidate.row.engine}`,
+      String(d.length),
+      sci(candidate.row.agreement),
+      first < 0 ? 'never' : String(first + 1),
+      ms(reference.row.msPerEpoch),
+      ms(candidate.row.msPerEpoch),
+    ];
   });
   return [
     { kind: 'heading', level: 2, text: 'Engine agreement' },
     {
       kind: 'paragraph',
-      text:
-        `For every network, the scratch run and the tfjs run are compared step by step: |L_scratch − L_tfjs| / |L_tfjs| of each minibatch loss. Differences come from float32 rounding in different summation orders and grow as training amplifies them; the lockstep bound is ${DEFAULT_LOSS_BOUND}.`,
+      text: `For every network, the scratch run and the tfjs run are compared step by step: |L_scratch − L_tfjs| / |L_tfjs| of each minibatch loss. Differences come from float32 rounding in different summation orders and grow as training amplifies them; the lockstep bound is ${DEFAULT_LOSS_BOUND}.`,
     },
     {
       kind: 'table',
       caption: 'Per-step relative loss difference between the engines',
       table: {
-        columns: [{ header: 'network' }, { header: 'engines' }, { header: 'steps', align: 'right' }, { header: 'max relative difference', align: 'right' }, { header: `first step over ${DEFAULT_LOSS_BOUND}`, align: 'right' }, { header: 'scratch ms/epoch', align: 'right' }, { header: 'tfjs ms/epoch', align: 'right' }],
+        columns: [
+          { header: 'network' },
+          { header: 'engines' },
+          { header: 'steps', align: 'right' },
+          { header: 'max relative difference', align: 'right' },
+          { header: `first step over ${DEFAULT_LOSS_BOUND}`, align: 'right' },
+          { header: 'scratch ms/epoch', align: 'right' },
+          { header: 'tfjs ms/epoch', align: 'right' },
+        ],
         rows,
       },
     },
@@ -315,10 +433,16 @@ function agreement(r: ExperimentResults): Block[] {
       svg: barChart({
         title: 'Largest per-step relative loss difference, scratch vs tfjs',
         value: { label: 'max |ΔL| / |L| (log scale)', log: true },
-        bars: pairs.map(({ reference, candidate }) => ({ label: `${reference.row.label} · ${candidate.row.engine}`, value: candidate.row.agreement ?? NaN, color: color(reference.row.cell), note: sci(candidate.row.agreement) })),
+        bars: pairs.map(({ reference, candidate }) => ({
+          label: `${reference.row.label} · ${candidate.row.engine}`,
+          value: candidate.row.agreement ?? NaN,
+          color: color(reference.row.cell),
+          note: sci(candidate.row.agreement),
+        })),
         reference: { value: DEFAULT_LOSS_BOUND, label: `bound ${DEFAULT_LOSS_BOUND}` },
       }),
-      caption: 'Largest per-step relative loss difference between the engines, per network (log scale; dashed: the lockstep bound).',
+      caption:
+        'Largest per-step relative loss difference between the engines, per network (log scale; dashed: the lockstep bound).',
     },
     {
       kind: 'figure',
@@ -327,9 +451,14 @@ function agreement(r: ExperimentResults): Block[] {
         title: 'Relative loss difference per step, scratch vs tfjs',
         x: { label: 'step' },
         y: { label: '|ΔL| / |L| (log scale)', log: true },
-        series: pairs.map(({ reference, candidate }) => ({ name: `${reference.row.label} · ${candidate.row.engine}`, color: color(reference.row.cell), points: downsampleMax(relativeLossDiffs(reference.stepLosses, candidate.stepLosses), 400) })),
+        series: pairs.map(({ reference, candidate }) => ({
+          name: `${reference.row.label} · ${candidate.row.engine}`,
+          color: color(reference.row.cell),
+          points: downsampleMax(relativeLossDiffs(reference.stepLosses, candidate.stepLosses), 400),
+        })),
       }),
-      caption: 'Relative loss difference at every step (the largest of each bucket where there are more than 400 steps; exact zeros are not drawn on the log scale).',
+      caption:
+        'Relative loss difference at every step (the largest of each bucket where there are more than 400 steps; exact zeros are not drawn on the log scale).',
     },
   ];
 }
@@ -338,7 +467,9 @@ function agreement(r: ExperimentResults): Block[] {
 export function buildExperimentReport(r: ExperimentResults): ExperimentReport {
   const s = r.summary;
   const title = `Lockstep experiment: ${s.name}`;
-  const splitText = Object.entries(r.splits).map(([k, n]) => `${k} ${n}`).join(', ');
+  const splitText = Object.entries(r.splits)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   const blocks: Block[] = [
     { kind: 'heading', level: 1, text: title },
     ...(s.description ? [{ kind: 'paragraph' as const, text: s.description }] : []),

@@ -38,7 +38,8 @@ export function plannedRow(run: PlannedRun, params: number): ExperimentRow {
   };
 }
 
-const finiteOrNull = (v: number | undefined | null): number | null => (v === undefined || v === null || !Number.isFinite(v) ? null : v);
+const finiteOrNull = (v: number | undefined | null): number | null =>
+  v === undefined || v === null || !Number.isFinite(v) ? null : v;
 
 /** A row brought up to date from its run's summary and epoch points. */
 export function rowFromRun(row: ExperimentRow, run: RunSummary, epochs: EpochPoint[]): ExperimentRow {
@@ -90,7 +91,12 @@ export function agreementPairs(records: readonly RunRecord[]): Array<{ reference
   for (const reference of records) {
     if (reference.row.engine !== 'scratch' || !reference.stepLosses.length) continue;
     for (const candidate of records) {
-      if (candidate.row.cell === reference.row.cell && candidate.row.engine !== 'scratch' && candidate.stepLosses.length) pairs.push({ reference, candidate });
+      if (
+        candidate.row.cell === reference.row.cell &&
+        candidate.row.engine !== 'scratch' &&
+        candidate.stepLosses.length
+      )
+        pairs.push({ reference, candidate });
     }
   }
   return pairs;
@@ -107,7 +113,8 @@ export function withAgreement(records: readonly RunRecord[]): void {
 
 /** The row with the highest final dev accuracy (train accuracy where no row has dev), or null. */
 export function bestRow(rows: readonly ExperimentRow[]): ExperimentRow | null {
-  const score = (r: ExperimentRow): number | null => (rows.some((x) => x.devAccuracy !== null) ? r.devAccuracy : r.trainAccuracy);
+  const score = (r: ExperimentRow): number | null =>
+    rows.some((x) => x.devAccuracy !== null) ? r.devAccuracy : r.trainAccuracy;
   let best: ExperimentRow | null = null;
   for (const r of rows) {
     const s = score(r);

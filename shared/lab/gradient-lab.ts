@@ -1,5 +1,12 @@
 import { TFJS_FLOOR_FRACTION, TFJS_TOLERANCE } from '../tfjs/gradcheck';
-import { backwardJacobian, finiteDifferenceJacobian, float32Error, float64Error, type Jacobian, type PairError } from './jacobian';
+import {
+  backwardJacobian,
+  finiteDifferenceJacobian,
+  float32Error,
+  float64Error,
+  type Jacobian,
+  type PairError,
+} from './jacobian';
 import { tfjsJacobian } from './jacobian-tfjs';
 import { buildLabProblem, type LabProblem, type LabSettings } from './problem';
 import type { Tie } from './ties';

@@ -15,14 +15,17 @@ import type { LabProblem } from './problem';
 export async function tfjsJacobian(problem: LabProblem): Promise<Jacobian> {
   await activateBackend({ backend: 'cpu' });
   const { fn } = problem;
-  const rows = sizeOf(fn.outputShape), cols = fn.x.length;
+  const rows = sizeOf(fn.outputShape),
+    cols = fn.x.length;
   const values = new Float64Array(rows * cols);
   const x = tf.tensor(Float32Array.from(fn.x), [1, ...fn.inputShape]);
   try {
     const output = problem.resolved ? layerOutput(problem) : lossOutput(problem);
     try {
       for (let i = 0; i < rows; i++) {
-        const g = tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(tf.slice(tf.reshape(output.apply(input, i), [-1]), i, 1)))(x));
+        const g = tf.tidy(() =>
+          tf.grad((input: tf.Tensor) => tf.sum(tf.slice(tf.reshape(output.apply(input, i), [-1]), i, 1)))(x),
+        );
         values.set(g.dataSync(), i * cols);
         g.dispose();
       }
@@ -42,7 +45,8 @@ interface TfjsOutput {
 }
 
 function layerOutput(problem: LabProblem): TfjsOutput {
-  const resolved = problem.resolved!, index = problem.layerIndex;
+  const resolved = problem.resolved!,
+    index = problem.layerIndex;
   const build = (): TfjsNetwork => {
     const net = buildTfjsNetwork(resolved, problem.settings.seed);
     for (const p of net.params) {
@@ -76,7 +80,10 @@ function lossOutput(problem: LabProblem): TfjsOutput {
       problem.settings.kind === 'Softmax'
         ? tf.softmax(z)
         : // Row k is the loss for label k: only that element is read, so only it is computed.
-          tf.pad(tf.reshape(softmaxNll(z, tf.tensor1d([row], 'int32'), K), [1, 1]), [[0, 0], [row, K - 1 - row]]),
+          tf.pad(tf.reshape(softmaxNll(z, tf.tensor1d([row], 'int32'), K), [1, 1]), [
+            [0, 0],
+            [row, K - 1 - row],
+          ]),
     dispose: () => {},
   };
 }

@@ -69,14 +69,30 @@ describe('the Jacobians have the closed forms of docs/derivations.md', () => {
 
   it('softmax + NLL: row k is softmax(z) − e_k', async () => {
     const r = await runGradientLab({ ...base, kind: 'SoftmaxNLL', length: 4, layer: {} });
-    const z = r.x, m = Math.max(...z), s = z.reduce((a, v) => a + Math.exp(v - m), 0);
-    for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) expect(entry(r.ours, k, j)).toBeCloseTo(Math.exp(z[j] - m) / s - (k === j ? 1 : 0), 14);
+    const z = r.x,
+      m = Math.max(...z),
+      s = z.reduce((a, v) => a + Math.exp(v - m), 0);
+    for (let k = 0; k < 4; k++)
+      for (let j = 0; j < 4; j++)
+        expect(entry(r.ours, k, j)).toBeCloseTo(Math.exp(z[j] - m) / s - (k === j ? 1 : 0), 14);
   });
 
   it("average pooling 'same': +1/n_i over the real elements of window i, 0 elsewhere", async () => {
     // L = 5, W = 4, s = 1, 'same': T = 5, padLeft = 1, windows [0,3), [0,4), [1,5), [2,5), [3,5).
-    const r = await runGradientLab({ ...base, kind: 'AveragePooling1D', length: 5, channels: 1, layer: { poolSize: 4, strides: 1, padding: 'same' } });
-    const windows = [[0, 3], [0, 4], [1, 5], [2, 5], [3, 5]];
+    const r = await runGradientLab({
+      ...base,
+      kind: 'AveragePooling1D',
+      length: 5,
+      channels: 1,
+      layer: { poolSize: 4, strides: 1, padding: 'same' },
+    });
+    const windows = [
+      [0, 3],
+      [0, 4],
+      [1, 5],
+      [2, 5],
+      [3, 5],
+    ];
     windows.forEach(([start, end], i) => {
       for (let j = 0; j < 5; j++) expect(entry(r.ours, i, j)).toBe(j >= start && j < end ? 1 / (end - start) : 0);
     });
@@ -90,8 +106,16 @@ describe('the Jacobians have the closed forms of docs/derivations.md', () => {
   });
 
   it('batch normalisation (training): δ_cc′ γ/√(σ²+ε) (δ_tt′ − 1/N − x̂_t x̂_t′ / N)', async () => {
-    const L = 5, C = 2, eps = 1e-3;
-    const r = await runGradientLab({ ...base, kind: 'BatchNormalization', length: L, channels: C, layer: { epsilon: eps } });
+    const L = 5,
+      C = 2,
+      eps = 1e-3;
+    const r = await runGradientLab({
+      ...base,
+      kind: 'BatchNormalization',
+      length: L,
+      channels: C,
+      layer: { epsilon: eps },
+    });
     const gamma = r.problem.weights.get('batch_normalization_1/gamma')!;
     for (let c = 0; c < C; c++) {
       const xs = Array.from({ length: L }, (_, t) => r.x[t * C + c]);
@@ -120,7 +144,14 @@ describe('the Jacobians have the closed forms of docs/derivations.md', () => {
 });
 
 describe('max-pooling ties are reported and marked, never compared', () => {
-  const settings: LabSettings = { ...base, kind: 'MaxPooling1D', length: 8, channels: 2, layer: { poolSize: 3, strides: 1, padding: 'valid' }, makeTies: true };
+  const settings: LabSettings = {
+    ...base,
+    kind: 'MaxPooling1D',
+    length: 8,
+    channels: 2,
+    layer: { poolSize: 3, strides: 1, padding: 'valid' },
+    makeTies: true,
+  };
 
   it('"make ties" makes windows whose maximum is attained twice; every tied entry is kinked', async () => {
     const r = await runGradientLab(settings);
@@ -148,7 +179,8 @@ describe('max-pooling ties are reported and marked, never compared', () => {
         expect(entry(r.tfjs, tie.output, j)).toBe(0);
       }
       // Two-way ties: each input's one-sided slopes are 1 and 0.
-      if (tie.inputs.length === 2) for (const j of tie.inputs) expect(entry(r.numeric, tie.output, j)).toBeCloseTo(0.5, 9);
+      if (tie.inputs.length === 2)
+        for (const j of tie.inputs) expect(entry(r.numeric, tie.output, j)).toBeCloseTo(0.5, 9);
     }
     // Away from the ties all three still agree.
     expect(r.errors.oursVsNumeric.ok && r.errors.oursVsTfjs.ok && r.errors.tfjsVsNumeric.ok).toBe(true);
@@ -172,12 +204,18 @@ describe('tfjs resources', () => {
 
 describe('the comparison catches a wrong derivative', () => {
   it('one entry off by 0.1 % fails the float64 check', () => {
-    const { fn } = buildLabProblem({ ...base, kind: 'Conv1D', layer: { filters: 2, kernelSize: 3, activation: 'tanh' } });
+    const { fn } = buildLabProblem({
+      ...base,
+      kind: 'Conv1D',
+      layer: { filters: 2, kernelSize: 3, activation: 'tanh' },
+    });
     const ours = backwardJacobian(fn);
     const { jacobian: numeric, kinked } = finiteDifferenceJacobian(fn);
     expect(float64Error(ours, numeric, kinked).ok).toBe(true);
     let biggest = 0;
-    ours.values.forEach((v, k) => { if (Math.abs(v) > Math.abs(ours.values[biggest])) biggest = k; });
+    ours.values.forEach((v, k) => {
+      if (Math.abs(v) > Math.abs(ours.values[biggest])) biggest = k;
+    });
     ours.values[biggest] *= 1.001;
     const e = float64Error(ours, numeric, kinked);
     expect(e.ok).toBe(false);
@@ -188,18 +226,29 @@ describe('the comparison catches a wrong derivative', () => {
 describe('settings', () => {
   it('a Dense is studied behind a Flatten; pools and convs before a Flatten and the softmax tail', () => {
     expect(labSpec({ ...base, kind: 'Dense', layer: { units: 3 } })).toEqual({
-      spec: { input: [8, 2], layers: [{ type: 'Flatten' }, { units: 3, type: 'Dense' }, { type: 'Dense', units: 2, activation: 'softmax' }] },
+      spec: {
+        input: [8, 2],
+        layers: [{ type: 'Flatten' }, { units: 3, type: 'Dense' }, { type: 'Dense', units: 2, activation: 'softmax' }],
+      },
       layerIndex: 1,
     });
-    expect(labSpec({ ...base, kind: 'MaxPooling1D', layer: { poolSize: 2 } }).spec.layers.map((l) => l.type)).toEqual(['MaxPooling1D', 'Flatten', 'Dense']);
+    expect(labSpec({ ...base, kind: 'MaxPooling1D', layer: { poolSize: 2 } }).spec.layers.map((l) => l.type)).toEqual([
+      'MaxPooling1D',
+      'Flatten',
+      'Dense',
+    ]);
   });
 
-  it('a kernel longer than the input is rejected with the spec\'s own message', () => {
-    expect(() => buildLabProblem({ ...base, length: 3, kind: 'Conv1D', layer: { filters: 1, kernelSize: 5 } })).toThrow('layer 1 Conv1D: kernelSize 5 is longer than its input length 3');
+  it("a kernel longer than the input is rejected with the spec's own message", () => {
+    expect(() => buildLabProblem({ ...base, length: 3, kind: 'Conv1D', layer: { filters: 1, kernelSize: 5 } })).toThrow(
+      'layer 1 Conv1D: kernelSize 5 is longer than its input length 3',
+    );
   });
 
   it('sizes beyond what a heatmap can show are refused', () => {
-    expect(() => buildLabProblem({ ...base, length: 33, kind: 'Flatten', layer: {} })).toThrow('gradient lab: length must be an integer in 1…32, got 33');
+    expect(() => buildLabProblem({ ...base, length: 33, kind: 'Flatten', layer: {} })).toThrow(
+      'gradient lab: length must be an integer in 1…32, got 33',
+    );
   });
 
   it('the same seed gives the same input; another seed another', () => {

@@ -13,7 +13,8 @@ export interface Jacobian {
 }
 
 export function backwardJacobian(fn: LabFunction): Jacobian {
-  const rows = fn.evaluate(fn.x).length, cols = fn.x.length;
+  const rows = fn.evaluate(fn.x).length,
+    cols = fn.x.length;
   const values = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) values.set(fn.backwardRow(i), i * cols);
   return { rows, cols, values };
@@ -47,11 +48,13 @@ export interface FiniteDifferences {
 }
 
 export function finiteDifferenceJacobian(fn: LabFunction): FiniteDifferences {
-  const x = Float64Array.from(fn.x), n = x.length;
+  const x = Float64Array.from(fn.x),
+    n = x.length;
   const f0 = fn.evaluate(x);
   const baseSignature = fn.signature();
   const m = f0.length;
-  const values = new Float64Array(m * n), kinked = new Uint8Array(m * n);
+  const values = new Float64Array(m * n),
+    kinked = new Uint8Array(m * n);
   /** f at x + δ·e_j, or null when that crosses a kink. */
   const at = (j: number, delta: number): Float64Array | null => {
     x[j] = fn.x[j] + delta;
@@ -62,7 +65,10 @@ export function finiteDifferenceJacobian(fn: LabFunction): FiniteDifferences {
   };
   for (let j = 0; j < n; j++) {
     const h = FD_STEP;
-    const m2 = at(j, -2 * h), m1 = at(j, -h), p1 = at(j, h), p2 = at(j, 2 * h);
+    const m2 = at(j, -2 * h),
+      m1 = at(j, -h),
+      p1 = at(j, h),
+      p2 = at(j, 2 * h);
     if (m2 && m1 && p1 && p2) {
       for (let i = 0; i < m; i++) values[i * n + j] = (8 * (p1[i] - m1[i]) - (p2[i] - m2[i])) / (12 * h);
       continue;
@@ -106,7 +112,13 @@ export function float64Error(a: Jacobian, b: Jacobian, kinked: Uint8Array): Pair
  * float32 against float64 (shared/tfjs/gradcheck.ts): |a − b| / max(|a|, |b|, floor), with the
  * floor a fraction of the reference's largest entry, and the tolerance justified there.
  */
-export function float32Error(reference: Jacobian, tfjs: Jacobian, kinked: Uint8Array, tolerance: number, floorFraction: number): PairError {
+export function float32Error(
+  reference: Jacobian,
+  tfjs: Jacobian,
+  kinked: Uint8Array,
+  tolerance: number,
+  floorFraction: number,
+): PairError {
   let scale = 0;
   for (const v of reference.values) scale = Math.max(scale, Math.abs(v));
   const floor = Math.max(floorFraction * scale, Number.MIN_VALUE);
@@ -114,12 +126,21 @@ export function float32Error(reference: Jacobian, tfjs: Jacobian, kinked: Uint8A
   return pairError(reference.values, tfjs.values, kinked, rel, tolerance);
 }
 
-function pairError(a: Float64Array, b: Float64Array, kinked: Uint8Array, rel: (a: number, b: number) => number, tolerance: number): PairError {
-  let maxAbs = 0, maxRel = 0, compared = 0;
+function pairError(
+  a: Float64Array,
+  b: Float64Array,
+  kinked: Uint8Array,
+  rel: (a: number, b: number) => number,
+  tolerance: number,
+): PairError {
+  let maxAbs = 0,
+    maxRel = 0,
+    compared = 0;
   for (let k = 0; k < a.length; k++) {
     if (kinked[k]) continue;
     compared++;
-    const abs = Math.abs(a[k] - b[k]), r = rel(a[k], b[k]);
+    const abs = Math.abs(a[k] - b[k]),
+      r = rel(a[k], b[k]);
     // A NaN counts as the worst error, never as a pass.
     if (!(abs <= maxAbs)) maxAbs = Number.isNaN(abs) ? Infinity : abs;
     if (!(r <= maxRel)) maxRel = Number.isNaN(r) ? Infinity : r;

@@ -86,15 +86,23 @@ const FLAT_OUTPUT: ReadonlySet<LabKind> = new Set(['Dense', 'Flatten', 'TimeSum'
  */
 export function labSpec(settings: LabSettings): { spec: NetworkSpec; layerIndex: number } {
   const kind = settings.kind;
-  if (kind === 'Softmax' || kind === 'SoftmaxNLL') throw new LockstepError(`${kind} is the loss, not a layer: it has no network spec`);
+  if (kind === 'Softmax' || kind === 'SoftmaxNLL')
+    throw new LockstepError(`${kind} is the loss, not a layer: it has no network spec`);
   const layer = { ...settings.layer, type: kind };
   const head = kind === 'Dense' ? [{ type: 'Flatten' as const }, layer] : [layer];
-  const tail = [...(FLAT_OUTPUT.has(kind) ? [] : [{ type: 'Flatten' as const }]), { type: 'Dense' as const, units: 2, activation: 'softmax' }];
-  return { spec: { input: [settings.length, settings.channels], layers: [...head, ...tail] }, layerIndex: head.length - 1 };
+  const tail = [
+    ...(FLAT_OUTPUT.has(kind) ? [] : [{ type: 'Flatten' as const }]),
+    { type: 'Dense' as const, units: 2, activation: 'softmax' },
+  ];
+  return {
+    spec: { input: [settings.length, settings.channels], layers: [...head, ...tail] },
+    layerIndex: head.length - 1,
+  };
 }
 
 function checkSize(name: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new LockstepError(`gradient lab: ${name} must be an integer in 1…${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new LockstepError(`gradient lab: ${name} must be an integer in 1…${max}, got ${v}`);
 }
 
 /** The lab keeps Jacobians small enough to read cell by cell. */
@@ -106,7 +114,8 @@ export function buildLabProblem(settings: LabSettings): LabProblem {
   checkSize('channels', settings.channels, MAX_CHANNELS);
   const rng = Rng.derive(settings.seed, 'gradient-lab');
   if (settings.kind === 'Softmax' || settings.kind === 'SoftmaxNLL') {
-    if (settings.length < 2) throw new LockstepError(`gradient lab: ${settings.kind} needs at least 2 classes, got ${settings.length}`);
+    if (settings.length < 2)
+      throw new LockstepError(`gradient lab: ${settings.kind} needs at least 2 classes, got ${settings.length}`);
     const z = new Float64Array(settings.length);
     for (let i = 0; i < z.length; i++) z[i] = 2 * rng.normal();
     const fn = settings.kind === 'Softmax' ? softmaxFunction(z) : nllFunction(z);
@@ -117,13 +126,20 @@ export function buildLabProblem(settings: LabSettings): LabProblem {
   const net = new Network(spec, { maxBatch: 1, dtype: 'float64', seed: settings.seed, inputGrad: true });
   const layer = net.layers[layerIndex];
   // Random biases, as the gradient check draws them: a zero bias would leave every ReLU kink at x = 0.
-  for (const p of layer.params) if (p.shape.length === 1) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(-0.5, 0.5);
+  for (const p of layer.params)
+    if (p.shape.length === 1) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(-0.5, 0.5);
   const x = new Float64Array(sizeOf(layer.inputShape));
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   const rc = net.resolved.layers[layerIndex].config;
   let ties: Tie[] = [];
   if (rc.type === 'MaxPooling1D') {
-    const geometry = { length: settings.length, channels: settings.channels, poolSize: rc.poolSize, strides: rc.strides, padding: rc.padding };
+    const geometry = {
+      length: settings.length,
+      channels: settings.channels,
+      poolSize: rc.poolSize,
+      strides: rc.strides,
+      padding: rc.padding,
+    };
     if (settings.makeTies) makeMaxPoolTies(x, geometry);
     ties = maxPoolTies(x, geometry);
   }
@@ -164,7 +180,12 @@ function layerFunction(kind: LabKind, layer: Layer, x: Float64Array): LabFunctio
 }
 
 /** A function of one logit vector z, run by the engine's fused softmax-NLL. */
-function logitFunction(kind: LabKind, z: Float64Array, evaluate: LabFunction['evaluate'], backwardRow: LabFunction['backwardRow']): LabFunction {
+function logitFunction(
+  kind: LabKind,
+  z: Float64Array,
+  evaluate: LabFunction['evaluate'],
+  backwardRow: LabFunction['backwardRow'],
+): LabFunction {
   return { kind, inputShape: [z.length], outputShape: [z.length], x: z, evaluate, signature: () => 0, backwardRow };
 }
 
@@ -189,7 +210,8 @@ function softmaxFunction(z: Float64Array): LabFunction {
 
 /** The NLL of softmax(z) for every label at once: output k is L_k = −log softmax(z)_k. */
 function nllFunction(z: Float64Array): LabFunction {
-  const K = z.length, loss = new SoftmaxNLL(K, 1, Float64Array);
+  const K = z.length,
+    loss = new SoftmaxNLL(K, 1, Float64Array);
   return logitFunction(
     'SoftmaxNLL',
     z,

@@ -34,7 +34,8 @@ function geometryOf(g: PoolGeometry): { outLength: number; padLeft: number } {
 /** Every window (and channel) whose maximum is attained exactly by more than one input. */
 export function maxPoolTies(x: ArrayLike<number>, g: PoolGeometry): Tie[] {
   const { outLength, padLeft } = geometryOf(g);
-  const C = g.channels, ties: Tie[] = [];
+  const C = g.channels,
+    ties: Tie[] = [];
   for (let i = 0; i < outLength; i++) {
     const [start, end] = windowRange(g, padLeft, i);
     for (let c = 0; c < C; c++) {

@@ -90,7 +90,10 @@ function littleEndianBytes(a: Float32Array): Uint8Array {
 type Unpacked = Omit<Checkpoint, 'manifest'>;
 
 export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, file: string): Unpacked {
-  if (bytes.byteLength % 4 !== 0) throw new LockstepError(`the weights file holds ${bytes.byteLength} bytes, not a whole number of float32s`, { file });
+  if (bytes.byteLength % 4 !== 0)
+    throw new LockstepError(`the weights file holds ${bytes.byteLength} bytes, not a whole number of float32s`, {
+      file,
+    });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const available = bytes.byteLength / 4;
   const read = (what: string, offset: number, length: number): Float32Array => {
@@ -104,7 +107,14 @@ export function unpackWeights(manifest: CheckpointManifest, bytes: Uint8Array, f
   };
   const weights = new Map<string, Float32Array>();
   for (const t of manifest.tensors) {
-    weights.set(t.name, read(`tensor ${t.name}`, t.offset, t.shape.reduce((a, b) => a * b, 1)));
+    weights.set(
+      t.name,
+      read(
+        `tensor ${t.name}`,
+        t.offset,
+        t.shape.reduce((a, b) => a * b, 1),
+      ),
+    );
   }
   const saved = manifest.optimizerState;
   if (!saved) return { weights };
@@ -124,9 +134,12 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
   const fail = (message: string): never => {
     throw new LockstepError(message, { file });
   };
-  if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) fail(`not a Lockstep checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`);
-  if (m!.version !== CHECKPOINT_VERSION) fail(`checkpoint version ${JSON.stringify(m!.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
-  if (!Array.isArray(m!.classes) || !m!.classes.every((c) => typeof c === 'string')) fail('field classes: expected an array of class names');
+  if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT)
+    fail(`not a Lockstep checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`);
+  if (m!.version !== CHECKPOINT_VERSION)
+    fail(`checkpoint version ${JSON.stringify(m!.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
+  if (!Array.isArray(m!.classes) || !m!.classes.every((c) => typeof c === 'string'))
+    fail('field classes: expected an array of class names');
   if (!isPlainFileName(m!.weightsFile)) {
     fail(`field weightsFile: expected the name of a file in the checkpoint folder, found ${found(m!.weightsFile)}`);
   }
@@ -152,18 +165,28 @@ export function validateManifest(raw: unknown, file: string): CheckpointManifest
   const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
   if (
     state !== undefined &&
-    (typeof state !== 'object' || state === null ||
-      !Array.isArray(state.scalars) || !state.scalars.every((v) => Number.isFinite(v)) ||
-      !Array.isArray(state.buffers) || !state.buffers.every((b) => b && count(b.offset) && count(b.length)))
+    (typeof state !== 'object' ||
+      state === null ||
+      !Array.isArray(state.scalars) ||
+      !state.scalars.every((v) => Number.isFinite(v)) ||
+      !Array.isArray(state.buffers) ||
+      !state.buffers.every((b) => b && count(b.offset) && count(b.length)))
   ) {
     fail('field optimizerState: expected {"scalars": [numbers], "buffers": [{"offset": n, "length": n}]}');
   }
   const expected = resolved!.layers.flatMap((l) => l.params);
   const tensors = m!.tensors;
-  if (!Array.isArray(tensors) || tensors.length !== expected.length) fail(`field tensors: expected ${expected.length} tensors for this spec`);
+  if (!Array.isArray(tensors) || tensors.length !== expected.length)
+    fail(`field tensors: expected ${expected.length} tensors for this spec`);
   expected.forEach((p, i) => {
     const t = tensors![i];
-    if (!t || t.name !== p.name || JSON.stringify(t.shape) !== JSON.stringify(p.shape) || !Number.isInteger(t.offset) || t.offset < 0) {
+    if (
+      !t ||
+      t.name !== p.name ||
+      JSON.stringify(t.shape) !== JSON.stringify(p.shape) ||
+      !Number.isInteger(t.offset) ||
+      t.offset < 0
+    ) {
       fail(`field tensors[${i}]: expected ${p.name} of shape [${p.shape.join(', ')}]`);
     }
   });
@@ -188,7 +211,11 @@ export function buildCheckpoint(run: {
   /** Kept to resume training from (the scratch engine's). */
   optimizerState?: OptimizerState;
 }): { manifest: Omit<CheckpointManifest, 'weightsFile'>; bytes: Uint8Array } {
-  const shapes = new Map(resolveSpec(run.spec).layers.flatMap((l) => l.params).map((p) => [p.name, p.shape]));
+  const shapes = new Map(
+    resolveSpec(run.spec)
+      .layers.flatMap((l) => l.params)
+      .map((p) => [p.name, p.shape]),
+  );
   const { tensors, bytes, optimizerState } = packWeights(run.engine.getWeights(), shapes, run.optimizerState);
   const manifest = {
     format: CHECKPOINT_FORMAT,

@@ -27,7 +27,8 @@ export function fitScale(values: number[], axis: AxisOptions, range: [number, nu
 /** Grid lines, tick labels and axis titles for an x and a y scale over `frame`. */
 export function drawAxes(frame: Frame, x: Scale, y: Scale, xLabel: string, yLabel: string): string[] {
   const out: string[] = [];
-  const bottom = frame.top + frame.height, right = frame.left + frame.width;
+  const bottom = frame.top + frame.height,
+    right = frame.left + frame.width;
   for (const t of y.ticks) {
     const py = y(t);
     out.push(el('line', { x1: frame.left, x2: right, y1: py, y2: py, stroke: '#e3e3e3', 'stroke-width': 1 }));
@@ -38,10 +39,26 @@ export function drawAxes(frame: Frame, x: Scale, y: Scale, xLabel: string, yLabe
     out.push(el('line', { x1: px, x2: px, y1: frame.top, y2: bottom, stroke: '#eeeeee', 'stroke-width': 1 }));
     out.push(text(px, bottom + 16, x.format(t), { 'text-anchor': 'middle', 'font-size': 11, fill: '#444' }));
   }
-  out.push(el('rect', { x: frame.left, y: frame.top, width: frame.width, height: frame.height, fill: 'none', stroke: '#888', 'stroke-width': 1 }));
+  out.push(
+    el('rect', {
+      x: frame.left,
+      y: frame.top,
+      width: frame.width,
+      height: frame.height,
+      fill: 'none',
+      stroke: '#888',
+      'stroke-width': 1,
+    }),
+  );
   out.push(text(frame.left + frame.width / 2, bottom + 34, xLabel, { 'text-anchor': 'middle', 'font-size': 12 }));
   const cy = frame.top + frame.height / 2;
-  out.push(text(frame.left - 48, cy, yLabel, { 'text-anchor': 'middle', 'font-size': 12, transform: `rotate(-90 ${frame.left - 48} ${cy})` }));
+  out.push(
+    text(frame.left - 48, cy, yLabel, {
+      'text-anchor': 'middle',
+      'font-size': 12,
+      transform: `rotate(-90 ${frame.left - 48} ${cy})`,
+    }),
+  );
   return out;
 }
 
@@ -56,7 +73,15 @@ export function drawLegend(x: number, y: number, entries: LegendEntry[]): string
   return entries.flatMap((e, i) => {
     const cy = y + i * 18;
     return [
-      el('line', { x1: x, x2: x + 22, y1: cy, y2: cy, stroke: e.color, 'stroke-width': 2.5, 'stroke-dasharray': e.dashed ? '5 3' : undefined }),
+      el('line', {
+        x1: x,
+        x2: x + 22,
+        y1: cy,
+        y2: cy,
+        stroke: e.color,
+        'stroke-width': 2.5,
+        'stroke-dasharray': e.dashed ? '5 3' : undefined,
+      }),
       text(x + 28, cy + 4, e.name, { 'font-size': 11 }),
     ];
   });

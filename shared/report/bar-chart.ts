@@ -22,12 +22,18 @@ export interface BarChartOptions {
  * drawn (NaN, or ≤ 0 on a log axis) gets no bar and says why in its note.
  */
 export function barChart(o: BarChartOptions): string {
-  const row = 22, right = 110, top = 40, plotW = 400;
+  const row = 22,
+    right = 110,
+    top = 40,
+    plotW = 400;
   const left = Math.max(120, 16 + Math.max(0, ...o.bars.map((b) => textWidth(b.label, 11))));
   const width = left + plotW + right;
   const height = top + o.bars.length * row + 50;
   const values = o.bars.map((b) => b.value).concat(o.reference ? [o.reference.value] : []);
-  const scale = fitScale(values, { ...o.value, include: [...(o.value.include ?? []), ...(o.value.log ? [] : [0])] }, [left, left + plotW]);
+  const scale = fitScale(values, { ...o.value, include: [...(o.value.include ?? []), ...(o.value.log ? [] : [0])] }, [
+    left,
+    left + plotW,
+  ]);
   const body = [text(width / 2, 22, o.title, { 'text-anchor': 'middle', 'font-size': 14, 'font-weight': 'bold' })];
   const bottom = top + o.bars.length * row;
   for (const t of scale.ticks) {
@@ -42,14 +48,33 @@ export function barChart(o: BarChartOptions): string {
     const ok = Number.isFinite(b.value) && (!scale.log || b.value > 0);
     const end = ok ? scale(b.value) : origin;
     if (ok) {
-      body.push(el('rect', { x: Math.min(origin, end), y: y + 3, width: Math.max(1, Math.abs(end - origin)), height: row - 6, fill: b.color ?? PALETTE[0], 'data-bar': b.label }));
+      body.push(
+        el('rect', {
+          x: Math.min(origin, end),
+          y: y + 3,
+          width: Math.max(1, Math.abs(end - origin)),
+          height: row - 6,
+          fill: b.color ?? PALETTE[0],
+          'data-bar': b.label,
+        }),
+      );
     }
     const note = b.note ?? (ok ? String(Number(b.value.toPrecision(3))) : `(${b.value})`);
     body.push(text(Math.max(origin, end) + 5, y + row / 2 + 4, note, { 'font-size': 11, fill: '#333' }));
   });
   if (o.reference) {
     const x = scale(o.reference.value);
-    body.push(el('line', { x1: x, x2: x, y1: top - 4, y2: bottom, stroke: '#d62728', 'stroke-dasharray': '5 3', 'stroke-width': 1.5 }));
+    body.push(
+      el('line', {
+        x1: x,
+        x2: x,
+        y1: top - 4,
+        y2: bottom,
+        stroke: '#d62728',
+        'stroke-dasharray': '5 3',
+        'stroke-width': 1.5,
+      }),
+    );
     body.push(text(x, top - 8, o.reference.label, { 'text-anchor': 'middle', 'font-size': 11, fill: '#d62728' }));
   }
   return svgDocument(width, height, o.title, body);

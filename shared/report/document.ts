@@ -27,7 +27,9 @@ export function tableToMarkdown(t: Table): string {
 export function tableToHtml(t: Table, caption?: string): string {
   const cls = (c: { align?: string }): string => (c.align === 'right' ? ' class="num"' : '');
   const head = t.columns.map((c) => `<th${cls(c)}>${escapeXml(c.header)}</th>`).join('');
-  const rows = t.rows.map((r) => `<tr>${r.map((v, i) => `<td${cls(t.columns[i] ?? {})}>${escapeXml(v)}</td>`).join('')}</tr>`).join('\n');
+  const rows = t.rows
+    .map((r) => `<tr>${r.map((v, i) => `<td${cls(t.columns[i] ?? {})}>${escapeXml(v)}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<table>${caption ? `<caption>${escapeXml(caption)}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 

@@ -36,8 +36,25 @@ describe('lineChart', () => {
       x: { label: 'epoch' },
       y: { label: 'loss', log: true },
       series: [
-        { name: 'a', points: [[1, 2], [2, 1], [3, 0.5]] },
-        { name: 'b', points: [[1, 3], [2, 0], [3, 1], [4, 0.7]], dashed: true, markers: true },
+        {
+          name: 'a',
+          points: [
+            [1, 2],
+            [2, 1],
+            [3, 0.5],
+          ],
+        },
+        {
+          name: 'b',
+          points: [
+            [1, 3],
+            [2, 0],
+            [3, 1],
+            [4, 0.7],
+          ],
+          dashed: true,
+          markers: true,
+        },
         { name: 'empty', points: [[1, NaN]] },
       ],
     });
@@ -54,8 +71,16 @@ describe('lineChart', () => {
 });
 
 describe('confusionChart', () => {
-  it('draws K×K cells with their counts and each true class\'s recall', () => {
-    const svg = confusionChart({ title: 'dev', labels: ['B', 'C', 'D'], matrix: [[5, 1, 0], [2, 2, 0], [0, 0, 0]] });
+  it("draws K×K cells with their counts and each true class's recall", () => {
+    const svg = confusionChart({
+      title: 'dev',
+      labels: ['B', 'C', 'D'],
+      matrix: [
+        [5, 1, 0],
+        [2, 2, 0],
+        [0, 0, 0],
+      ],
+    });
     const names = wellFormedTags(svg);
     expect(count(names, 'rect')).toBe(1 + 9 + 3); // background, cells, diagonal outlines
     expect(svg).toContain('data-cell="0,1"');
@@ -64,13 +89,24 @@ describe('confusionChart', () => {
     expect(svg).toContain('>–<'); // a class with no examples has no recall
     // The diagonal cell of a perfectly recalled class is the darkest shade; an empty row stays white.
     expect(svg).toMatch(/data-cell="2,2"/);
-    expect(svg.match(/<rect x="[^"]+" y="[^"]+" width="40" height="40" fill="rgb\(255,255,255\)"/g)?.length).toBe(3 + 2);
+    expect(svg.match(/<rect x="[^"]+" y="[^"]+" width="40" height="40" fill="rgb\(255,255,255\)"/g)?.length).toBe(
+      3 + 2,
+    );
   });
 });
 
 describe('barChart', () => {
   it('draws a bar per drawable value, notes the others, and marks the reference', () => {
-    const svg = barChart({ title: 'agreement', value: { label: 'rel', log: true }, bars: [{ label: 'x', value: 1e-7 }, { label: 'y', value: 3e-3 }, { label: 'z', value: NaN }], reference: { value: 1e-4, label: 'bound' } });
+    const svg = barChart({
+      title: 'agreement',
+      value: { label: 'rel', log: true },
+      bars: [
+        { label: 'x', value: 1e-7 },
+        { label: 'y', value: 3e-3 },
+        { label: 'z', value: NaN },
+      ],
+      reference: { value: 1e-4, label: 'bound' },
+    });
     const names = wellFormedTags(svg);
     expect(count(names, 'rect')).toBe(1 + 2);
     expect(svg).toContain('>(NaN)<');
@@ -80,17 +116,50 @@ describe('barChart', () => {
 });
 
 describe('tables and documents', () => {
-  const table = { columns: [{ header: 'net' }, { header: 'acc', align: 'right' as const }], rows: [['a|b', '45.0%'], ['<c>', '50.1%']] };
+  const table = {
+    columns: [{ header: 'net' }, { header: 'acc', align: 'right' as const }],
+    rows: [
+      ['a|b', '45.0%'],
+      ['<c>', '50.1%'],
+    ],
+  };
 
   it('renders a table as Markdown and as HTML', () => {
     expect(tableToMarkdown(table)).toBe('| net | acc |\n|---|---:|\n| a\\|b | 45.0% |\n| <c> | 50.1% |');
     const html = tableToHtml(table, 'cap');
-    expect(wellFormedTags(html)).toEqual(['table', 'caption', 'thead', 'tr', 'th', 'th', 'tbody', 'tr', 'td', 'td', 'tr', 'td', 'td']);
+    expect(wellFormedTags(html)).toEqual([
+      'table',
+      'caption',
+      'thead',
+      'tr',
+      'th',
+      'th',
+      'tbody',
+      'tr',
+      'td',
+      'td',
+      'tr',
+      'td',
+      'td',
+    ]);
     expect(html).toContain('<td>&lt;c&gt;</td><td class="num">50.1%</td>');
   });
 
   it('renders a self-contained HTML page and Markdown that links PNG figures', () => {
-    const svg = lineChart({ title: 'f', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [[0, 1], [1, 2]] }] });
+    const svg = lineChart({
+      title: 'f',
+      x: { label: 'x' },
+      y: { label: 'y' },
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      ],
+    });
     const blocks: Block[] = [
       { kind: 'heading', level: 1, text: 'Report' },
       { kind: 'paragraph', text: 'Run `experiment` now' },

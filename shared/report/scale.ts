@@ -31,7 +31,8 @@ export function linearScale(domain: [number, number], range: [number, number], c
   let [lo, hi] = domain;
   if (!(hi > lo)) [lo, hi] = lo === 0 ? [0, 1] : [lo - Math.abs(lo) * 0.1, hi + Math.abs(hi) * 0.1];
   const ticks = niceTicks(lo, hi, count);
-  const d0 = Math.min(lo, ticks[0]), d1 = Math.max(hi, ticks[ticks.length - 1]);
+  const d0 = Math.min(lo, ticks[0]),
+    d1 = Math.max(hi, ticks[ticks.length - 1]);
   const f = ((v: number) => range[0] + ((v - d0) / (d1 - d0)) * (range[1] - range[0])) as Scale;
   return Object.assign(f, { domain: [d0, d1] as [number, number], ticks, format: formatNumber, log: false });
 }

@@ -5,10 +5,26 @@
 export const FONT_FAMILY = 'DejaVu Sans, Arial, Helvetica, sans-serif';
 
 /** The ten colours of the report's series (Tableau 10), reused in order. */
-export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+export const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+];
 
 export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 type Attrs = Record<string, string | number | undefined>;
@@ -40,7 +56,14 @@ export function round2(v: number): string {
 export function svgDocument(width: number, height: number, title: string, body: string[]): string {
   return el(
     'svg',
-    { xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': FONT_FAMILY, role: 'img' },
+    {
+      xmlns: 'http://www.w3.org/2000/svg',
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      'font-family': FONT_FAMILY,
+      role: 'img',
+    },
     [el('title', {}, escapeXml(title)), el('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }), ...body],
   );
 }

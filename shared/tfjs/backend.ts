@@ -23,7 +23,8 @@ function pointAtWasmFiles(wasmDir: string | undefined): void {
   if (!wasmDir) throw new LockstepError("tfjs backend 'wasm': the folder of its .wasm files was not given");
   const prefix = /[\\/]$/.test(wasmDir) ? wasmDir : `${wasmDir}/`;
   if (wasmPrefix === prefix) return;
-  if (wasmPrefix !== null) throw new LockstepError(`tfjs backend 'wasm' already loads its .wasm files from ${wasmPrefix}, not ${prefix}`);
+  if (wasmPrefix !== null)
+    throw new LockstepError(`tfjs backend 'wasm' already loads its .wasm files from ${wasmPrefix}, not ${prefix}`);
   setWasmPaths(prefix);
   wasmPrefix = prefix;
 }
@@ -46,12 +47,15 @@ async function withoutNodeBackendNotice(run: () => Promise<void>): Promise<void>
 
 /** Starts (or switches to) a backend with Lockstep's corrected kernels registered. */
 export async function activateBackend({ backend, wasmDir }: BackendOptions): Promise<void> {
-  if (!TFJS_BACKENDS.includes(backend)) throw new LockstepError(`tfjs backend must be one of ${TFJS_BACKENDS.join(', ')}, got '${String(backend)}'`);
+  if (!TFJS_BACKENDS.includes(backend))
+    throw new LockstepError(`tfjs backend must be one of ${TFJS_BACKENDS.join(', ')}, got '${String(backend)}'`);
   if (backend === 'wasm') pointAtWasmFiles(wasmDir);
   installCorrectedKernels(backend);
   await withoutNodeBackendNotice(async () => {
     if (!(await tf.setBackend(backend))) {
-      throw new LockstepError(`tfjs backend '${backend}' failed to start${backend === 'wasm' ? ` (are the .wasm files in ${wasmPrefix}?)` : ''}`);
+      throw new LockstepError(
+        `tfjs backend '${backend}' failed to start${backend === 'wasm' ? ` (are the .wasm files in ${wasmPrefix}?)` : ''}`,
+      );
     }
     tf.tensor1d([0]).dispose();
   });

@@ -31,7 +31,12 @@ const SPEC = {
   ],
 };
 
-const MOVING = ['batch_normalization_1/moving_mean', 'batch_normalization_1/moving_variance', 'batch_normalization_2/moving_mean', 'batch_normalization_2/moving_variance'];
+const MOVING = [
+  'batch_normalization_1/moving_mean',
+  'batch_normalization_1/moving_variance',
+  'batch_normalization_2/moving_mean',
+  'batch_normalization_2/moving_variance',
+];
 
 describe.each(TFJS_BACKENDS)('BatchNormalization on tfjs-%s', (backend) => {
   it('the scratch backward (training mode) matches tfjs autodiff, layer by layer', async () => {
@@ -59,16 +64,23 @@ describe.each(TFJS_BACKENDS)('BatchNormalization on tfjs-%s', (backend) => {
       expect(r.maxRelLossDiff).toBeLessThanOrEqual(1e-4);
       expect(r.ok).toBe(true);
       expect(r.perStep.referenceLoss[19]).toBeLessThan(r.perStep.referenceLoss[0]);
-      const a = scratch.getWeights(), b = tfjs.getWeights();
+      const a = scratch.getWeights(),
+        b = tfjs.getWeights();
       expect([...b.keys()]).toEqual([...a.keys()]);
       for (const name of MOVING) {
         // 20 training passes moved them away from their start (0 and 1)…
-        expect(Array.from(a.get(name)!).some((v) => Math.abs(v - (name.endsWith('mean') ? 0 : 1)) > 1e-3), name).toBe(true);
+        expect(
+          Array.from(a.get(name)!).some((v) => Math.abs(v - (name.endsWith('mean') ? 0 : 1)) > 1e-3),
+          name,
+        ).toBe(true);
         // …by the same amounts in both engines.
-        a.get(name)!.forEach((v, i) => expect(Math.abs(v - b.get(name)![i]), `${name}[${i}]`).toBeLessThan(1e-4 * Math.max(1, Math.abs(v))));
+        a.get(name)!.forEach((v, i) =>
+          expect(Math.abs(v - b.get(name)![i]), `${name}[${i}]`).toBeLessThan(1e-4 * Math.max(1, Math.abs(v))),
+        );
       }
       const x = data.dev!.x.subarray(0, 50 * 70 * 16);
-      const p = new Float32Array(50 * 9), q = new Float32Array(50 * 9);
+      const p = new Float32Array(50 * 9),
+        q = new Float32Array(50 * 9);
       scratch.predict(x, 50, p);
       tfjs.predict(x, 50, q);
       p.forEach((v, i) => expect(Math.abs(v - q[i])).toBeLessThan(1e-4));
@@ -90,7 +102,8 @@ describe.each(TFJS_BACKENDS)('BatchNormalization on tfjs-%s', (backend) => {
       const back = new ScratchEngine({ ...options, seed: 9 });
       back.setWeights(tfjs.getWeights());
       expect(back.getWeights()).toEqual(weights);
-      const p = new Float32Array(8 * 9), q = new Float32Array(8 * 9);
+      const p = new Float32Array(8 * 9),
+        q = new Float32Array(8 * 9);
       trained.predict(x, 8, p);
       tfjs.predict(x, 8, q);
       p.forEach((v, i) => expect(Math.abs(v - q[i])).toBeLessThan(1e-5));

@@ -43,7 +43,8 @@ function maxRelError(scratch: Float64Array, tfjs: Float32Array): number {
   const floor = TFJS_FLOOR_FRACTION * scale;
   let worst = 0;
   for (let i = 0; i < scratch.length; i++) {
-    const e = Math.abs(scratch[i] - tfjs[i]) / Math.max(Math.abs(scratch[i]), Math.abs(tfjs[i]), floor, Number.MIN_VALUE);
+    const e =
+      Math.abs(scratch[i] - tfjs[i]) / Math.max(Math.abs(scratch[i]), Math.abs(tfjs[i]), floor, Number.MIN_VALUE);
     if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
   }
   return worst;
@@ -55,7 +56,8 @@ function tfjsGradients(point: GradientPoint): { params: Map<string, Float32Array
   const net = buildTfjsNetwork(resolved, point.seed);
   const probes = resolved.layers.map((l) => tf.tidy(() => tf.variable(tf.zeros([point.batch, ...l.inputShape]))));
   try {
-    for (const p of net.params) assignValues(p, Float32Array.from(point.net.params.find((q) => q.name === p.name)!.value));
+    for (const p of net.params)
+      assignValues(p, Float32Array.from(point.net.params.find((q) => q.name === p.name)!.value));
     const grads = tf.tidy(() => {
       const x = tf.tensor(Float32Array.from(point.x), [point.batch, ...resolved.input]);
       const labels = tf.tensor1d(point.labels, 'int32');

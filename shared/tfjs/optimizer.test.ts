@@ -25,30 +25,37 @@ function gradientStream(n: number, steps: number): Float32Array[] {
 }
 
 describe.each(TFJS_BACKENDS)('the scratch optimizers against tfjs %s, given the same gradients', (backend) => {
-  it.each<OptimizerSettings>([{ optimizer: 'adam', lr: 0.001 }, { optimizer: 'adam', lr: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 }])(
-    '%j takes bit-identical steps for 60 steps',
-    async (settings) => {
-      await activateBackend({ backend, wasmDir });
-      const n = 40, steps = 60;
-      const initial = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.3);
-      const param: Param = { name: 'w', shape: [n], value: Float32Array.from(initial), grad: new Float32Array(n), decay: true };
-      const scratch = createOptimizer([param], settings);
-      const variable = tf.variable(tf.tensor1d(initial), true, `optimizer_test_${backend}_${settings.lr}`);
-      const tfjs = createTfjsOptimizer(settings);
-      try {
-        for (const g of gradientStream(n, steps)) {
-          param.grad.set(g);
-          scratch.step();
-          tf.tidy(() => tfjs.applyGradients({ [variable.name]: tf.tensor1d(g) }));
-        }
-        const expected = variable.dataSync() as Float32Array;
-        const differing = Array.from(param.value).filter((w, i) => w !== expected[i]).length;
-        expect(differing).toBe(0);
-        expect(Array.from(param.value)).not.toEqual(Array.from(initial));
-      } finally {
-        tfjs.dispose();
-        variable.dispose();
+  it.each<OptimizerSettings>([
+    { optimizer: 'adam', lr: 0.001 },
+    { optimizer: 'adam', lr: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 },
+  ])('%j takes bit-identical steps for 60 steps', async (settings) => {
+    await activateBackend({ backend, wasmDir });
+    const n = 40,
+      steps = 60;
+    const initial = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.3);
+    const param: Param = {
+      name: 'w',
+      shape: [n],
+      value: Float32Array.from(initial),
+      grad: new Float32Array(n),
+      decay: true,
+    };
+    const scratch = createOptimizer([param], settings);
+    const variable = tf.variable(tf.tensor1d(initial), true, `optimizer_test_${backend}_${settings.lr}`);
+    const tfjs = createTfjsOptimizer(settings);
+    try {
+      for (const g of gradientStream(n, steps)) {
+        param.grad.set(g);
+        scratch.step();
+        tf.tidy(() => tfjs.applyGradients({ [variable.name]: tf.tensor1d(g) }));
       }
-    },
-  );
+      const expected = variable.dataSync() as Float32Array;
+      const differing = Array.from(param.value).filter((w, i) => w !== expected[i]).length;
+      expect(differing).toBe(0);
+      expect(Array.from(param.value)).not.toEqual(Array.from(initial));
+    } finally {
+      tfjs.dispose();
+      variable.dispose();
+    }
+  });
 });

@@ -20,7 +20,13 @@ import { TfjsEngine } from './tfjs-engine';
 const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
 const train = prepareData(demoDataset(), { standardize: true }).train;
 
-async function lockstep(model: string, optimizer: OptimizerName, backend: TfjsBackend, steps: number, resync = false): Promise<LockstepReport> {
+async function lockstep(
+  model: string,
+  optimizer: OptimizerName,
+  backend: TfjsBackend,
+  steps: number,
+  resync = false,
+): Promise<LockstepReport> {
   const preset = PRESETS.get(model)!;
   const options = { spec: preset.spec, optimizer: { optimizer, lr: preset.training.lr }, maxBatch: 50, seed: 1 };
   const tfjs = await TfjsEngine.create({ ...options, backend, wasmDir });
@@ -54,7 +60,8 @@ describe.each(TFJS_BACKENDS)('every preset trains in lockstep on tfjs-%s', (back
       if (steps < 200) return;
       // Training happened (agreement on a network that stood still would show little): the last 20 steps' mean loss is below the first 20's
       // (for the FNNs with SGD at their presets' Adam learning rates, not by much).
-      const meanLoss = (from: number): number => r.perStep.referenceLoss.slice(from, from + 20).reduce((a, b) => a + b, 0) / 20;
+      const meanLoss = (from: number): number =>
+        r.perStep.referenceLoss.slice(from, from + 20).reduce((a, b) => a + b, 0) / 20;
       expect(meanLoss(180)).toBeLessThan(meanLoss(0));
       expect(r.checks.map((c) => c.step)).toEqual(Array.from({ length: 20 }, (_, i) => 10 * (i + 1)));
     },

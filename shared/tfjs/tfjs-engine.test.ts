@@ -33,7 +33,10 @@ const EVERY_LAYER = {
   ],
 };
 
-function options(spec: unknown, optimizer: EngineOptions['optimizer'] = { optimizer: 'adam', lr: 0.01 }): EngineOptions {
+function options(
+  spec: unknown,
+  optimizer: EngineOptions['optimizer'] = { optimizer: 'adam', lr: 0.01 },
+): EngineOptions {
   return { spec, optimizer, maxBatch: 20, seed: 3 };
 }
 
@@ -54,11 +57,16 @@ function bits(weights: Map<string, Float32Array>): Map<string, number[]> {
 function awkwardWeights(template: Map<string, Float32Array>, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const specials = [-0, 1e-45, -3e-39, 3.4e38, -1.17549435e-38, 0.1, 1 / 3];
-  return new Map([...template].map(([k, v]) => [k, Float32Array.from(v, (_, i) => (i < specials.length ? specials[i] : rng.normal() * 10 ** (rng.int(7) - 3)))]));
+  return new Map(
+    [...template].map(([k, v]) => [
+      k,
+      Float32Array.from(v, (_, i) => (i < specials.length ? specials[i] : rng.normal() * 10 ** (rng.int(7) - 3))),
+    ]),
+  );
 }
 
 describe.each(TFJS_BACKENDS)('TfjsEngine on tfjs %s', (backend) => {
-  it('starts from the scratch engine\'s initial weights, bit for bit', async () => {
+  it("starts from the scratch engine's initial weights, bit for bit", async () => {
     for (const spec of [PRESETS.get('tdnn')!.spec, PRESETS.get('fnn-10-relu')!.spec, EVERY_LAYER]) {
       const t = await tfjsEngine(backend, options(spec));
       expect(bits(t.getWeights())).toEqual(bits(new ScratchEngine(options(spec)).getWeights()));
@@ -66,10 +74,26 @@ describe.each(TFJS_BACKENDS)('TfjsEngine on tfjs %s', (backend) => {
   });
 
   const weighted: Array<[string, unknown]> = [
-    ['Conv1D with bias', { input: [8, 3], layers: [{ type: 'Conv1D', filters: 4, kernelSize: 3 }, { type: 'Flatten' }, ...head] }],
-    ['Conv1D without bias', { input: [8, 3], layers: [{ type: 'Conv1D', filters: 4, kernelSize: 2, useBias: false, strides: 2 }, { type: 'Flatten' }, ...head] }],
+    [
+      'Conv1D with bias',
+      { input: [8, 3], layers: [{ type: 'Conv1D', filters: 4, kernelSize: 3 }, { type: 'Flatten' }, ...head] },
+    ],
+    [
+      'Conv1D without bias',
+      {
+        input: [8, 3],
+        layers: [
+          { type: 'Conv1D', filters: 4, kernelSize: 2, useBias: false, strides: 2 },
+          { type: 'Flatten' },
+          ...head,
+        ],
+      },
+    ],
     ['Dense with bias', { input: [4, 3], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 5 }, ...head] }],
-    ['Dense without bias', { input: [4, 3], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 5, useBias: false }, ...head] }],
+    [
+      'Dense without bias',
+      { input: [4, 3], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 5, useBias: false }, ...head] },
+    ],
     ['every layer type', EVERY_LAYER],
   ];
   it.each(weighted)('weights transfer exactly both ways: %s', async (_name, spec) => {
@@ -88,7 +112,15 @@ describe.each(TFJS_BACKENDS)('TfjsEngine on tfjs %s', (backend) => {
   it('names its layers as the scratch engine does', async () => {
     const t = await tfjsEngine(backend, options(EVERY_LAYER));
     expect(t.model.layers.map((l) => l.name)).toEqual([
-      'conv1d_1', 'max_pooling1d_1', 'conv1d_2', 'average_pooling1d_1', 'activation_1', 'dropout_1', 'time_sum_1', 'dense_1', 'dense_2',
+      'conv1d_1',
+      'max_pooling1d_1',
+      'conv1d_2',
+      'average_pooling1d_1',
+      'activation_1',
+      'dropout_1',
+      'time_sum_1',
+      'dense_1',
+      'dense_2',
     ]);
   });
 
@@ -111,12 +143,13 @@ describe.each(TFJS_BACKENDS)('TfjsEngine on tfjs %s', (backend) => {
     }
   });
 
-  it('predicts the scratch engine\'s probabilities, and reports zero gradients before its first step', async () => {
+  it("predicts the scratch engine's probabilities, and reports zero gradients before its first step", async () => {
     const scratch = new ScratchEngine(options(EVERY_LAYER));
     const t = await tfjsEngine(backend, options(EVERY_LAYER));
     for (const g of t.getGradients().values()) expect(g.every((v) => v === 0)).toBe(true);
     const x = demo.splits.dev!.x.subarray(0, 20 * 16 * 16);
-    const ps = new Float32Array(20 * 9), pt = new Float32Array(20 * 9);
+    const ps = new Float32Array(20 * 9),
+      pt = new Float32Array(20 * 9);
     scratch.predict(x, 20, ps);
     t.predict(x, 20, pt);
     for (let i = 0; i < ps.length; i++) expect(Math.abs(ps[i] - pt[i])).toBeLessThan(1e-6);
@@ -125,12 +158,16 @@ describe.each(TFJS_BACKENDS)('TfjsEngine on tfjs %s', (backend) => {
 
 describe('a kernel the backend lacks', () => {
   it('is named, with the layer that needs it, before any training', async () => {
-    await TfjsEngine.create({ ...options(PRESETS.get('tdnn')!.spec), backend: 'wasm', wasmDir }).then((e) => e.dispose());
+    await TfjsEngine.create({ ...options(PRESETS.get('tdnn')!.spec), backend: 'wasm', wasmDir }).then((e) =>
+      e.dispose(),
+    );
     tf.unregisterKernel(tf.Conv2DBackpropFilter, 'wasm');
     try {
       const attempt = TfjsEngine.create({ ...options(PRESETS.get('tdnn')!.spec), backend: 'wasm', wasmDir });
       await expect(attempt).rejects.toThrow(LockstepError);
-      await expect(attempt).rejects.toThrow("tfjs backend 'wasm' has no 'Conv2DBackpropFilter' kernel, which layer conv1d_1 (Conv1D) needs to train");
+      await expect(attempt).rejects.toThrow(
+        "tfjs backend 'wasm' has no 'Conv2DBackpropFilter' kernel, which layer conv1d_1 (Conv1D) needs to train",
+      );
     } finally {
       tf.registerKernel(conv2dBackpropFilterConfig('wasm'));
     }

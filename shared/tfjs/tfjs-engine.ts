@@ -50,7 +50,8 @@ export class TfjsEngine implements TrainingEngine {
     const resolved = resolveSpec(options.spec);
     const weightDecay = checkOptimizerSettings(options.optimizer);
     const chunks = options.batchChunks ?? 1;
-    if (!(Number.isInteger(chunks) && chunks >= 1)) throw new LockstepError(`batchChunks must be an integer ≥ 1, got ${chunks}`);
+    if (!(Number.isInteger(chunks) && chunks >= 1))
+      throw new LockstepError(`batchChunks must be an integer ≥ 1, got ${chunks}`);
     await activateBackend(options);
     const net = buildTfjsNetwork(resolved, options.seed);
     try {
@@ -59,7 +60,15 @@ export class TfjsEngine implements TrainingEngine {
       net.model.dispose();
       throw e;
     }
-    return new TfjsEngine(options.backend, resolved, net, createTfjsOptimizer(options.optimizer), weightDecay, options.maxBatch, chunks);
+    return new TfjsEngine(
+      options.backend,
+      resolved,
+      net,
+      createTfjsOptimizer(options.optimizer),
+      weightDecay,
+      options.maxBatch,
+      chunks,
+    );
   }
 
   /** The model itself, for tools that inspect it (layer names, tfjs autodiff); do not dispose it. */
@@ -71,7 +80,10 @@ export class TfjsEngine implements TrainingEngine {
     const { value, grads } = tf.tidy(() => {
       const xs = this.inputTensor(x, batch);
       const ys = tf.tensor1d(labels.subarray(0, batch), 'int32');
-      return tf.variableGrads(() => this.batchLoss(xs, ys, batch), this.net.params.map((p) => p.variable));
+      return tf.variableGrads(
+        () => this.batchLoss(xs, ys, batch),
+        this.net.params.map((p) => p.variable),
+      );
     });
     const loss = value.dataSync()[0];
     value.dispose();
@@ -90,7 +102,9 @@ export class TfjsEngine implements TrainingEngine {
   }
 
   predict(x: Float32Array, batch: number, probs: Float32Array): void {
-    const p = tf.tidy(() => tf.softmax(this.net.model.apply(this.inputTensor(x, batch), { training: false }) as tf.Tensor));
+    const p = tf.tidy(() =>
+      tf.softmax(this.net.model.apply(this.inputTensor(x, batch), { training: false }) as tf.Tensor),
+    );
     probs.set(p.dataSync().subarray(0, batch * this.resolved.classes));
     p.dispose();
   }
@@ -134,12 +148,14 @@ export class TfjsEngine implements TrainingEngine {
 
   /** Mean NLL of a training pass: L = Σ_k (n_k / n) · L_k over the batch's chunks (one chunk: the plain mean). */
   private batchLoss(xs: tf.Tensor3D, ys: tf.Tensor1D, batch: number): tf.Scalar {
-    const lossOf = (x: tf.Tensor, y: tf.Tensor1D): tf.Scalar => softmaxNll(this.net.model.apply(x, { training: true }) as tf.Tensor, y, this.resolved.classes);
+    const lossOf = (x: tf.Tensor, y: tf.Tensor1D): tf.Scalar =>
+      softmaxNll(this.net.model.apply(x, { training: true }) as tf.Tensor, y, this.resolved.classes);
     const chunks = Math.min(this.batchChunks, batch);
     if (chunks === 1) return lossOf(xs, ys);
     const parts: tf.Scalar[] = [];
     for (let k = 0; k < chunks; k++) {
-      const start = Math.floor((k * batch) / chunks), size = Math.floor(((k + 1) * batch) / chunks) - start;
+      const start = Math.floor((k * batch) / chunks),
+        size = Math.floor(((k + 1) * batch) / chunks) - start;
       parts.push(tf.mul(lossOf(tf.slice(xs, start, size), tf.slice(ys, start, size)), size / batch));
     }
     return tf.addN(parts);
@@ -149,7 +165,8 @@ export class TfjsEngine implements TrainingEngine {
   private inputTensor(x: Float32Array, batch: number): tf.Tensor3D {
     if (!(batch >= 1 && batch <= this.maxBatch)) throw new Error(`batch ${batch} is outside 1…${this.maxBatch}`);
     const current = tf.getBackend();
-    if (current !== this.backend) throw new Error(`this engine runs on tfjs's ${this.backend} backend, but the process switched to ${current}`);
+    if (current !== this.backend)
+      throw new Error(`this engine runs on tfjs's ${this.backend} backend, but the process switched to ${current}`);
     const [T, C] = this.resolved.input;
     return tf.tensor3d(x.subarray(0, batch * T * C), [batch, T, C]);
   }

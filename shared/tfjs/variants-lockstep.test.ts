@@ -37,7 +37,15 @@ const VARIANTS: Record<string, unknown> = {
       { type: 'Conv1D', filters: 6, kernelSize: 3, activation: 'sigmoid' },
       { type: 'AveragePooling1D', poolSize: 4, strides: 3, padding: 'same' },
       { type: 'MaxPooling1D', poolSize: 2, strides: 3 },
-      { type: 'Conv1D', filters: 5, kernelSize: 2, dilationRate: 3, padding: 'same', useBias: false, activation: 'relu' },
+      {
+        type: 'Conv1D',
+        filters: 5,
+        kernelSize: 2,
+        dilationRate: 3,
+        padding: 'same',
+        useBias: false,
+        activation: 'relu',
+      },
       { type: 'GlobalAveragePooling1D' },
       softmax,
     ],
@@ -62,23 +70,34 @@ const OPTIMIZERS: OptimizerSettings[] = [
   { optimizer: 'momentum', lr: 0.02, momentum: 0.9, nesterov: true, weightDecay: 1e-2 },
 ];
 
-async function engines(spec: unknown, optimizer: OptimizerSettings, backend: TfjsBackend): Promise<[ScratchEngine, TfjsEngine]> {
+async function engines(
+  spec: unknown,
+  optimizer: OptimizerSettings,
+  backend: TfjsBackend,
+): Promise<[ScratchEngine, TfjsEngine]> {
   const options = { spec, optimizer, maxBatch: 50, seed: 1 };
   return [new ScratchEngine(options), await TfjsEngine.create({ ...options, backend, wasmDir })];
 }
 
 describe.each(TFJS_BACKENDS)('on tfjs-%s', (backend) => {
-  it.each(Object.keys(VARIANTS).flatMap((name) => OPTIMIZERS.map((o) => [name, o.optimizer, o] as const)))('%s, %s: 20 steps in lockstep', async (name, _o, optimizer) => {
-    const [scratch, tfjs] = await engines(VARIANTS[name], optimizer, backend);
-    const r = runLockstep(scratch, tfjs, train, { steps: 20, batch: 50, seed: 1 });
-    tfjs.dispose();
-    expect(r.maxRelLossDiff).toBeLessThanOrEqual(1e-4);
-    expect(r.ok).toBe(true);
-    expect(r.perStep.referenceLoss[19]).toBeLessThan(r.perStep.referenceLoss[0]);
-  });
+  it.each(Object.keys(VARIANTS).flatMap((name) => OPTIMIZERS.map((o) => [name, o.optimizer, o] as const)))(
+    '%s, %s: 20 steps in lockstep',
+    async (name, _o, optimizer) => {
+      const [scratch, tfjs] = await engines(VARIANTS[name], optimizer, backend);
+      const r = runLockstep(scratch, tfjs, train, { steps: 20, batch: 50, seed: 1 });
+      tfjs.dispose();
+      expect(r.maxRelLossDiff).toBeLessThanOrEqual(1e-4);
+      expect(r.ok).toBe(true);
+      expect(r.perStep.referenceLoss[19]).toBeLessThan(r.perStep.referenceLoss[0]);
+    },
+  );
 
   it('a learning rate changed mid-run reaches both engines', async () => {
-    const [scratch, tfjs] = await engines(VARIANTS['dropout, activation layer, time sum'], { optimizer: 'adam', lr: 0.01 }, backend);
+    const [scratch, tfjs] = await engines(
+      VARIANTS['dropout, activation layer, time sum'],
+      { optimizer: 'adam', lr: 0.01 },
+      backend,
+    );
     const lockstep = new LockstepEngine(scratch, tfjs);
     const trainer = new Trainer(lockstep, train, 50, 1);
     for (let i = 0; i < 8; i++) {
@@ -89,9 +108,16 @@ describe.each(TFJS_BACKENDS)('on tfjs-%s', (backend) => {
     lockstep.dispose();
     expect(r.ok).toBe(true);
     // The same schedule on the scratch engine alone gives the same losses, so the change reached it.
-    const [alone] = await engines(VARIANTS['dropout, activation layer, time sum'], { optimizer: 'adam', lr: 0.01 }, backend);
+    const [alone] = await engines(
+      VARIANTS['dropout, activation layer, time sum'],
+      { optimizer: 'adam', lr: 0.01 },
+      backend,
+    );
     const solo = new Trainer(alone, train, 50, 1);
-    const losses = Array.from({ length: 8 }, (_, i) => (i === 4 && alone.setLearningRate(0.001), solo.trainStep().loss));
+    const losses = Array.from(
+      { length: 8 },
+      (_, i) => (i === 4 && alone.setLearningRate(0.001), solo.trainStep().loss),
+    );
     expect(r.perStep.referenceLoss).toEqual(losses);
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { LockstepError } from '../errors';
 import { Augmenter } from './augment';
 
-const T = 12, C = 5, B = 40;
+const T = 12,
+  C = 5,
+  B = 40;
 
 /** A batch whose every value is distinct and non-zero: x[b,t,c] = 1 + b·T·C + t·C + c. */
 function batch(): Float32Array {
@@ -18,7 +20,9 @@ describe('Augmenter', () => {
   });
 
   it('time shift: each example is itself moved by some d in −S…S frames, zeros shifted in, and every d occurs', () => {
-    const S = 2, x = batch(), original = batch();
+    const S = 2,
+      x = batch(),
+      original = batch();
     new Augmenter({ timeShift: S }, T, C, 1).apply(x, B);
     const shifts = new Set<number>();
     for (let b = 0; b < B; b++) {
@@ -26,7 +30,8 @@ describe('Augmenter', () => {
       const matches = [];
       for (let d = -S; d <= S; d++) {
         let ok = true;
-        for (let t = 0; t < T && ok; t++) for (let c = 0; c < C && ok; c++) ok = at(x, t, c) === (t - d >= 0 && t - d < T ? at(original, t - d, c) : 0);
+        for (let t = 0; t < T && ok; t++)
+          for (let c = 0; c < C && ok; c++) ok = at(x, t, c) === (t - d >= 0 && t - d < T ? at(original, t - d, c) : 0);
         if (ok) matches.push(d);
       }
       expect(matches, `example ${b}`).toHaveLength(1);
@@ -36,7 +41,8 @@ describe('Augmenter', () => {
   });
 
   it('time stretch: each example is itself resampled at one speed factor in 1 ± timeStretch, the last frame repeated past the end, and factors spread over the range', () => {
-    const stretch = 0.2, x = batch();
+    const stretch = 0.2,
+      x = batch();
     new Augmenter({ timeStretch: stretch }, T, C, 3).apply(x, B);
     const factors: number[] = [];
     for (let b = 0; b < B; b++) {
@@ -46,7 +52,9 @@ describe('Augmenter', () => {
       factors.push(factor);
       expect(factor).toBeGreaterThanOrEqual(1 - stretch - 1e-5);
       expect(factor).toBeLessThanOrEqual(1 + stretch + 1e-5);
-      for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) expect(sourceTime(t, c), `example ${b} t ${t} c ${c}`).toBeCloseTo(Math.min(t * factor, T - 1), 3);
+      for (let t = 0; t < T; t++)
+        for (let c = 0; c < C; c++)
+          expect(sourceTime(t, c), `example ${b} t ${t} c ${c}`).toBeCloseTo(Math.min(t * factor, T - 1), 3);
     }
     expect(Math.min(...factors)).toBeLessThan(0.9);
     expect(Math.max(...factors)).toBeGreaterThan(1.1);
@@ -61,20 +69,30 @@ describe('Augmenter', () => {
     const factor = x[2];
     expect(factor % 1).not.toBe(0);
     for (let t = 0; t < T; t++) {
-      const at = Math.min(t * factor, T - 1), lo = Math.floor(at), hi = Math.min(lo + 1, T - 1);
-      expect(x[t * 2 + 1], `frame ${t}`).toBeCloseTo(original[lo * 2 + 1] * (1 - (at - lo)) + original[hi * 2 + 1] * (at - lo), 4);
+      const at = Math.min(t * factor, T - 1),
+        lo = Math.floor(at),
+        hi = Math.min(lo + 1, T - 1);
+      expect(x[t * 2 + 1], `frame ${t}`).toBeCloseTo(
+        original[lo * 2 + 1] * (1 - (at - lo)) + original[hi * 2 + 1] * (at - lo),
+        4,
+      );
     }
   });
 
   it('time and frequency masks zero one run of at most timeMask frames and one of at most freqMask channels; the rest is untouched', () => {
-    const x = batch(), original = batch();
+    const x = batch(),
+      original = batch();
     new Augmenter({ timeMask: 4, freqMask: 2 }, T, C, 2).apply(x, B);
     const widths = { time: new Set<number>(), freq: new Set<number>() };
     for (let b = 0; b < B; b++) {
       const zero = (t: number, c: number): boolean => x[(b * T + t) * C + c] === 0;
       // A frame is masked when all its channels are zero, a channel when all its frames are.
-      const frames = Array.from({ length: T }, (_, t) => t).filter((t) => Array.from({ length: C }, (_, c) => c).every((c) => zero(t, c)));
-      const channels = Array.from({ length: C }, (_, c) => c).filter((c) => Array.from({ length: T }, (_, t) => t).every((t) => zero(t, c)));
+      const frames = Array.from({ length: T }, (_, t) => t).filter((t) =>
+        Array.from({ length: C }, (_, c) => c).every((c) => zero(t, c)),
+      );
+      const channels = Array.from({ length: C }, (_, c) => c).filter((c) =>
+        Array.from({ length: T }, (_, t) => t).every((t) => zero(t, c)),
+      );
       const contiguous = (a: number[]): boolean => a.every((v, i) => i === 0 || v === a[i - 1] + 1);
       if (channels.length < C) expect(contiguous(frames), `example ${b} frames ${frames}`).toBe(true);
       if (frames.length < T) expect(contiguous(channels), `example ${b} channels ${channels}`).toBe(true);

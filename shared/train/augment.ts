@@ -24,9 +24,12 @@ export class Augmenter {
     seed: number,
   ) {
     checkTimeStretch(s.timeStretch ?? 0);
-    if ((s.freqMask ?? 0) > channels) throw new LockstepError(`freqMask must be at most the data's channels (${channels}), got ${s.freqMask}`);
-    if ((s.timeShift ?? 0) >= frames) throw new LockstepError(`timeShift must be less than the data's frames (${frames}), got ${s.timeShift}`);
-    if ((s.timeMask ?? 0) > frames) throw new LockstepError(`timeMask must be at most the data's frames (${frames}), got ${s.timeMask}`);
+    if ((s.freqMask ?? 0) > channels)
+      throw new LockstepError(`freqMask must be at most the data's channels (${channels}), got ${s.freqMask}`);
+    if ((s.timeShift ?? 0) >= frames)
+      throw new LockstepError(`timeShift must be less than the data's frames (${frames}), got ${s.timeShift}`);
+    if ((s.timeMask ?? 0) > frames)
+      throw new LockstepError(`timeMask must be at most the data's frames (${frames}), got ${s.timeMask}`);
     this.rng = Rng.derive(seed, 'augment');
     this.row = new Float32Array(frames * channels);
   }
@@ -38,8 +41,13 @@ export class Augmenter {
 
   /** Augments the first `batch` examples of x (`[batch, frames, channels]`) in place. */
   apply(x: Float32Array, batch: number): void {
-    const T = this.frames, C = this.channels, rng = this.rng;
-    const stretch = this.s.timeStretch ?? 0, shift = this.s.timeShift ?? 0, timeMask = this.s.timeMask ?? 0, freqMask = this.s.freqMask ?? 0;
+    const T = this.frames,
+      C = this.channels,
+      rng = this.rng;
+    const stretch = this.s.timeStretch ?? 0,
+      shift = this.s.timeShift ?? 0,
+      timeMask = this.s.timeMask ?? 0,
+      freqMask = this.s.freqMask ?? 0;
     for (let b = 0; b < batch; b++) {
       const base = b * T * C;
       if (stretch > 0) {
@@ -47,7 +55,10 @@ export class Augmenter {
         // y[t] = x[t·factor], linear between neighbouring frames; the last frame repeats past the end.
         for (let i = 0; i < T * C; i++) this.row[i] = x[base + i];
         for (let t = 0; t < T; t++) {
-          const at = Math.min(t * factor, T - 1), lo = Math.floor(at), hi = Math.min(lo + 1, T - 1), w = at - lo;
+          const at = Math.min(t * factor, T - 1),
+            lo = Math.floor(at),
+            hi = Math.min(lo + 1, T - 1),
+            w = at - lo;
           for (let c = 0; c < C; c++) x[base + t * C + c] = this.row[lo * C + c] * (1 - w) + this.row[hi * C + c] * w;
         }
       }
@@ -61,11 +72,13 @@ export class Augmenter {
         }
       }
       if (timeMask > 0) {
-        const w = rng.int(timeMask + 1), t0 = rng.int(T - w + 1);
+        const w = rng.int(timeMask + 1),
+          t0 = rng.int(T - w + 1);
         x.fill(0, base + t0 * C, base + (t0 + w) * C);
       }
       if (freqMask > 0) {
-        const w = rng.int(freqMask + 1), c0 = rng.int(C - w + 1);
+        const w = rng.int(freqMask + 1),
+          c0 = rng.int(C - w + 1);
         for (let t = 0; t < T; t++) x.fill(0, base + t * C + c0, base + t * C + c0 + w);
       }
     }

@@ -44,11 +44,23 @@ describe.each(ENGINES)('divergence through the engine interface: %s', (_name, ma
     const [conv1, conv2, dense] = layersOf(engine);
     expect(firstNonFinite(engine)).toBeNull();
     poison(engine, `${conv2}/kernel`, 5, Infinity);
-    expect(firstNonFinite(engine)).toEqual({ layer: conv2, name: `${conv2}/kernel`, source: 'weights', index: 5, value: Infinity });
+    expect(firstNonFinite(engine)).toEqual({
+      layer: conv2,
+      name: `${conv2}/kernel`,
+      source: 'weights',
+      index: 5,
+      value: Infinity,
+    });
     poison(engine, `${dense}/bias`, 1, NaN);
     expect(firstNonFinite(engine)?.layer).toBe(conv2);
     poison(engine, `${conv1}/bias`, 2, -Infinity);
-    expect(firstNonFinite(engine)).toEqual({ layer: conv1, name: `${conv1}/bias`, source: 'weights', index: 2, value: -Infinity });
+    expect(firstNonFinite(engine)).toEqual({
+      layer: conv1,
+      name: `${conv1}/bias`,
+      source: 'weights',
+      index: 2,
+      value: -Infinity,
+    });
   });
 
   it('a step through a NaN weight: the message names the step, the engine, the first layer and a lower learning rate', async () => {
@@ -63,7 +75,11 @@ describe.each(ENGINES)('divergence through the engine interface: %s', (_name, ma
     expect(loss).toBeNaN();
     // The NaN reaches the first layer's gradients (through the second layer's kernel) and so its weights.
     const message = divergenceMessage(engine, { step: 2, epoch: 1, lr: 0.1, engineId: engine.id, loss });
-    expect(message).toMatch(new RegExp(`^training diverged at step 2 \\(epoch 1\\): the ${engine.id} loss became NaN; the first non-finite value is in layer ${conv1} \\(its weights: ${conv1}/kernel\\[\\d+\\] = NaN\\)\\. Try a lower learning rate \\(this run used lr 0\\.1\\)\\.$`));
+    expect(message).toMatch(
+      new RegExp(
+        `^training diverged at step 2 \\(epoch 1\\): the ${engine.id} loss became NaN; the first non-finite value is in layer ${conv1} \\(its weights: ${conv1}/kernel\\[\\d+\\] = NaN\\)\\. Try a lower learning rate \\(this run used lr 0\\.1\\)\\.$`,
+      ),
+    );
   });
 });
 
@@ -75,7 +91,10 @@ describe('divergence messages', () => {
   const context = { step: 7, epoch: 2, lr: 0.5, engineId: 'scratch' };
 
   it('within layer order, a layer’s weights come before its gradients, and an earlier layer’s gradients before a later layer’s weights', () => {
-    const e = engineOf({ 'a/kernel': [1, 2], 'a/bias': [0], 'b/kernel': [1, NaN] }, { 'a/kernel': [0, 0], 'a/bias': [Infinity], 'b/kernel': [0, 0] });
+    const e = engineOf(
+      { 'a/kernel': [1, 2], 'a/bias': [0], 'b/kernel': [1, NaN] },
+      { 'a/kernel': [0, 0], 'a/bias': [Infinity], 'b/kernel': [0, 0] },
+    );
     expect(firstNonFinite(e)).toEqual({ layer: 'a', name: 'a/bias', source: 'gradients', index: 0, value: Infinity });
     const w = engineOf({ 'a/kernel': [1, -Infinity], 'a/bias': [0] }, { 'a/kernel': [NaN, 0], 'a/bias': [0] });
     expect(firstNonFinite(w)).toMatchObject({ name: 'a/kernel', source: 'weights', index: 1 });

@@ -25,14 +25,19 @@ const layerOf = (name: string): string => {
  * order of the engine's weight names; within a layer, its weights before its gradients), or null.
  */
 export function firstNonFinite(engine: Pick<TrainingEngine, 'getWeights' | 'getGradients'>): NonFiniteValue | null {
-  const sources = [['weights', engine.getWeights()], ['gradients', engine.getGradients()]] as const;
+  const sources = [
+    ['weights', engine.getWeights()],
+    ['gradients', engine.getGradients()],
+  ] as const;
   const layers: string[] = [];
-  for (const [, values] of sources) for (const name of values.keys()) if (!layers.includes(layerOf(name))) layers.push(layerOf(name));
+  for (const [, values] of sources)
+    for (const name of values.keys()) if (!layers.includes(layerOf(name))) layers.push(layerOf(name));
   for (const layer of layers) {
     for (const [source, values] of sources) {
       for (const [name, v] of values) {
         if (layerOf(name) !== layer) continue;
-        for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return { layer, name, source, index: i, value: v[i] };
+        for (let i = 0; i < v.length; i++)
+          if (!Number.isFinite(v[i])) return { layer, name, source, index: i, value: v[i] };
       }
     }
   }
@@ -54,7 +59,10 @@ export interface DivergenceContext {
  * The message for a run that diverged at this step, or null if it did not: its loss is not
  * finite, or (when no loss is given) a weight or gradient is not.
  */
-export function divergenceMessage(engine: Pick<TrainingEngine, 'getWeights' | 'getGradients'>, c: DivergenceContext): string | null {
+export function divergenceMessage(
+  engine: Pick<TrainingEngine, 'getWeights' | 'getGradients'>,
+  c: DivergenceContext,
+): string | null {
   const lossBad = c.loss !== undefined && !Number.isFinite(c.loss);
   if (c.loss !== undefined && !lossBad) return null;
   const where = firstNonFinite(engine);

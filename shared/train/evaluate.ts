@@ -17,7 +17,8 @@ export function evaluateSplit(engine: TrainingEngine, split: Split, classes: num
   const size = split.frames * split.channels;
   const probs = new Float32Array(batch * classes);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  let lossSum = 0, correct = 0;
+  let lossSum = 0,
+    correct = 0;
   for (let start = 0; start < split.n; start += batch) {
     const b = Math.min(batch, split.n - start);
     engine.predict(split.x.subarray(start * size, (start + b) * size), b, probs);
@@ -31,5 +32,10 @@ export function evaluateSplit(engine: TrainingEngine, split: Split, classes: num
       lossSum -= Math.log(Math.max(probs[i * classes + truth], 1.1754944e-38));
     }
   }
-  return { n: split.n, loss: split.n ? lossSum / split.n : NaN, accuracy: split.n ? correct / split.n : NaN, confusion };
+  return {
+    n: split.n,
+    loss: split.n ? lossSum / split.n : NaN,
+    accuracy: split.n ? correct / split.n : NaN,
+    confusion,
+  };
 }

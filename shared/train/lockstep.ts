@@ -101,7 +101,13 @@ export class LockstepEngine implements TrainingEngine {
   readonly bound: number;
   private readonly checkEvery: number;
   private readonly resync: boolean;
-  private readonly perStep: LockstepReport['perStep'] = { referenceLoss: [], candidateLoss: [], relLossDiff: [], referenceMs: [], candidateMs: [] };
+  private readonly perStep: LockstepReport['perStep'] = {
+    referenceLoss: [],
+    candidateLoss: [],
+    relLossDiff: [],
+    referenceMs: [],
+    candidateMs: [],
+  };
   private readonly checks: TensorDiffs[] = [];
 
   constructor(
@@ -109,7 +115,10 @@ export class LockstepEngine implements TrainingEngine {
     readonly candidate: TrainingEngine,
     options: LockstepOptions = {},
   ) {
-    if (reference.paramCount !== candidate.paramCount) throw new Error(`lockstep: ${reference.id} has ${reference.paramCount} params, ${candidate.id} ${candidate.paramCount}`);
+    if (reference.paramCount !== candidate.paramCount)
+      throw new Error(
+        `lockstep: ${reference.id} has ${reference.paramCount} params, ${candidate.id} ${candidate.paramCount}`,
+      );
     this.id = `lockstep(${reference.id},${candidate.id})`;
     this.paramCount = reference.paramCount;
     this.bound = options.bound ?? DEFAULT_LOSS_BOUND;
@@ -186,7 +195,13 @@ export class LockstepEngine implements TrainingEngine {
       maxAbsGradDiff: maxOf(this.checks.flatMap((c) => Object.values(c.gradients))),
       referenceMsPerStep: mean(s.referenceMs),
       candidateMsPerStep: mean(s.candidateMs),
-      perStep: { referenceLoss: [...s.referenceLoss], candidateLoss: [...s.candidateLoss], relLossDiff: [...s.relLossDiff], referenceMs: [...s.referenceMs], candidateMs: [...s.candidateMs] },
+      perStep: {
+        referenceLoss: [...s.referenceLoss],
+        candidateLoss: [...s.candidateLoss],
+        relLossDiff: [...s.relLossDiff],
+        referenceMs: [...s.referenceMs],
+        candidateMs: [...s.candidateMs],
+      },
       checks: [...this.checks],
     };
   }
@@ -209,7 +224,12 @@ export interface LockstepRunOptions extends LockstepOptions {
 }
 
 /** `steps` lockstep steps over `train` in the trainer's seeded batch order (epochs wrap). */
-export function runLockstep(reference: TrainingEngine, candidate: TrainingEngine, train: Split, options: LockstepRunOptions): LockstepReport {
+export function runLockstep(
+  reference: TrainingEngine,
+  candidate: TrainingEngine,
+  train: Split,
+  options: LockstepRunOptions,
+): LockstepReport {
   const lockstep = new LockstepEngine(reference, candidate, options);
   const trainer = new Trainer(lockstep, train, options.batch, options.seed);
   for (let i = 1; i <= options.steps; i++) {

@@ -12,7 +12,8 @@ describe('nudgedByOneUlp', () => {
     const kernel = weights.get('dense_1/kernel')!;
     const moved = nudged.get('dense_1/kernel')!;
     for (let i = 0; i < kernel.length; i++) {
-      const x = kernel[i], y = moved[i];
+      const x = kernel[i],
+        y = moved[i];
       expect(y).not.toBe(x);
       // No float32 lies strictly between x and its neighbour y: halfway is not representable.
       expect(Math.fround((x + y) / 2) === x || Math.fround((x + y) / 2) === y).toBe(true);
@@ -29,7 +30,9 @@ describe('nudgedByOneUlp', () => {
     const b = nudgedByOneUlp(weights, 2).get('dense_1/kernel')!;
     expect(b).not.toEqual(a);
     const big = new Map([['w', Float32Array.from({ length: 1000 }, (_, i) => i + 1)]]);
-    const up = nudgedByOneUlp(big, 3).get('w')!.filter((y, i) => y > i + 1).length;
+    const up = nudgedByOneUlp(big, 3)
+      .get('w')!
+      .filter((y, i) => y > i + 1).length;
     expect(up).toBeGreaterThan(400);
     expect(up).toBeLessThan(600);
   });

@@ -26,10 +26,16 @@ export function modelInputs(split: Split, model: { frontEnd: FrontEnd; standardi
  * Why a dataset cannot train, from its training split's examples per class (undefined: no
  * train split), or null when it can: it needs examples of at least two classes.
  */
-export function untrainableReason(name: string, classes: readonly string[], trainClassCounts: readonly number[] | undefined): string | null {
+export function untrainableReason(
+  name: string,
+  classes: readonly string[],
+  trainClassCounts: readonly number[] | undefined,
+): string | null {
   const present = (trainClassCounts ?? []).flatMap((n, k) => (n > 0 ? [k] : []));
-  if (present.length === 0) return `dataset ${name}: no training examples left after the protocol (a train split with usable files is needed)`;
-  if (present.length < 2) return `dataset ${name}: the training split holds only one class (${classes[present[0]]}); at least two are needed`;
+  if (present.length === 0)
+    return `dataset ${name}: no training examples left after the protocol (a train split with usable files is needed)`;
+  if (present.length < 2)
+    return `dataset ${name}: the training split holds only one class (${classes[present[0]]}); at least two are needed`;
   return null;
 }
 
@@ -43,7 +49,11 @@ export function prepareData(
   settings: Pick<TrainingSettings, 'standardize' | 'frontEnd'>,
 ): PreparedData {
   const train = dataset.splits.train;
-  const problem = untrainableReason(dataset.name, dataset.classes, train && classCounts(train.y, dataset.classes.length));
+  const problem = untrainableReason(
+    dataset.name,
+    dataset.classes,
+    train && classCounts(train.y, dataset.classes.length),
+  );
   if (problem !== null || !train) throw new LockstepError(problem!);
   const frontEnd = settings.frontEnd ?? NO_FRONT_END;
   const frontTrain = applyFrontEnd(train, frontEnd);

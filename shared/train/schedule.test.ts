@@ -9,7 +9,7 @@ describe('learningRateSchedule', () => {
     expect(learningRateSchedule({ ...base, lrSchedule: 'constant', warmupEpochs: 0 }, 5)).toBeNull();
   });
 
-  it("cosine: lr at the first step, lr/2 half way, falling towards 0 at the last step", () => {
+  it('cosine: lr at the first step, lr/2 half way, falling towards 0 at the last step', () => {
     const at = learningRateSchedule({ ...base, lrSchedule: 'cosine' }, 5)!;
     const S = 50;
     expect(at(0)).toBe(0.01);
@@ -28,7 +28,7 @@ describe('learningRateSchedule', () => {
     expect([0, 3, 4, 39].map(flat)).toEqual([0.0025, 0.01, 0.01, 0.01]);
   });
 
-  it("step: lr · decayFactor^⌊epoch / decayEvery⌋ (default factor 0.5)", () => {
+  it('step: lr · decayFactor^⌊epoch / decayEvery⌋ (default factor 0.5)', () => {
     const at = learningRateSchedule({ ...base, lrSchedule: 'step', decayEvery: 3 }, 4)!;
     expect([0, 11, 12, 23, 24, 39].map(at)).toEqual([0.01, 0.01, 0.005, 0.005, 0.0025, 0.00125]);
     const tenth = learningRateSchedule({ ...base, lrSchedule: 'step', decayEvery: 5, decayFactor: 0.1 }, 2)!;

@@ -1,6 +1,9 @@
 import type { TrainingSettings } from './settings';
 
-export type ScheduleSettings = Pick<TrainingSettings, 'lr' | 'epochs' | 'lrSchedule' | 'warmupEpochs' | 'decayEvery' | 'decayFactor'>;
+export type ScheduleSettings = Pick<
+  TrainingSettings,
+  'lr' | 'epochs' | 'lrSchedule' | 'warmupEpochs' | 'decayEvery' | 'decayFactor'
+>;
 
 /**
  * The learning rate of every step (0-based) of a run of `stepsPerEpoch`·epochs steps:

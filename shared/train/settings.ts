@@ -42,12 +42,23 @@ export const MAX_TIME_STRETCH = 0.5;
 
 /** A time stretch, checked: a number in 0…MAX_TIME_STRETCH. */
 export function checkTimeStretch(f: unknown): number {
-  if (typeof f !== 'number' || !(f >= 0 && f <= MAX_TIME_STRETCH)) throw new LockstepError(`timeStretch must be a number in 0…${MAX_TIME_STRETCH}, got ${JSON.stringify(f)}`);
+  if (typeof f !== 'number' || !(f >= 0 && f <= MAX_TIME_STRETCH))
+    throw new LockstepError(`timeStretch must be a number in 0…${MAX_TIME_STRETCH}, got ${JSON.stringify(f)}`);
   return f;
 }
 
 /** The optional settings the Trainer applies itself (schedule, augmentation, early stopping). */
-export const TRAINING_AID_KEYS = ['lrSchedule', 'warmupEpochs', 'decayEvery', 'decayFactor', 'timeStretch', 'timeShift', 'timeMask', 'freqMask', 'patience'] as const;
+export const TRAINING_AID_KEYS = [
+  'lrSchedule',
+  'warmupEpochs',
+  'decayEvery',
+  'decayFactor',
+  'timeStretch',
+  'timeShift',
+  'timeMask',
+  'freqMask',
+  'patience',
+] as const;
 
 export { LR_SCHEDULES, type LrScheduleName };
 
@@ -62,17 +73,20 @@ export const DEFAULT_SETTINGS: TrainingSettings = {
 };
 
 function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new LockstepError(`${name} must be an integer ≥ 1, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new LockstepError(`${name} must be an integer ≥ 1, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function nonNegativeInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new LockstepError(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new LockstepError(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function nonNegativeNumber(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new LockstepError(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new LockstepError(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -88,7 +102,10 @@ export function crossSettingProblem(s: {
   decayEvery?: number;
 }): { field: 'warmupEpochs' | 'decayEvery'; message: string } | null {
   if (s.warmupEpochs !== undefined && s.warmupEpochs >= s.epochs) {
-    return { field: 'warmupEpochs', message: `warmupEpochs must be less than epochs (${s.epochs}), got ${s.warmupEpochs}` };
+    return {
+      field: 'warmupEpochs',
+      message: `warmupEpochs must be less than epochs (${s.epochs}), got ${s.warmupEpochs}`,
+    };
   }
   if (s.lrSchedule === 'step' && s.decayEvery === undefined) {
     return { field: 'decayEvery', message: `lrSchedule 'step' needs decayEvery (epochs between decays)` };
@@ -98,13 +115,18 @@ export function crossSettingProblem(s: {
 
 /** Checks a settings object (from a preset, a checkpoint, flags or the UI) and fills defaults. */
 export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unknown>>): TrainingSettings {
-  const s = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
+  const s = {
+    ...DEFAULT_SETTINGS,
+    ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  } as Record<string, unknown>;
   if (!OPTIMIZERS.includes(s.optimizer as OptimizerName)) {
     throw new LockstepError(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(s.optimizer)}`);
   }
   const lr = s.lr;
-  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) throw new LockstepError(`lr must be a positive number, got ${JSON.stringify(lr)}`);
-  if (typeof s.standardize !== 'boolean') throw new LockstepError(`standardize must be true or false, got ${JSON.stringify(s.standardize)}`);
+  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr))
+    throw new LockstepError(`lr must be a positive number, got ${JSON.stringify(lr)}`);
+  if (typeof s.standardize !== 'boolean')
+    throw new LockstepError(`standardize must be true or false, got ${JSON.stringify(s.standardize)}`);
   const settings: TrainingSettings = {
     optimizer: s.optimizer as OptimizerName,
     lr,
@@ -117,23 +139,29 @@ export function resolveSettings(raw: Partial<Record<keyof TrainingSettings, unkn
   if (!Number.isInteger(settings.seed)) throw new LockstepError(`seed must be an integer ≥ 0, got ${settings.seed}`);
   if (s.momentum !== undefined) settings.momentum = nonNegativeNumber('momentum', s.momentum);
   if (s.nesterov !== undefined) {
-    if (typeof s.nesterov !== 'boolean') throw new LockstepError(`nesterov must be true or false, got ${JSON.stringify(s.nesterov)}`);
+    if (typeof s.nesterov !== 'boolean')
+      throw new LockstepError(`nesterov must be true or false, got ${JSON.stringify(s.nesterov)}`);
     settings.nesterov = s.nesterov;
   }
   if (s.weightDecay !== undefined) settings.weightDecay = nonNegativeNumber('weightDecay', s.weightDecay);
   if (s.lrSchedule !== undefined) {
-    if (!LR_SCHEDULES.includes(s.lrSchedule as LrScheduleName)) throw new LockstepError(`lrSchedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(s.lrSchedule)}`);
+    if (!LR_SCHEDULES.includes(s.lrSchedule as LrScheduleName))
+      throw new LockstepError(
+        `lrSchedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(s.lrSchedule)}`,
+      );
     settings.lrSchedule = s.lrSchedule as LrScheduleName;
   }
   if (s.warmupEpochs !== undefined) settings.warmupEpochs = nonNegativeInt('warmupEpochs', s.warmupEpochs);
   if (s.decayEvery !== undefined) settings.decayEvery = positiveInt('decayEvery', s.decayEvery);
   if (s.decayFactor !== undefined) {
     const f = s.decayFactor;
-    if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw new LockstepError(`decayFactor must be a number in (0, 1], got ${JSON.stringify(f)}`);
+    if (typeof f !== 'number' || !(f > 0 && f <= 1))
+      throw new LockstepError(`decayFactor must be a number in (0, 1], got ${JSON.stringify(f)}`);
     settings.decayFactor = f;
   }
   if (s.timeStretch !== undefined) settings.timeStretch = checkTimeStretch(s.timeStretch);
-  for (const key of ['timeShift', 'timeMask', 'freqMask'] as const) if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
+  for (const key of ['timeShift', 'timeMask', 'freqMask'] as const)
+    if (s[key] !== undefined) settings[key] = nonNegativeInt(key, s[key]);
   if (s.patience !== undefined) settings.patience = positiveInt('patience', s.patience);
   if (s.frontEnd !== undefined) {
     const parsed = parseFrontEnd(s.frontEnd);

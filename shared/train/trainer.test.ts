@@ -24,11 +24,21 @@ const DROPOUT_SPEC = {
 };
 
 /** Every step's loss over `epochs` epochs, and the final weights. */
-function run(spec: unknown, settings: TrainingSettings, epochs: number, train: Split = data.train): { losses: number[]; weights: Map<string, Float32Array> } {
-  const engine = new ScratchEngine({ spec, optimizer: optimizerSettings(settings), maxBatch: settings.batch, seed: settings.seed });
+function run(
+  spec: unknown,
+  settings: TrainingSettings,
+  epochs: number,
+  train: Split = data.train,
+): { losses: number[]; weights: Map<string, Float32Array> } {
+  const engine = new ScratchEngine({
+    spec,
+    optimizer: optimizerSettings(settings),
+    maxBatch: settings.batch,
+    seed: settings.seed,
+  });
   const trainer = new Trainer(engine, train, settings.batch, settings.seed);
   const losses: number[] = [];
-  for (let e = 0; e < epochs; ) {
+  for (let e = 0; e < epochs;) {
     const { loss, epochDone } = trainer.trainStep();
     losses.push(loss);
     if (epochDone) e++;
@@ -39,19 +49,37 @@ function run(spec: unknown, settings: TrainingSettings, epochs: number, train: S
 
 describe('Trainer determinism', () => {
   const cases = [
-    { what: 'tdnn, adam (its preset settings)', spec: tdnn.spec, settings: resolveSettings({ ...tdnn.training, batch: 64 }) },
-    { what: 'conv + dropout, Nesterov momentum with weight decay', spec: DROPOUT_SPEC, settings: resolveSettings({ optimizer: 'momentum', lr: 0.05, nesterov: true, weightDecay: 1e-3, batch: 128, seed: 4 }) },
+    {
+      what: 'tdnn, adam (its preset settings)',
+      spec: tdnn.spec,
+      settings: resolveSettings({ ...tdnn.training, batch: 64 }),
+    },
+    {
+      what: 'conv + dropout, Nesterov momentum with weight decay',
+      spec: DROPOUT_SPEC,
+      settings: resolveSettings({
+        optimizer: 'momentum',
+        lr: 0.05,
+        nesterov: true,
+        weightDecay: 1e-3,
+        batch: 128,
+        seed: 4,
+      }),
+    },
   ];
 
-  it.each(cases)('$what: same seed, data and settings → bit-identical per-step losses over 2 epochs', ({ spec, settings }) => {
-    const a = run(spec, settings, 2);
-    const b = run(spec, settings, 2);
-    expect(a.losses.every(Number.isFinite)).toBe(true);
-    expect(b.losses).toEqual(a.losses);
-    expect(b.weights).toEqual(a.weights);
-    // The last batch of an epoch is short (900 is not a multiple of the batch), and it still matches.
-    expect(900 % settings.batch).not.toBe(0);
-  });
+  it.each(cases)(
+    '$what: same seed, data and settings → bit-identical per-step losses over 2 epochs',
+    ({ spec, settings }) => {
+      const a = run(spec, settings, 2);
+      const b = run(spec, settings, 2);
+      expect(a.losses.every(Number.isFinite)).toBe(true);
+      expect(b.losses).toEqual(a.losses);
+      expect(b.weights).toEqual(a.weights);
+      // The last batch of an epoch is short (900 is not a multiple of the batch), and it still matches.
+      expect(900 % settings.batch).not.toBe(0);
+    },
+  );
 
   it.each(cases)('$what: a different seed gives different losses', ({ spec, settings }) => {
     const a = run(spec, settings, 2);
@@ -67,7 +95,12 @@ describe('Trainer determinism', () => {
     const size = data.train.frames * data.train.channels;
     const x = Float32Array.from(data.train.x);
     for (let i = 0; i < data.train.n; i++) x[i * size] = i;
-    const inner = new ScratchEngine({ spec: tdnn.spec, optimizer: { optimizer: 'sgd', lr: 0.01 }, maxBatch: 64, seed: 3 });
+    const inner = new ScratchEngine({
+      spec: tdnn.spec,
+      optimizer: { optimizer: 'sgd', lr: 0.01 },
+      maxBatch: 64,
+      seed: 3,
+    });
     const seen: number[] = [];
     const engine: TrainingEngine = Object.assign(Object.create(inner) as ScratchEngine, {
       trainStep(bx: Float32Array, by: Int32Array, batch: number): number {
@@ -85,7 +118,8 @@ describe('Trainer determinism', () => {
     const orders: number[][] = [];
     for (let e = 0; e < 2; e++) {
       seen.length = 0;
-      for (let s = 0; s < trainer.stepsPerEpoch; s++) expect(trainer.trainStep().epochDone).toBe(s === trainer.stepsPerEpoch - 1);
+      for (let s = 0; s < trainer.stepsPerEpoch; s++)
+        expect(trainer.trainStep().epochDone).toBe(s === trainer.stepsPerEpoch - 1);
       orders.push([...seen]);
     }
     const identity = Array.from({ length: data.train.n }, (_, i) => i);
@@ -99,7 +133,12 @@ describe('Trainer learns', () => {
   it('the tdnn preset, with its own settings, on the standardised demo data: training loss falls clearly', () => {
     const settings = resolveSettings(tdnn.training);
     expect(settings.standardize).toBe(true);
-    const engine = new ScratchEngine({ spec: tdnn.spec, optimizer: optimizerSettings(settings), maxBatch: settings.batch, seed: settings.seed });
+    const engine = new ScratchEngine({
+      spec: tdnn.spec,
+      optimizer: optimizerSettings(settings),
+      maxBatch: settings.batch,
+      seed: settings.seed,
+    });
     const trainer = new Trainer(engine, data.train, settings.batch, settings.seed);
     const classes = data.classes.length;
     const records = [];
@@ -107,7 +146,8 @@ describe('Trainer learns', () => {
       while (!trainer.trainStep().epochDone);
       records.push(trainer.finishEpoch(data.dev, classes));
     }
-    const first = records[0], last = records[records.length - 1];
+    const first = records[0],
+      last = records[records.length - 1];
     expect(records.map((r) => r.epoch)).toEqual([1, 2, 3, 4, 5]);
     for (const r of records) expect(Number.isFinite(r.trainLoss)).toBe(true);
     expect(last.trainLoss).toBeLessThan(first.trainLoss);
@@ -122,8 +162,18 @@ describe('Trainer learns', () => {
 describe('Trainer training aids (any engine: applied by the trainer)', () => {
   const settings = resolveSettings({ ...tdnn.training, batch: 100, seed: 2 });
 
-  function recordingEngine(aidsSeed = 2): { engine: TrainingEngine; rates: number[]; batches: Float32Array[]; labels: number[][] } {
-    const inner = new ScratchEngine({ spec: tdnn.spec, optimizer: optimizerSettings(settings), maxBatch: 100, seed: aidsSeed });
+  function recordingEngine(aidsSeed = 2): {
+    engine: TrainingEngine;
+    rates: number[];
+    batches: Float32Array[];
+    labels: number[][];
+  } {
+    const inner = new ScratchEngine({
+      spec: tdnn.spec,
+      optimizer: optimizerSettings(settings),
+      maxBatch: 100,
+      seed: aidsSeed,
+    });
     const rates: number[] = [];
     const batches: Float32Array[] = [];
     const labels: number[][] = [];
@@ -191,7 +241,8 @@ describe('Trainer training aids (any engine: applied by the trainer)', () => {
       paramCount: 1,
       trainStep: () => 1,
       predict(x, batch, probs) {
-        for (let b = 0; b < batch; b++) for (let k = 0; k < 9; k++) probs[b * 9 + k] = k === (x[b * size] < tenths ? 1 : 0) ? 1 : 0;
+        for (let b = 0; b < batch; b++)
+          for (let k = 0; k < 9; k++) probs[b * 9 + k] = k === (x[b * size] < tenths ? 1 : 0) ? 1 : 0;
       },
       getWeights: () => new Map([['w', Float32Array.of(tenths)]]),
       setWeights: (w) => void (tenths = w.get('w')![0]),
@@ -227,11 +278,38 @@ describe('Trainer training aids (any engine: applied by the trainer)', () => {
 
 describe('resolveSettings: training aids', () => {
   it('accepts and checks them', () => {
-    const s = resolveSettings({ epochs: 10, lrSchedule: 'step', decayEvery: 3, decayFactor: 0.2, warmupEpochs: 2, timeStretch: 0.15, timeShift: 4, timeMask: 8, freqMask: 2, patience: 5 });
-    expect(s).toMatchObject({ lrSchedule: 'step', decayEvery: 3, decayFactor: 0.2, warmupEpochs: 2, timeStretch: 0.15, timeShift: 4, timeMask: 8, freqMask: 2, patience: 5 });
-    expect(() => resolveSettings({ lrSchedule: 'linear' })).toThrow("lrSchedule must be one of constant, cosine, step, got \"linear\"");
-    expect(() => resolveSettings({ lrSchedule: 'step' })).toThrow("lrSchedule 'step' needs decayEvery (epochs between decays)");
-    expect(() => resolveSettings({ epochs: 5, warmupEpochs: 5 })).toThrow('warmupEpochs must be less than epochs (5), got 5');
+    const s = resolveSettings({
+      epochs: 10,
+      lrSchedule: 'step',
+      decayEvery: 3,
+      decayFactor: 0.2,
+      warmupEpochs: 2,
+      timeStretch: 0.15,
+      timeShift: 4,
+      timeMask: 8,
+      freqMask: 2,
+      patience: 5,
+    });
+    expect(s).toMatchObject({
+      lrSchedule: 'step',
+      decayEvery: 3,
+      decayFactor: 0.2,
+      warmupEpochs: 2,
+      timeStretch: 0.15,
+      timeShift: 4,
+      timeMask: 8,
+      freqMask: 2,
+      patience: 5,
+    });
+    expect(() => resolveSettings({ lrSchedule: 'linear' })).toThrow(
+      'lrSchedule must be one of constant, cosine, step, got "linear"',
+    );
+    expect(() => resolveSettings({ lrSchedule: 'step' })).toThrow(
+      "lrSchedule 'step' needs decayEvery (epochs between decays)",
+    );
+    expect(() => resolveSettings({ epochs: 5, warmupEpochs: 5 })).toThrow(
+      'warmupEpochs must be less than epochs (5), got 5',
+    );
     expect(() => resolveSettings({ decayFactor: 1.5 })).toThrow('decayFactor must be a number in (0, 1], got 1.5');
     expect(() => resolveSettings({ timeMask: -1 })).toThrow('timeMask must be an integer ≥ 0, got -1');
     expect(() => resolveSettings({ timeStretch: 0.8 })).toThrow('timeStretch must be a number in 0…0.5, got 0.8');

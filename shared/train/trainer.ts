@@ -101,7 +101,8 @@ export class Trainer {
     const size = Math.min(this.batchSize, this.train.n - this.position);
     const S = this.exampleSize;
     for (let i = 0; i < size; i++) {
-      const src = this.order[this.position + i] * S, dst = i * S;
+      const src = this.order[this.position + i] * S,
+        dst = i * S;
       for (let j = 0; j < S; j++) this.batchX[dst + j] = this.train.x[src + j];
       this.batchY[i] = this.train.y[this.order[this.position + i]];
     }

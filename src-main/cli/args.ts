@@ -5,7 +5,11 @@ import { LockstepError } from '../../shared/errors';
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 /** Parses a command's flags; an unknown or malformed flag is a user error naming the flag. */
-export function parseFlags<T extends FlagSpec>(command: string, argv: string[], flags: T): { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } {
+export function parseFlags<T extends FlagSpec>(
+  command: string,
+  argv: string[],
+  flags: T,
+): { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } {
   // Bare words after a multiple-valued flag are its further values (so a shell glob works).
   const multiple = Object.keys(flags).find((name) => flags[name].multiple);
   try {
@@ -33,7 +37,8 @@ export function numberFlag(name: string, value: string | undefined): number | un
 
 export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
   const n = numberFlag(name, value);
-  if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new LockstepError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
+  if (n !== undefined && (!Number.isInteger(n) || n < min))
+    throw new LockstepError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
   return n;
 }
 

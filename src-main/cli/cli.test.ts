@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { tempDirsRemovedAfterAll, writeCourseFixture } from '../services/test-helpers';
 import { cli } from './run-cli';
 
-
 const tmp = tempDirsRemovedAfterAll('lockstep-cli-');
 
 describe('CLI on the built-in demo data', () => {
@@ -48,15 +47,45 @@ describe('CLI on the built-in demo data', () => {
     // The eval split holds the dev split's examples: the same figures.
     expect(r.json.eval).toEqual(r.json.dev);
     const last = r.stderr.trim().split('\n').pop()!;
-    expect(last).toMatch(/^epoch 2: train loss (\S+) acc (\S+)%, dev loss \S+ acc \S+ \(running train loss during the epoch \S+; \d+ ms\)$/);
-    expect(last).toContain(`train loss ${r.json.train.loss.toFixed(4)} acc ${(r.json.train.accuracy * 100).toFixed(1)}%`);
+    expect(last).toMatch(
+      /^epoch 2: train loss (\S+) acc (\S+)%, dev loss \S+ acc \S+ \(running train loss during the epoch \S+; \d+ ms\)$/,
+    );
+    expect(last).toContain(
+      `train loss ${r.json.train.loss.toFixed(4)} acc ${(r.json.train.accuracy * 100).toFixed(1)}%`,
+    );
     const text = cli('train', '--data', root, '--model', 'fnn-10-tanh', '--epochs', '1');
     expect(text.stdout).toMatch(/^eval: {2}loss \S+, accuracy \S+% \(n=6\)$/m);
   });
 
   it('the same seed gives the same result; flags override the preset', () => {
-    const a = cli('train', '--model', 'fnn-10-tanh', '--epochs', '1', '--seed', '7', '--optimizer', 'sgd', '--lr', '0.05', '--json');
-    const b = cli('train', '--model', 'fnn-10-tanh', '--epochs', '1', '--seed', '7', '--optimizer', 'sgd', '--lr', '0.05', '--json');
+    const a = cli(
+      'train',
+      '--model',
+      'fnn-10-tanh',
+      '--epochs',
+      '1',
+      '--seed',
+      '7',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.05',
+      '--json',
+    );
+    const b = cli(
+      'train',
+      '--model',
+      'fnn-10-tanh',
+      '--epochs',
+      '1',
+      '--seed',
+      '7',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.05',
+      '--json',
+    );
     expect(a.status, a.stderr).toBe(0);
     expect(a.json.settings.optimizer).toBe('sgd');
     expect(a.json.settings.lr).toBe(0.05);
@@ -65,10 +94,41 @@ describe('CLI on the built-in demo data', () => {
   });
 
   it('training aids from flags: a cosine schedule per step, augmentation, early stopping that keeps the best dev epoch', () => {
-    const args = ['train', '--model', 'tdnn', '--epochs', '6', '--seed', '2', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--time-stretch', '0.1', '--time-shift', '2', '--time-mask', '4', '--freq-mask', '2', '--patience', '2', '--json'];
+    const args = [
+      'train',
+      '--model',
+      'tdnn',
+      '--epochs',
+      '6',
+      '--seed',
+      '2',
+      '--lr-schedule',
+      'cosine',
+      '--warmup-epochs',
+      '1',
+      '--time-stretch',
+      '0.1',
+      '--time-shift',
+      '2',
+      '--time-mask',
+      '4',
+      '--freq-mask',
+      '2',
+      '--patience',
+      '2',
+      '--json',
+    ];
     const r = cli(...args);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.json.settings).toMatchObject({ lrSchedule: 'cosine', warmupEpochs: 1, timeStretch: 0.1, timeShift: 2, timeMask: 4, freqMask: 2, patience: 2 });
+    expect(r.json.settings).toMatchObject({
+      lrSchedule: 'cosine',
+      warmupEpochs: 1,
+      timeStretch: 0.1,
+      timeShift: 2,
+      timeMask: 4,
+      freqMask: 2,
+      patience: 2,
+    });
     const metrics: Array<{ epoch: number; lr: number; devAccuracy: number }> = r.json.metrics;
     // The rate at the end of the warm-up epoch is lr; afterwards it only falls.
     expect(metrics[0].lr).toBe(r.json.settings.lr);
@@ -77,7 +137,9 @@ describe('CLI on the built-in demo data', () => {
     expect(r.json.bestEpoch).toBe(best.epoch);
     expect(r.json.dev.accuracy).toBe(best.devAccuracy);
     // Reproducible from the seed, augmentation included.
-    expect(cli(...args).json.metrics).toEqual(r.json.metrics.map((m: Record<string, unknown>) => ({ ...m, ms: expect.any(Number) })));
+    expect(cli(...args).json.metrics).toEqual(
+      r.json.metrics.map((m: Record<string, unknown>) => ({ ...m, ms: expect.any(Number) })),
+    );
   });
 
   it('gradcheck reports ok and a max relative error per layer', () => {
@@ -91,7 +153,18 @@ describe('CLI on the built-in demo data', () => {
   it('accepts a spec file as --model', () => {
     const dir = tmp();
     const spec = join(dir, 'net.json');
-    writeFileSync(spec, JSON.stringify({ input: [70, 16], layers: [{ type: 'Conv1D', filters: 4, kernelSize: 5, strides: 2, activation: 'relu' }, { type: 'MaxPooling1D', poolSize: 2 }, { type: 'GlobalAveragePooling1D' }, { type: 'Dense', units: 9, activation: 'softmax' }] }));
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        input: [70, 16],
+        layers: [
+          { type: 'Conv1D', filters: 4, kernelSize: 5, strides: 2, activation: 'relu' },
+          { type: 'MaxPooling1D', poolSize: 2 },
+          { type: 'GlobalAveragePooling1D' },
+          { type: 'Dense', units: 9, activation: 'softmax' },
+        ],
+      }),
+    );
     const r = cli('train', '--model', spec, '--epochs', '1', '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.params).toBe(5 * 16 * 4 + 4 + 4 * 9 + 9);
@@ -103,17 +176,45 @@ describe('CLI user errors: one line on stderr, non-zero exit, no stack trace', (
     ['unknown flag', ['train', '--model', 'tdnn', '--epoch', '2'], /Unknown option '--epoch'/],
     ['unknown preset', ['train', '--model', 'nope'], /--model nope: neither a preset/],
     ['bad number', ['train', '--model', 'tdnn', '--lr', 'fast'], /--lr expects a number, got 'fast'/],
-    ['bad optimizer', ['train', '--model', 'tdnn', '--optimizer', 'rmsprop'], /--optimizer must be one of sgd, momentum, adam/],
-    ['bad schedule', ['train', '--model', 'tdnn', '--lr-schedule', 'linear'], /--lr-schedule must be one of constant, cosine, step, got 'linear'/],
-    ['a frequency mask wider than the data', ['train', '--model', 'tdnn', '--freq-mask', '17'], /freqMask must be at most the data's channels \(16\), got 17/],
-    ['impossible spec', ['gradcheck', '--model', 'SPEC'], /layer 3 Conv1D: kernelSize 5 is longer than its input length 3/],
+    [
+      'bad optimizer',
+      ['train', '--model', 'tdnn', '--optimizer', 'rmsprop'],
+      /--optimizer must be one of sgd, momentum, adam/,
+    ],
+    [
+      'bad schedule',
+      ['train', '--model', 'tdnn', '--lr-schedule', 'linear'],
+      /--lr-schedule must be one of constant, cosine, step, got 'linear'/,
+    ],
+    [
+      'a frequency mask wider than the data',
+      ['train', '--model', 'tdnn', '--freq-mask', '17'],
+      /freqMask must be at most the data's channels \(16\), got 17/,
+    ],
+    [
+      'impossible spec',
+      ['gradcheck', '--model', 'SPEC'],
+      /layer 3 Conv1D: kernelSize 5 is longer than its input length 3/,
+    ],
     ['missing checkpoint', ['eval', '--checkpoint', '/nonexistent/ckpt'], /no checkpoint folder here/],
     ['unknown command', ['fly'], /unknown command 'fly'/],
   ];
   it.each(cases)('%s', (_name, args, message) => {
     if (args.includes('SPEC')) {
       const spec = join(tmp(), 'bad.json');
-      writeFileSync(spec, JSON.stringify({ input: [8, 2], layers: [{ type: 'Conv1D', filters: 2, kernelSize: 3 }, { type: 'MaxPooling1D', poolSize: 2 }, { type: 'Conv1D', filters: 2, kernelSize: 5 }, { type: 'Flatten' }, { type: 'Dense', units: 9, activation: 'softmax' }] }));
+      writeFileSync(
+        spec,
+        JSON.stringify({
+          input: [8, 2],
+          layers: [
+            { type: 'Conv1D', filters: 2, kernelSize: 3 },
+            { type: 'MaxPooling1D', poolSize: 2 },
+            { type: 'Conv1D', filters: 2, kernelSize: 5 },
+            { type: 'Flatten' },
+            { type: 'Dense', units: 9, activation: 'softmax' },
+          ],
+        }),
+      );
       args = args.map((a) => (a === 'SPEC' ? spec : a));
     }
     const r = cli(...args);

@@ -13,18 +13,46 @@ function expectQuiet(r: { stdout: string; stderr: string }): void {
 
 describe('compare: scratch against tfjs in lockstep on the demo data', () => {
   it('--json prints one clean line with the divergence, the timings and the per-step record', () => {
-    const r = cli('compare', '--model', 'fnn-10-relu', '--optimizer', 'adam', '--steps', '30', '--seed', '1', '--batch', '50', '--backend', 'wasm', '--json');
+    const r = cli(
+      'compare',
+      '--model',
+      'fnn-10-relu',
+      '--optimizer',
+      'adam',
+      '--steps',
+      '30',
+      '--seed',
+      '1',
+      '--batch',
+      '50',
+      '--backend',
+      'wasm',
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expectQuiet(r);
     const j = r.json;
-    expect(j).toMatchObject({ model: 'fnn-10-relu', data: 'demo', backend: 'wasm', optimizer: 'adam', lr: 0.001, batch: 50, seed: 1, steps: 30, bound: 1e-4, ok: true });
+    expect(j).toMatchObject({
+      model: 'fnn-10-relu',
+      data: 'demo',
+      backend: 'wasm',
+      optimizer: 'adam',
+      lr: 0.001,
+      batch: 50,
+      seed: 1,
+      steps: 30,
+      bound: 1e-4,
+      ok: true,
+    });
     expect(j.engines).toEqual({ scratch: 'scratch', tfjs: 'tfjs-wasm' });
     expect(j.maxRelLossDiff).toBeLessThanOrEqual(1e-4);
-    for (const key of ['maxAbsLossDiff', 'maxAbsWeightDiff', 'maxAbsGradDiff']) expect(j[key]).toBeGreaterThanOrEqual(0);
+    for (const key of ['maxAbsLossDiff', 'maxAbsWeightDiff', 'maxAbsGradDiff'])
+      expect(j[key]).toBeGreaterThanOrEqual(0);
     expect(j.scratchMsPerStep).toBeGreaterThan(0);
     expect(j.tfjsMsPerStep).toBeGreaterThan(0);
-    for (const key of ['scratchLoss', 'tfjsLoss', 'relLossDiff', 'scratchMs', 'tfjsMs']) expect(j.perStep[key]).toHaveLength(30);
+    for (const key of ['scratchLoss', 'tfjsLoss', 'relLossDiff', 'scratchMs', 'tfjsMs'])
+      expect(j.perStep[key]).toHaveLength(30);
     expect(j.checks.map((c: any) => c.step)).toEqual([10, 20, 30]);
     expect(Object.keys(j.checks[0].weights)).toContain('dense_1/kernel');
   });
@@ -39,18 +67,50 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
   });
 
   it('exits 1 when a step exceeds the bound', () => {
-    const r = cli('compare', '--model', 'fnn-10-sigmoid', '--optimizer', 'sgd', '--steps', '5', '--bound', '1e-12', '--backend', 'wasm', '--json');
+    const r = cli(
+      'compare',
+      '--model',
+      'fnn-10-sigmoid',
+      '--optimizer',
+      'sgd',
+      '--steps',
+      '5',
+      '--bound',
+      '1e-12',
+      '--backend',
+      'wasm',
+      '--json',
+    );
     expect(r.status).toBe(1);
     expect(r.json.ok).toBe(false);
     expect(r.stderr).toMatch(/lockstep failed: step \d+'s relative loss difference exceeds 1e-12/);
   });
 
   it('--null measures the null model and the resynced comparison, and judges by both (here failing: resynced, rounding exceeds a bound of 1e-12)', () => {
-    const r = cli('compare', '--model', 'fnn-10-tanh', '--optimizer', 'adam', '--steps', '12', '--bound', '1e-12', '--backend', 'cpu', '--null', '--json');
+    const r = cli(
+      'compare',
+      '--model',
+      'fnn-10-tanh',
+      '--optimizer',
+      'adam',
+      '--steps',
+      '12',
+      '--bound',
+      '1e-12',
+      '--backend',
+      'cpu',
+      '--null',
+      '--json',
+    );
     const n = r.json.nullModel;
     const runs: { candidate: string; maxRelLossDiff: number }[] = n.runs;
     expect(runs.map((x) => x.candidate)).toEqual([
-      'tfjs-cpu-chunked2', 'tfjs-cpu-chunked3', 'tfjs-cpu-chunked5', 'tfjs-wasm', 'tfjs-cpu-ulp1', 'tfjs-cpu-ulp2',
+      'tfjs-cpu-chunked2',
+      'tfjs-cpu-chunked3',
+      'tfjs-cpu-chunked5',
+      'tfjs-wasm',
+      'tfjs-cpu-ulp1',
+      'tfjs-cpu-ulp2',
       ...Array.from({ length: 16 }, (_, i) => `scratch-ulp${i + 1}`),
     ]);
     expect(r.json.bound).toBe(Math.max(...runs.map((x) => x.maxRelLossDiff)));
@@ -60,15 +120,43 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
     expect(r.json.ok).toBe(false);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/lockstep failed: resynced, step \d+'s relative loss difference exceeds 1e-12/);
-    const text = cli('compare', '--model', 'fnn-10-tanh', '--optimizer', 'adam', '--steps', '12', '--bound', '1e-12', '--backend', 'cpu', '--null');
-    expect(text.stdout).toMatch(/^null model \(the same mathematics, only rounding changed; 22 runs\): max relative \S+ … \S+, median \S+;$/m);
+    const text = cli(
+      'compare',
+      '--model',
+      'fnn-10-tanh',
+      '--optimizer',
+      'adam',
+      '--steps',
+      '12',
+      '--bound',
+      '1e-12',
+      '--backend',
+      'cpu',
+      '--null',
+    );
+    expect(text.stdout).toMatch(
+      /^null model \(the same mathematics, only rounding changed; 22 runs\): max relative \S+ … \S+, median \S+;$/m,
+    );
     expect(text.stdout).toMatch(/^ +\d+ of them diverge further than scratch vs tfjs; bound \S+$/m);
     expect(text.stdout).toMatch(/^resynced: +every step from identical weights, max relative \S+$/m);
-    expect(text.stdout.trim().split('\n').pop()).toMatch(/^FAILED: resynced, step \d+'s relative loss difference exceeds 1e-12$/);
+    expect(text.stdout.trim().split('\n').pop()).toMatch(
+      /^FAILED: resynced, step \d+'s relative loss difference exceeds 1e-12$/,
+    );
   }, 120_000);
 
-  it('--resync: tfjs takes scratch\'s weights before every step, and the report says so', () => {
-    const r = cli('compare', '--model', 'best', '--optimizer', 'adam', '--steps', '10', '--backend', 'wasm', '--resync');
+  it("--resync: tfjs takes scratch's weights before every step, and the report says so", () => {
+    const r = cli(
+      'compare',
+      '--model',
+      'best',
+      '--optimizer',
+      'adam',
+      '--steps',
+      '10',
+      '--backend',
+      'wasm',
+      '--resync',
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/10 steps, tfjs resynced to scratch's weights every step$/m);
     const relative = Number(/max relative (\S+)/.exec(r.stdout)?.[1]);
@@ -89,7 +177,20 @@ describe('compare: scratch against tfjs in lockstep on the demo data', () => {
 describe('train with the tfjs and lockstep engines', () => {
   it('train --engine lockstep saves lockstep.json beside the checkpoint and prints the comparison', () => {
     const out = join(tmp(), 'ckpt');
-    const r = cli('train', '--model', 'fnn-10-relu', '--engine', 'lockstep', '--backend', 'wasm', '--epochs', '2', '--out', out, '--json');
+    const r = cli(
+      'train',
+      '--model',
+      'fnn-10-relu',
+      '--engine',
+      'lockstep',
+      '--backend',
+      'wasm',
+      '--epochs',
+      '2',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     expectQuiet(r);
     expect(r.json.engine).toBe('lockstep(scratch,tfjs-wasm)');

@@ -37,12 +37,31 @@ function setup(): { specFile: string; root: string } {
   const d = tempDir('lockstep-cli-crash-');
   dirs.push(d.cleanup);
   const specFile = join(d.path, 'wide.json');
-  writeFileSync(specFile, JSON.stringify({ name: 'wide', spec: WIDE, training: { optimizer: 'adam', lr: 0.001, batch: 100, epochs: 1, frames: 20, standardize: true, seed: 1 } }));
+  writeFileSync(
+    specFile,
+    JSON.stringify({
+      name: 'wide',
+      spec: WIDE,
+      training: { optimizer: 'adam', lr: 0.001, batch: 100, epochs: 1, frames: 20, standardize: true, seed: 1 },
+    }),
+  );
   return { specFile, root: d.path };
 }
 
 function train(specFile: string, out: string, seed: number, epochs = 1): ReturnType<typeof startTsx> {
-  const child = startTsx('src-main/cli/main.ts', ['train', '--model', specFile, '--frames', '20', '--epochs', String(epochs), '--seed', String(seed), '--out', out]);
+  const child = startTsx('src-main/cli/main.ts', [
+    'train',
+    '--model',
+    specFile,
+    '--frames',
+    '20',
+    '--epochs',
+    String(epochs),
+    '--seed',
+    String(seed),
+    '--out',
+    out,
+  ]);
   children.push(child);
   return child;
 }
@@ -50,7 +69,10 @@ function train(specFile: string, out: string, seed: number, epochs = 1): ReturnT
 /** The checkpoint in `dir`, loaded as eval would, with the name of its weights file. */
 function loaded(dir: string): { weightsFile: string; weights: number[] } {
   const c = readCheckpoint(dir);
-  return { weightsFile: c.manifest.weightsFile, weights: [...c.weights.values()].flatMap((w) => Array.from(w.subarray(0, 8))) };
+  return {
+    weightsFile: c.manifest.weightsFile,
+    weights: [...c.weights.values()].flatMap((w) => Array.from(w.subarray(0, 8))),
+  };
 }
 
 describe('kill -9 of train --out DIR', () => {
@@ -60,18 +82,35 @@ describe('kill -9 of train --out DIR', () => {
 
     // A fresh folder killed mid-training holds no checkpoint at all (never a partial one).
     const fresh = train(specFile, out, 1, 50);
-    await new Promise<void>((resolve) => fresh.stderr.on('data', (d: Buffer) => /train/.test(d.toString()) && resolve()));
+    await new Promise<void>((resolve) =>
+      fresh.stderr.on('data', (d: Buffer) => /train/.test(d.toString()) && resolve()),
+    );
     expect(await kill9(fresh)).toBe('SIGKILL');
     expect(() => readCheckpoint(out)).toThrow(LockstepError);
 
     // A first checkpoint, written by a run that finishes.
-    const first = cli('train', '--model', specFile, '--frames', '20', '--epochs', '1', '--seed', '1', '--out', out, '--json');
+    const first = cli(
+      'train',
+      '--model',
+      specFile,
+      '--frames',
+      '20',
+      '--epochs',
+      '1',
+      '--seed',
+      '1',
+      '--out',
+      out,
+      '--json',
+    );
     expect(first.status).toBe(0);
     const original = loaded(out);
 
     // Killed mid-training: the folder still holds the first checkpoint, untouched.
     const busy = train(specFile, out, 2, 50);
-    await new Promise<void>((resolve) => busy.stderr.on('data', (d: Buffer) => /train/.test(d.toString()) && resolve()));
+    await new Promise<void>((resolve) =>
+      busy.stderr.on('data', (d: Buffer) => /train/.test(d.toString()) && resolve()),
+    );
     expect(await kill9(busy)).toBe('SIGKILL');
     expect(loaded(out)).toEqual(original);
 
@@ -96,7 +135,20 @@ describe('kill -9 of train --out DIR', () => {
     const evaluated = cli('eval', '--checkpoint', out, '--json');
     expect(evaluated.status).toBe(0);
     expect(evaluated.json).toMatchObject({ split: 'dev', n: 270 });
-    const again = cli('train', '--model', specFile, '--frames', '20', '--epochs', '1', '--seed', '4', '--out', out, '--json');
+    const again = cli(
+      'train',
+      '--model',
+      specFile,
+      '--frames',
+      '20',
+      '--epochs',
+      '1',
+      '--seed',
+      '4',
+      '--out',
+      out,
+      '--json',
+    );
     expect(again.status).toBe(0);
     expect(loaded(out).weightsFile).not.toBe(after.weightsFile);
   }, 240_000);
@@ -106,9 +158,25 @@ describe('divergence in the CLI', () => {
   it('train stops with the step, the first non-finite layer and a lower learning rate; exit 1, no checkpoint', () => {
     const { specFile, root } = setup();
     const out = join(root, 'diverged');
-    const r = cli('train', '--model', specFile, '--frames', '20', '--epochs', '5', '--optimizer', 'sgd', '--lr', '1000', '--out', out);
+    const r = cli(
+      'train',
+      '--model',
+      specFile,
+      '--frames',
+      '20',
+      '--epochs',
+      '5',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '1000',
+      '--out',
+      out,
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/lockstep: training diverged at step \d+ \(epoch \d\): the scratch loss became (NaN|Infinity); the first non-finite value is in layer dense_1 \(its (weights|gradients): dense_1\/(kernel|bias)\[\d+\] = (NaN|-?Infinity)\)\. Try a lower learning rate \(this run used lr 1000\)\./);
+    expect(r.stderr).toMatch(
+      /lockstep: training diverged at step \d+ \(epoch \d\): the scratch loss became (NaN|Infinity); the first non-finite value is in layer dense_1 \(its (weights|gradients): dense_1\/(kernel|bias)\[\d+\] = (NaN|-?Infinity)\)\. Try a lower learning rate \(this run used lr 1000\)\./,
+    );
     expect(() => readCheckpoint(out)).toThrow(LockstepError);
   });
 });

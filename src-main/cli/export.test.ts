@@ -11,7 +11,6 @@ import { NpzFile, npyStrings } from '../data/npz';
 import { readCheckpoint } from '../store/checkpoint-dir';
 import { loadTfjsFolder } from '../export/test-fixtures';
 
-
 /** The same, without blocking: several runs at once. */
 function cliAsync(...args: string[]): Promise<{ status: number; stderr: string }> {
   return new Promise((done) => {
@@ -60,7 +59,10 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
     const out = join(tmp(), 'tfjs');
     const r = cli('export', '--checkpoint', ckpt, '--format', 'tfjs', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.json).toEqual({ format: 'tfjs', files: ['model.json', 'weights.bin', 'metadata.json'].map((f) => join(out, f)) });
+    expect(r.json).toEqual({
+      format: 'tfjs',
+      files: ['model.json', 'weights.bin', 'metadata.json'].map((f) => join(out, f)),
+    });
     const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
     const manifest = readCheckpoint(ckpt).manifest;
     expect(meta.classes).toEqual(manifest.classes);
@@ -94,7 +96,21 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
     expect(r.stdout).toContain(out);
     const z = NpzFile.open(out);
     try {
-      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'front_end_json', 'front_end_formula', 'spec_json', 'audio_json']);
+      expect(z.names).toEqual([
+        'conv1d_1.kernel',
+        'conv1d_1.bias',
+        'conv1d_2.kernel',
+        'conv1d_2.bias',
+        'dense_1.kernel',
+        'dense_1.bias',
+        'classes',
+        'standardize_mean',
+        'standardize_std',
+        'front_end_json',
+        'front_end_formula',
+        'spec_json',
+        'audio_json',
+      ]);
       expect(npyStrings(await z.read('classes'), 'classes', out)).toEqual(readCheckpoint(ckpt).manifest.classes);
     } finally {
       z.close();
@@ -128,9 +144,15 @@ describe('export CLI on a checkpoint trained on the demo data', () => {
 
   it('user errors: one line on stderr, non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['export', '--checkpoint', ckpt, '--format', 'keras', '--out', join(tmp(), 'x')], /--format must be one of tfjs, npz, onnx, checkpoint, got 'keras'/],
+      [
+        ['export', '--checkpoint', ckpt, '--format', 'keras', '--out', join(tmp(), 'x')],
+        /--format must be one of tfjs, npz, onnx, checkpoint, got 'keras'/,
+      ],
       [['export', '--checkpoint', ckpt, '--format', 'npz'], /--out is required/],
-      [['export', '--checkpoint', '/nonexistent/ckpt', '--format', 'tfjs', '--out', join(tmp(), 'x')], /no checkpoint folder here/],
+      [
+        ['export', '--checkpoint', '/nonexistent/ckpt', '--format', 'tfjs', '--out', join(tmp(), 'x')],
+        /no checkpoint folder here/,
+      ],
       [['export', '--checkpoint', tmp(), '--format', 'tfjs', '--out', join(tmp(), 'x')], /found neither/],
     ];
     const results = await Promise.all(cases.map(([args]) => cliAsync(...args)));

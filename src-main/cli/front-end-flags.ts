@@ -24,9 +24,12 @@ export function frontEndFromFlags(f: Record<string, string | undefined>): FrontE
   }
   const normalize = FRONT_END_FLAG_VALUES[name as keyof typeof FRONT_END_FLAG_VALUES];
   if (normalize === undefined) {
-    throw new LockstepError(`--front-end must be one of ${Object.keys(FRONT_END_FLAG_VALUES).join(', ')}, got '${name}'`);
+    throw new LockstepError(
+      `--front-end must be one of ${Object.keys(FRONT_END_FLAG_VALUES).join(', ')}, got '${name}'`,
+    );
   }
-  if (normalize !== 'pcen' && given.length) throw new LockstepError(`--${given[0][0]} needs --front-end pcen, got '${name}'`);
+  if (normalize !== 'pcen' && given.length)
+    throw new LockstepError(`--${given[0][0]} needs --front-end pcen, got '${name}'`);
   const pcen = Object.fromEntries(given.map(([flag, key]) => [key, numberFlag(flag, f[flag])]));
   const parsed = parseFrontEnd(normalize === 'pcen' ? { normalize, pcen } : { normalize });
   // The schema names the field (frontEnd.pcen.alpha); the user typed the flag (--pcen-alpha).

@@ -26,7 +26,9 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
   });
 
   it('a training split holding one class: exit 1, explained, the report still printed', () => {
-    const root = fixture((r) => writeFileSync(join(r, 'train/lab/train.txt'), '2 train/feat/ex0.txt\n2 train/feat/ex1.txt\n'));
+    const root = fixture((r) =>
+      writeFileSync(join(r, 'train/lab/train.txt'), '2 train/feat/ex0.txt\n2 train/feat/ex1.txt\n'),
+    );
     const r = cli('inspect', '--data', root);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('train 2 listed, 2 kept');
@@ -37,7 +39,10 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
     const root = fixture((r) => writeFileSync(join(r, 'train/lab/train.txt'), '1 train/feat/short.txt\n'));
     const r = cli('inspect', '--data', root, '--json');
     expect(r.status).toBe(1);
-    expect(r.json).toMatchObject({ trainable: false, reason: expect.stringMatching(/no training examples left after the protocol/) });
+    expect(r.json).toMatchObject({
+      trainable: false,
+      reason: expect.stringMatching(/no training examples left after the protocol/),
+    });
   });
 
   it('a dataset without a train split: exit 1; nothing usable at all: exit 1', () => {
@@ -51,7 +56,9 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
     });
     const n = cli('inspect', '--data', nothing);
     expect(n.status).toBe(1);
-    expect(n.stderr.trim()).toMatch(/no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/gone.txt: /);
+    expect(n.stderr.trim()).toMatch(
+      /no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/gone.txt: /,
+    );
   });
 
   it('an empty labels file: the refusal names it', () => {
@@ -61,7 +68,9 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
     });
     const r = cli('inspect', '--data', root);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^lockstep: dataset lockstep-inspect-\w+: no usable examples \(train\/lab\/train.txt lists none\)$/);
+    expect(r.stderr.trim()).toMatch(
+      /^lockstep: dataset lockstep-inspect-\w+: no usable examples \(train\/lab\/train.txt lists none\)$/,
+    );
   });
 
   it('a short file is reported as "N frames, at least M needed", with its file and line', () => {
@@ -74,17 +83,20 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
     const evil = 'train/feat/\x1b[31mred\rfake.txt';
     const root = fixture((r) => {
       renameSync(join(r, 'train/feat/short.txt'), join(r, evil));
-      writeFileSync(join(r, 'train/lab/train.txt'), `0 train/feat/ex0.txt\n1 train/feat/ex1.txt\n2 train/feat/ex2.txt\n1 ${evil}\n`);
+      writeFileSync(
+        join(r, 'train/lab/train.txt'),
+        `0 train/feat/ex0.txt\n1 train/feat/ex1.txt\n2 train/feat/ex2.txt\n1 ${evil}\n`,
+      );
     });
     const r = cli('inspect', '--data', root);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('- train/feat/\\x1b[31mred\\rfake.txt line 20: 20 frames');
-    expect(r.stdout).not.toMatch(/[\x1b\r]/);
+    expect(r.stdout).not.toMatch(/[\x1b\r]/); // eslint-disable-line no-control-regex
     writeFileSync(join(root, 'train/lab/train.txt'), '0 /tmp/\x1b[2J\rx.txt\n');
     const bad = cli('inspect', '--data', root);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("found the absolute path '/tmp/\\x1b[2J\\rx.txt'");
-    expect(bad.stderr).not.toMatch(/[\x1b\r]/);
+    expect(bad.stderr).not.toMatch(/[\x1b\r]/); // eslint-disable-line no-control-regex
   });
 
   it('a labels file over the size limit is refused at once by its size, naming the file (no read, no hang)', () => {
@@ -106,8 +118,12 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
       }
       writeFileSync(join(r, 'train/lab/train.txt'), lines.join('\n') + '\n0 /etc/passwd\n');
     });
-    const expected = "lockstep: train/lab/train.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'";
-    for (const args of [['inspect', '--data', root], ['train', '--data', root, '--model', 'tdnn', '--epochs', '1']]) {
+    const expected =
+      "lockstep: train/lab/train.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'";
+    for (const args of [
+      ['inspect', '--data', root],
+      ['train', '--data', root, '--model', 'tdnn', '--epochs', '1'],
+    ]) {
       const r = cli(...args);
       expect(r.status, `${args[0]} exited`).toBe(1);
       expect(r.stderr.trim()).toBe(expected);
@@ -121,6 +137,8 @@ describe('inspect: exit 0 when files were only skipped, non-zero when the datase
     });
     const r = cli('inspect', '--data', root);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual(["lockstep: train/lab/train.txt, line 2, field label: expected an integer in 0–8, found '12'"]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      "lockstep: train/lab/train.txt, line 2, field label: expected an integer in 0–8, found '12'",
+    ]);
   });
 });

@@ -13,12 +13,21 @@ import { sweepStaleArchiveFolders } from '../store/stale';
 import { parseFlags } from './args';
 
 const COMMANDS: Record<string, Command> = {
-  inspect, train, compare, eval: evaluate, gradcheck, export: exportCommand, experiment, features, predict,
+  inspect,
+  train,
+  compare,
+  eval: evaluate,
+  gradcheck,
+  export: exportCommand,
+  experiment,
+  features,
+  predict,
 };
 
 function usage(): string {
   const lines = ['usage: npm run --silent cli -- <command> [flags] [--json]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`, `             ${c.usage.replace(/\n/g, '\n             ')}`);
+  for (const [name, c] of Object.entries(COMMANDS))
+    lines.push(`  ${name.padEnd(10)} ${c.summary}`, `             ${c.usage.replace(/\n/g, '\n             ')}`);
   lines.push('', 'With --json the last line of stdout is one JSON object. Progress goes to stderr.');
   return lines.join('\n');
 }

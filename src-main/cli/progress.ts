@@ -38,6 +38,7 @@ export class ProgressBar {
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '--:--';
-  const m = Math.floor(s / 60), sec = Math.round(s % 60);
+  const m = Math.floor(s / 60),
+    sec = Math.round(s % 60);
   return `${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
 }

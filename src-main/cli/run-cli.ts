@@ -32,7 +32,9 @@ export function tempDirs(prefix: string): (() => string) & { removeAll: () => vo
     dirs.push(d);
     return d;
   };
-  return Object.assign(make, { removeAll: () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })) });
+  return Object.assign(make, {
+    removeAll: () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })),
+  });
 }
 
 export function cli(...args: string[]): CliRun {

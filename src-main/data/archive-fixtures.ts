@@ -18,7 +18,10 @@ export function featText(seed: number, rows: number): string {
 /** train: 6 examples (one too short), dev: 3. */
 export function courseFiles(prefix = ''): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const [split, n] of [['train', 6], ['dev', 3]] as const) {
+  for (const [split, n] of [
+    ['train', 6],
+    ['dev', 3],
+  ] as const) {
     const labels: string[] = [];
     for (let i = 0; i < n; i++) {
       const rel = `${split}/fbc/ex${i}.txt`;
@@ -90,7 +93,10 @@ export function tarItems(files: Record<string, string>, prefix = ''): TarItem[] 
  * 0xFFFFFFFF with the real value in a zip64 extra field, and a zip64 end record and locator
  * precede the classic end record. `overrides` replaces the 64-bit values of the first entry.
  */
-export function zip64Bytes(files: Record<string, string | Uint8Array>, overrides: { offset?: bigint; size?: bigint; compressedSize?: bigint } = {}): Uint8Array {
+export function zip64Bytes(
+  files: Record<string, string | Uint8Array>,
+  overrides: { offset?: bigint; size?: bigint; compressedSize?: bigint } = {},
+): Uint8Array {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -34,7 +34,11 @@ function writeFile(name: string, bytes: Uint8Array): string {
 }
 
 /** Rewrites fields of one entry of a zip in place (local header and central directory). */
-function patchZip(bytes: Uint8Array, entry: string, patch: { name?: string; size?: number; external?: number }): Uint8Array {
+function patchZip(
+  bytes: Uint8Array,
+  entry: string,
+  patch: { name?: string; size?: number; external?: number },
+): Uint8Array {
   const b = Buffer.from(bytes);
   for (let i = 0; i + 46 < b.length; i++) {
     const sig = b.readUInt32LE(i);
@@ -73,7 +77,10 @@ async function expectRefused(p: Promise<unknown>, archive: string, ...fragments:
 }
 
 function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -127,17 +134,29 @@ describe('dataset archives: good ones read as the folder does', () => {
       const body = ` ${k}=${v}\n`;
       for (let d = 1; ; d++) if (String(body.length + d).length === d) return `${body.length + d}${body}`;
     };
-    items.splice(i0, 1, { name: 'PaxHeader', type: 'x', data: record('path', longName) }, { name: 'short-name', data: files['train/fbc/ex0.txt'] });
+    items.splice(
+      i0,
+      1,
+      { name: 'PaxHeader', type: 'x', data: record('path', longName) },
+      { name: 'short-name', data: files['train/fbc/ex0.txt'] },
+    );
     const ds = await openDataset(writeFile('pax.tar', tarBytes(items)), { frames: 10 });
     expect(ds.splits.train!.ids).toContain(longName);
     const gnu: TarItem[] = tarItems({ ...f2, 'train/lab/train_labels.txt': labels });
-    gnu.splice(i0, 1, { name: '././@LongLink', type: 'L', data: longName + '\0' }, { name: 'truncated', data: files['train/fbc/ex0.txt'] });
+    gnu.splice(
+      i0,
+      1,
+      { name: '././@LongLink', type: 'L', data: longName + '\0' },
+      { name: 'truncated', data: files['train/fbc/ex0.txt'] },
+    );
     const ds2 = await openDataset(writeFile('gnu.tar', tarBytes(gnu)), { frames: 10 });
     expect(ds2.splits.train!.x).toEqual(ds.splits.train!.x);
   });
 
   it('an archive holding a single .csv reads as that csv', async () => {
-    const csv = 'example,split,label,frame,a,b\n' + ['e1', 'e2'].flatMap((e, k) => [0, 1].map((f) => `${e},train,${k},${f},${k},${f}`)).join('\n');
+    const csv =
+      'example,split,label,frame,a,b\n' +
+      ['e1', 'e2'].flatMap((e, k) => [0, 1].map((f) => `${e},train,${k},${f},${k},${f}`)).join('\n');
     const ds = await openDataset(writeFile('one.zip', zipBytes({ 'data/table.csv': csv })), { frames: 2 });
     expect(ds.name).toBe('one');
     expect(ds.splits.train!.n).toBe(2);
@@ -175,7 +194,10 @@ describe('dataset archives: hostile ones are refused', () => {
     expect(fs.existsSync(path.join(base, 'evil.txt'))).toBe(false);
     expect(listFiles(dest)).toEqual([]); // the good entry was not written either
 
-    const z2 = writeFile('abs.zip', patchZip(zipBytes({ 'Xtmp/evil.txt': 'pwned' }), 'Xtmp/evil.txt', { name: '/tmp/evil.txt' }));
+    const z2 = writeFile(
+      'abs.zip',
+      patchZip(zipBytes({ 'Xtmp/evil.txt': 'pwned' }), 'Xtmp/evil.txt', { name: '/tmp/evil.txt' }),
+    );
     await expectRefused(openDataset(z2), z2, 'entry "/tmp/evil.txt"', 'absolute path');
     const z3 = writeFile('bs.zip', zipBytes({ 'a\\..\\..\\evil.txt': 'pwned' }));
     await expectRefused(openDataset(z3), z3, "'..'");
@@ -199,7 +221,10 @@ describe('dataset archives: hostile ones are refused', () => {
   });
 
   it('a symlink entry in a zip is refused', async () => {
-    const z = writeFile('link.zip', patchZip(zipBytes({ 'train/link': '/etc/passwd' }, 0), 'train/link', { external: (0o120777 << 16) >>> 0 }));
+    const z = writeFile(
+      'link.zip',
+      patchZip(zipBytes({ 'train/link': '/etc/passwd' }, 0), 'train/link', { external: (0o120777 << 16) >>> 0 }),
+    );
     await expectRefused(openDataset(z), z, 'entry "train/link"', 'symlink');
     // fflate's own attribute setting gives the same
     const z2 = writeFile('link2.zip', zipSync({ 'x/l': [enc('/etc'), { os: 3, attrs: (0o120777 << 16) >>> 0 }] }));
@@ -212,7 +237,12 @@ describe('dataset archives: hostile ones are refused', () => {
     expect(bomb.length).toBeLessThan(200 * 1024);
     const z = writeFile('bomb.zip', bomb);
     const dest = tmp();
-    await expectRefused(extractArchive(z, dest, { maxBytes: 8 * 1024 * 1024 }), z, 'entry "train/big.txt"', 'past the limit of 8 MiB');
+    await expectRefused(
+      extractArchive(z, dest, { maxBytes: 8 * 1024 * 1024 }),
+      z,
+      'entry "train/big.txt"',
+      'past the limit of 8 MiB',
+    );
     expect(listFiles(dest)).toEqual([]);
   });
 
@@ -220,14 +250,22 @@ describe('dataset archives: hostile ones are refused', () => {
     const zeros = new Uint8Array(24 * 1024 * 1024);
     const z = writeFile('liar.zip', patchZip(zipBytes({ 'train/big.txt': zeros }, 9), 'train/big.txt', { size: 1000 }));
     const dest = tmp();
-    await expectRefused(extractArchive(z, dest), z, 'entry "train/big.txt"', 'expands past its declared size of 1000 bytes');
+    await expectRefused(
+      extractArchive(z, dest),
+      z,
+      'entry "train/big.txt"',
+      'expands past its declared size of 1000 bytes',
+    );
     expect(fs.statSync(path.join(dest, 'train/big.txt')).size).toBeLessThanOrEqual(1000);
     // through openDataset: the same refusal, and no temp folder is left
     await expectRefused(openDataset(z), z, 'expands past its declared size');
   });
 
   it('the default limit (1 GiB) refuses an entry declaring 3 GiB, without inflating it', async () => {
-    const z = writeFile('huge.zip', patchZip(zipBytes({ 'train/big.txt': 'tiny' }, 0), 'train/big.txt', { size: 3 * 1024 ** 3 }));
+    const z = writeFile(
+      'huge.zip',
+      patchZip(zipBytes({ 'train/big.txt': 'tiny' }, 0), 'train/big.txt', { size: 3 * 1024 ** 3 }),
+    );
     const dest = tmp();
     const t0 = Date.now();
     await expectRefused(extractArchive(z, dest), z, 'entry "train/big.txt"', 'declares 3 GiB', 'limit of 1 GiB');
@@ -262,7 +300,16 @@ describe('dataset archives: hostile ones are refused', () => {
 
   it('tar.gz past the byte limit: declared sizes are checked before each entry is written', async () => {
     const big = 'x'.repeat(400 * 1024);
-    const t = writeFile('big.tar.gz', gzipSync(tarBytes([{ name: 'a', data: big }, { name: 'b', data: big }, { name: 'c', data: big }])));
+    const t = writeFile(
+      'big.tar.gz',
+      gzipSync(
+        tarBytes([
+          { name: 'a', data: big },
+          { name: 'b', data: big },
+          { name: 'c', data: big },
+        ]),
+      ),
+    );
     const dest = tmp();
     await expectRefused(extractArchive(t, dest, { maxBytes: 1024 * 1024 }), t, 'entry "c"', 'past the limit of 1 MiB');
     expect(fs.existsSync(path.join(dest, 'c'))).toBe(false);
@@ -287,7 +334,13 @@ describe('dataset archives: hostile ones are refused', () => {
     await expectRefused(openDataset(cutTgz), cutTgz);
     const notTar = writeFile('text.tar', enc('x'.repeat(2048)));
     await expectRefused(openDataset(notTar), notTar, 'bad checksum');
-    const dup = writeFile('dup.tar', tarBytes([{ name: 'a/x', data: '1' }, { name: 'a/./x', data: '2' }]));
+    const dup = writeFile(
+      'dup.tar',
+      tarBytes([
+        { name: 'a/x', data: '1' },
+        { name: 'a/./x', data: '2' },
+      ]),
+    );
     await expectRefused(extractArchive(dup, tmp()), dup, 'appears twice');
     const missing = path.join(tmp(), 'nope.zip');
     await expectRefused(openDataset(missing), missing, 'found nothing there');
@@ -306,7 +359,8 @@ describe('dataset archives: hostile ones are refused', () => {
 });
 
 const python = '/usr/bin/python3';
-const hasPython = fs.existsSync(python) && spawnSync(python, ['-c', 'import zipfile'], { encoding: 'utf8' }).status === 0;
+const hasPython =
+  fs.existsSync(python) && spawnSync(python, ['-c', 'import zipfile'], { encoding: 'utf8' }).status === 0;
 if (!hasPython) console.log('skipped: no /usr/bin/python3 to write a zip64 archive');
 
 describe.skipIf(!hasPython)('zip64 (written by Python zipfile)', () => {
@@ -330,6 +384,10 @@ with zipfile.ZipFile(${JSON.stringify(p)}, 'w', zipfile.ZIP_STORED) as z:
     } finally {
       zip.close();
     }
-    await expectRefused(extractArchive(p, tmp(), { maxEntries: 65536 }), p, '70001 entries, more than the limit of 65536');
+    await expectRefused(
+      extractArchive(p, tmp(), { maxEntries: 65536 }),
+      p,
+      '70001 entries, more than the limit of 65536',
+    );
   });
 });

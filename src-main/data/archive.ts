@@ -46,9 +46,13 @@ export function archiveKind(path: string): ArchiveKind | null {
 }
 
 function resolveLimits(limits: Partial<ArchiveLimits> | undefined): ArchiveLimits {
-  const l = { ...DEFAULT_ARCHIVE_LIMITS, ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const l = {
+    ...DEFAULT_ARCHIVE_LIMITS,
+    ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
+  };
   for (const k of ['maxBytes', 'maxEntries'] as const) {
-    if (!Number.isSafeInteger(l[k]) || l[k] < 0) throw new LockstepError(`expected ${k} to be an integer ≥ 0, found ${String(l[k])}`, { field: k });
+    if (!Number.isSafeInteger(l[k]) || l[k] < 0)
+      throw new LockstepError(`expected ${k} to be an integer ≥ 0, found ${String(l[k])}`, { field: k });
   }
   return l;
 }
@@ -87,10 +91,12 @@ export function safeEntryPath(name: string, archive: string): string[] {
   };
   if (name.includes('\0')) fail('expected a file name, found one holding a NUL character');
   const n = name.replace(/\\/g, '/');
-  if (n.startsWith('/') || /^[A-Za-z]:/.test(n)) fail('expected a path relative to the archive, found an absolute path (zip-slip)');
+  if (n.startsWith('/') || /^[A-Za-z]:/.test(n))
+    fail('expected a path relative to the archive, found an absolute path (zip-slip)');
   const parts = n.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) fail("expected a path inside the archive, found one that climbs out with '..' (zip-slip)");
-  for (const p of parts) if (Buffer.byteLength(p) > 255) fail('expected names of at most 255 bytes, found a longer one');
+  for (const p of parts)
+    if (Buffer.byteLength(p) > 255) fail('expected names of at most 255 bytes, found a longer one');
   return parts;
 }
 
@@ -136,12 +142,17 @@ function openForReading(path: string, what: string): { fd: number; size: number 
     fd = fs.openSync(path, 'r');
   } catch (e) {
     const code = errCode(e);
-    throw new LockstepError(code === 'ENOENT' ? `expected ${what}, found nothing there` : `expected a readable ${what}, found ${code}`, { file: path });
+    throw new LockstepError(
+      code === 'ENOENT' ? `expected ${what}, found nothing there` : `expected a readable ${what}, found ${code}`,
+      { file: path },
+    );
   }
   const st = fs.fstatSync(fd);
   if (!st.isFile()) {
     fs.closeSync(fd);
-    throw new LockstepError(`expected ${what}, found ${st.isDirectory() ? 'a folder' : 'a special file'}`, { file: path });
+    throw new LockstepError(`expected ${what}, found ${st.isDirectory() ? 'a folder' : 'a special file'}`, {
+      file: path,
+    });
   }
   return { fd, size: st.size };
 }
@@ -201,7 +212,13 @@ export class ZipReader {
     }
   }
 
-  private static readDirectory(path: string, fd: number, fileSize: number, maxEntries: number, what: string): ZipEntry[] {
+  private static readDirectory(
+    path: string,
+    fd: number,
+    fileSize: number,
+    maxEntries: number,
+    what: string,
+  ): ZipEntry[] {
     const bad = (why: string): never => {
       throw new LockstepError(`expected ${what}, found ${why}`, { file: path });
     };
@@ -239,7 +256,9 @@ export class ZipReader {
     }
     if (disk !== 0 || cdDisk !== 0) bad('a multi-part (spanned) archive, which is not read');
     if (count > maxEntries) {
-      throw new LockstepError(`the archive holds ${count} entries, more than the limit of ${maxEntries}`, { file: path });
+      throw new LockstepError(`the archive holds ${count} entries, more than the limit of ${maxEntries}`, {
+        file: path,
+      });
     }
     if (!(cdOffset + cdSize <= fileSize)) bad('a central directory reaching past the end of the file (truncated?)');
     if (cdSize > 1024 ** 3) bad(`a central directory of ${bytesText(cdSize)}, more than is ever needed`);
@@ -247,7 +266,8 @@ export class ZipReader {
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let k = 0; k < count; k++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) bad(`a broken central directory (entry ${k + 1} of ${count})`);
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL)
+        bad(`a broken central directory (entry ${k + 1} of ${count})`);
       const madeBy = cd.readUInt16LE(p + 4);
       const flags = cd.readUInt16LE(p + 8);
       const method = cd.readUInt16LE(p + 10);
@@ -284,12 +304,15 @@ export class ZipReader {
         e += 4 + len;
       }
       // zip64 fields reach 2^64: anything past the file (or past 2^53) is corruption, never a read.
-      if (!(localOffset + 30 <= fileSize)) bad(`entry ${shownName(name)} pointing past the end of the file (corrupt or truncated)`);
-      if (!Number.isSafeInteger(compressedSize) || !Number.isSafeInteger(size)) bad(`entry ${shownName(name)} declaring a size beyond 2^53 bytes (corrupt)`);
+      if (!(localOffset + 30 <= fileSize))
+        bad(`entry ${shownName(name)} pointing past the end of the file (corrupt or truncated)`);
+      if (!Number.isSafeInteger(compressedSize) || !Number.isSafeInteger(size))
+        bad(`entry ${shownName(name)} declaring a size beyond 2^53 bytes (corrupt)`);
       const host = madeBy >> 8;
       const mode = host === 3 || host === 19 ? external >>> 16 : 0;
       const type = mode & 0o170000;
-      const isDirectory = name.endsWith('/') || name.endsWith('\\') || type === 0o040000 || (type === 0 && (external & 0x10) !== 0);
+      const isDirectory =
+        name.endsWith('/') || name.endsWith('\\') || type === 0o040000 || (type === 0 && (external & 0x10) !== 0);
       entries.push({
         name,
         method,
@@ -316,24 +339,29 @@ export class ZipReader {
       throw entryError(this.path, entry.name, why);
     };
     if (entry.flags & 0x1) fail('expected an unencrypted entry, found an encrypted one');
-    if (entry.method !== 0 && entry.method !== 8) fail(`expected STORE or DEFLATE compression, found method ${entry.method}`);
+    if (entry.method !== 0 && entry.method !== 8)
+      fail(`expected STORE or DEFLATE compression, found method ${entry.method}`);
     const head = readAt(this.fd, entry.localOffset, 30);
-    if (head.length < 30 || head.readUInt32LE(0) !== SIG_LOCAL) fail('expected a local file header where the central directory points, found none (corrupt archive)');
+    if (head.length < 30 || head.readUInt32LE(0) !== SIG_LOCAL)
+      fail('expected a local file header where the central directory points, found none (corrupt archive)');
     const dataStart = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-    if (dataStart + entry.compressedSize > this.fileSize) fail('its data reaches past the end of the archive (truncated?)');
+    if (dataStart + entry.compressedSize > this.fileSize)
+      fail('its data reaches past the end of the archive (truncated?)');
     let produced = 0;
     let crc = 0;
     const emit = (chunk: Uint8Array): void => {
       if (chunk.length === 0) return;
       produced += chunk.length;
-      if (produced > entry.size) fail(`expands past its declared size of ${entry.size} bytes (a zip bomb, or a corrupt archive)`);
+      if (produced > entry.size)
+        fail(`expands past its declared size of ${entry.size} bytes (a zip bomb, or a corrupt archive)`);
       crc = crc32(crc, chunk);
       sink(chunk);
     };
     const inflater = entry.method === 8 ? new Inflate((chunk) => emit(chunk)) : null;
     let pos = 0;
     let pushes = 0;
-    if (entry.compressedSize === 0 && inflater !== null && entry.size !== 0) fail(`holds no data, its header declares ${entry.size} bytes`);
+    if (entry.compressedSize === 0 && inflater !== null && entry.size !== 0)
+      fail(`holds no data, its header declares ${entry.size} bytes`);
     while (pos < entry.compressedSize) {
       const n = Math.min(ZIP_READ_CHUNK, entry.compressedSize - pos);
       const chunk = readAt(this.fd, dataStart + pos, n);
@@ -352,13 +380,19 @@ export class ZipReader {
       }
       if (++pushes % 64 === 0) await yieldToEventLoop();
     }
-    if (produced !== entry.size) fail(`expands to ${produced} bytes, its header declares ${entry.size} (corrupt or truncated)`);
+    if (produced !== entry.size)
+      fail(`expands to ${produced} bytes, its header declares ${entry.size} (corrupt or truncated)`);
     if (crc !== entry.crc) fail('its CRC-32 does not match its header (corrupt archive)');
   }
 
   /** One entry's bytes, in memory; refuses entries declaring more than `maxBytes`. */
   async read(entry: ZipEntry, maxBytes: number): Promise<Uint8Array> {
-    if (entry.size > maxBytes) throw entryError(this.path, entry.name, `declares ${bytesText(entry.size)}, more than the limit of ${bytesText(maxBytes)}`);
+    if (entry.size > maxBytes)
+      throw entryError(
+        this.path,
+        entry.name,
+        `declares ${bytesText(entry.size)}, more than the limit of ${bytesText(maxBytes)}`,
+      );
     const out = new Uint8Array(entry.size);
     let at = 0;
     await this.stream(entry, (chunk) => {
@@ -416,7 +450,8 @@ class Extractor {
   private target(name: string, parts: string[]): string {
     const abs = nodePath.join(this.dest, ...parts);
     const rel = nodePath.relative(this.dest, abs);
-    if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel)) throw entryError(this.archive, name, 'expected a path inside the archive (zip-slip)');
+    if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel))
+      throw entryError(this.archive, name, 'expected a path inside the archive (zip-slip)');
     return abs;
   }
 
@@ -427,7 +462,11 @@ class Extractor {
     try {
       fs.mkdirSync(abs, { recursive: true });
     } catch (e) {
-      throw entryError(this.archive, name, `cannot create its folder (${errCode(e)}): another entry holds a file there`);
+      throw entryError(
+        this.archive,
+        name,
+        `cannot create its folder (${errCode(e)}): another entry holds a file there`,
+      );
     }
     this.dirs.add(abs);
   }
@@ -441,14 +480,22 @@ class Extractor {
       return fs.openSync(abs, 'wx', 0o644);
     } catch (e) {
       const code = errCode(e);
-      throw entryError(this.archive, name, code === 'EEXIST' ? 'appears twice in the archive' : `cannot be written (${code})`);
+      throw entryError(
+        this.archive,
+        name,
+        code === 'EEXIST' ? 'appears twice in the archive' : `cannot be written (${code})`,
+      );
     }
   }
 
   write(name: string, fd: number, chunk: Uint8Array): void {
     this.written += chunk.length;
     if (this.written > this.limits.maxBytes) {
-      throw entryError(this.archive, name, `the archive expands past the limit of ${bytesText(this.limits.maxBytes)} (a zip bomb?)`);
+      throw entryError(
+        this.archive,
+        name,
+        `the archive expands past the limit of ${bytesText(this.limits.maxBytes)} (a zip bomb?)`,
+      );
     }
     let done = 0;
     while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
@@ -464,11 +511,15 @@ async function extractZip(path: string, ex: Extractor): Promise<void> {
     for (const entry of zip.entries) {
       ex.countEntry(entry.name);
       const parts = safeEntryPath(entry.name, path);
-      if (entry.isSymlink) throw entryError(path, entry.name, 'expected a file or folder, found a symlink (links are not extracted)');
-      if (entry.isSpecial) throw entryError(path, entry.name, 'expected a file or folder, found a device, FIFO or socket');
-      if (entry.flags & 0x1) throw entryError(path, entry.name, 'expected an unencrypted entry, found an encrypted one');
+      if (entry.isSymlink)
+        throw entryError(path, entry.name, 'expected a file or folder, found a symlink (links are not extracted)');
+      if (entry.isSpecial)
+        throw entryError(path, entry.name, 'expected a file or folder, found a device, FIFO or socket');
+      if (entry.flags & 0x1)
+        throw entryError(path, entry.name, 'expected an unencrypted entry, found an encrypted one');
       if (!entry.isDirectory) {
-        if (entry.method !== 0 && entry.method !== 8) throw entryError(path, entry.name, `expected STORE or DEFLATE compression, found method ${entry.method}`);
+        if (entry.method !== 0 && entry.method !== 8)
+          throw entryError(path, entry.name, `expected STORE or DEFLATE compression, found method ${entry.method}`);
         const key = parts.join('/');
         if (seen.has(key)) throw entryError(path, entry.name, 'appears twice in the archive');
         seen.add(key);
@@ -570,7 +621,10 @@ class TarParser {
   finish(): void {
     if (this.state === 'end') return;
     if (this.state === 'header' && this.hdrFill === 0 && this.headers > 0) return; // no end-of-archive blocks: tolerated
-    if (this.headers === 0) throw new LockstepError('expected a tar archive, found no entries (an empty or truncated file)', { file: this.ex.archive });
+    if (this.headers === 0)
+      throw new LockstepError('expected a tar archive, found no entries (an empty or truncated file)', {
+        file: this.ex.archive,
+      });
     this.fail('the archive ends inside this entry (truncated)');
   }
 
@@ -599,7 +653,10 @@ class TarParser {
     }
     const stored = this.octal(148, 8);
     if (stored !== sum && stored !== signed) {
-      throw new LockstepError(`expected a tar archive, found a header with a bad checksum (entry #${this.headers}: not a tar, or corrupt)`, { file: this.ex.archive });
+      throw new LockstepError(
+        `expected a tar archive, found a header with a bad checksum (entry #${this.headers}: not a tar, or corrupt)`,
+        { file: this.ex.archive },
+      );
     }
     const str = (from: number, len: number): string => {
       let end = from;
@@ -644,7 +701,8 @@ class TarParser {
       case 'g':
       case 'L':
       case 'K':
-        if (size > MAX_META_BYTES) this.fail(`expected a metadata record of at most ${bytesText(MAX_META_BYTES)}, found ${bytesText(size)}`);
+        if (size > MAX_META_BYTES)
+          this.fail(`expected a metadata record of at most ${bytesText(MAX_META_BYTES)}, found ${bytesText(size)}`);
         this.meta = new Uint8Array(size);
         this.metaFill = 0;
         this.metaType = type;
@@ -652,7 +710,9 @@ class TarParser {
       case '1':
       case '2':
         safeEntryPath(name, this.ex.archive);
-        this.fail(`expected a file or folder, found a ${type === '2' ? 'symlink' : 'hard link'} (links are not extracted)`);
+        this.fail(
+          `expected a file or folder, found a ${type === '2' ? 'symlink' : 'hard link'} (links are not extracted)`,
+        );
         break;
       case '3':
       case '4':
@@ -690,14 +750,16 @@ class TarParser {
       let sp = p;
       while (sp < bytes.length && bytes[sp] !== 32) sp++;
       const len = Number(Buffer.from(bytes.subarray(p, sp)).toString('latin1'));
-      if (!Number.isSafeInteger(len) || len <= sp - p || p + len > bytes.length) this.fail('expected pax records "<length> <key>=<value>", found a malformed one');
+      if (!Number.isSafeInteger(len) || len <= sp - p || p + len > bytes.length)
+        this.fail('expected pax records "<length> <key>=<value>", found a malformed one');
       const rec = Buffer.from(bytes.subarray(sp + 1, p + len - 1)).toString('utf8');
       const eq = rec.indexOf('=');
       const key = rec.slice(0, eq);
       const value = rec.slice(eq + 1);
       if (key === 'path') this.nextPath = value;
       else if (key === 'size') {
-        if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) this.fail(`expected a pax size, found ${shownName(value)}`);
+        if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+          this.fail(`expected a pax size, found ${shownName(value)}`);
         this.nextSize = Number(value);
       }
       p += len;
@@ -705,7 +767,10 @@ class TarParser {
   }
 
   private octal(from: number, len: number): number {
-    const s = Buffer.from(this.hdr.buffer, this.hdr.byteOffset + from, len).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+    const s = Buffer.from(this.hdr.buffer, this.hdr.byteOffset + from, len)
+      .toString('latin1')
+      .replace(/[\0 ]+$/, '')
+      .replace(/^ +/, '');
     if (!/^[0-7]*$/.test(s)) return NaN;
     return s === '' ? 0 : parseInt(s, 8);
   }
@@ -767,9 +832,14 @@ export interface ExtractResult {
 }
 
 /** Extracts an archive into `dest` (an existing, empty folder), refusing what is unsafe. */
-export async function extractArchive(path: string, dest: string, limits?: Partial<ArchiveLimits>): Promise<ExtractResult> {
+export async function extractArchive(
+  path: string,
+  dest: string,
+  limits?: Partial<ArchiveLimits>,
+): Promise<ExtractResult> {
   const kind = archiveKind(path);
-  if (kind === null) throw new LockstepError('expected an archive ending in .zip, .tar.gz, .tgz or .tar', { file: path });
+  if (kind === null)
+    throw new LockstepError('expected an archive ending in .zip, .tar.gz, .tgz or .tar', { file: path });
   const ex = new Extractor(path, nodePath.resolve(dest), resolveLimits(limits));
   if (kind === 'zip') await extractZip(path, ex);
   else await extractTar(path, kind === 'tar.gz', ex);
@@ -780,7 +850,11 @@ export async function extractArchive(path: string, dest: string, limits?: Partia
  * Extracts an archive into a fresh temp folder, runs `use` on it and removes the folder, whatever
  * happens. A LockstepError from `use` is reworded to name the archive (and never the temp folder).
  */
-export async function withExtractedArchive<T>(path: string, limits: Partial<ArchiveLimits> | undefined, use: (dir: string) => Promise<T>): Promise<T> {
+export async function withExtractedArchive<T>(
+  path: string,
+  limits: Partial<ArchiveLimits> | undefined,
+  use: (dir: string) => Promise<T>,
+): Promise<T> {
   const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), archiveTempPrefix()));
   try {
     await extractArchive(path, dir, limits);
@@ -788,7 +862,11 @@ export async function withExtractedArchive<T>(path: string, limits: Partial<Arch
       return await use(dir);
     } catch (e) {
       if (e instanceof LockstepError && e.file !== path) {
-        const message = e.message.split(dir + nodePath.sep).join('').split(dir).join('.');
+        const message = e.message
+          .split(dir + nodePath.sep)
+          .join('')
+          .split(dir)
+          .join('.');
         throw new LockstepError(`inside the archive: ${message}`, { file: path });
       }
       throw e;

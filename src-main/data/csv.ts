@@ -51,7 +51,11 @@ export function splitCsvLine(line: string, file: string, lineNo: number): string
       i++;
       for (;;) {
         const q = line.indexOf('"', i);
-        if (q < 0) throw new LockstepError('expected a closing quote, found the end of the line (quoted fields may not span lines)', { file, line: lineNo });
+        if (q < 0)
+          throw new LockstepError(
+            'expected a closing quote, found the end of the line (quoted fields may not span lines)',
+            { file, line: lineNo },
+          );
         v += line.slice(i, q);
         if (line[q + 1] === '"') {
           v += '"';
@@ -93,7 +97,10 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     fd = fs.openSync(path, 'r');
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new LockstepError(code === 'ENOENT' ? 'expected a CSV file, found nothing there' : `expected a readable CSV file, found ${code}`, { file: path });
+    throw new LockstepError(
+      code === 'ENOENT' ? 'expected a CSV file, found nothing there' : `expected a readable CSV file, found ${code}`,
+      { file: path },
+    );
   }
 
   let lineNo = 0;
@@ -163,11 +170,15 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     const where = (field: string) => ({ file: path, line: lineNo, field });
     if (id === '') throw new LockstepError('expected an example id, found an empty field', where('example'));
     if (!(SPLIT_NAMES as readonly string[]).includes(split)) {
-      throw new LockstepError(`expected a split among ${SPLIT_NAMES.join(', ')}, found ${shown(split)}`, where('split'));
+      throw new LockstepError(
+        `expected a split among ${SPLIT_NAMES.join(', ')}, found ${shown(split)}`,
+        where('split'),
+      );
     }
     if (label === '') throw new LockstepError('expected a class name or index, found an empty field', where('label'));
     const frame = /^\d+$/.test(frameText) ? Number(frameText) : NaN;
-    if (!Number.isSafeInteger(frame)) throw new LockstepError(`expected a frame number (0, 1, 2, …), found ${shown(frameText)}`, where('frame'));
+    if (!Number.isSafeInteger(frame))
+      throw new LockstepError(`expected a frame number (0, 1, 2, …), found ${shown(frameText)}`, where('frame'));
 
     if (cur === null || cur.id !== id) {
       closeExample();
@@ -178,18 +189,31 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
           where('example'),
         );
       }
-      if (frame !== 0) throw new LockstepError(`expected frame 0 on the first row of example ${shown(id)}, found ${frame}`, where('frame'));
+      if (frame !== 0)
+        throw new LockstepError(
+          `expected frame 0 on the first row of example ${shown(id)}, found ${frame}`,
+          where('frame'),
+        );
       seen.set(id, lineNo);
       cur = { id, split: split as SplitName, label, line: lineNo, rows: 0, malformed: null };
     } else {
       if (split !== cur.split) {
-        throw new LockstepError(`expected split ${shown(cur.split)} as on the example's first row (line ${cur.line}), found ${shown(split)}`, where('split'));
+        throw new LockstepError(
+          `expected split ${shown(cur.split)} as on the example's first row (line ${cur.line}), found ${shown(split)}`,
+          where('split'),
+        );
       }
       if (label !== cur.label) {
-        throw new LockstepError(`expected label ${shown(cur.label)} as on the example's first row (line ${cur.line}), found ${shown(label)}`, where('label'));
+        throw new LockstepError(
+          `expected label ${shown(cur.label)} as on the example's first row (line ${cur.line}), found ${shown(label)}`,
+          where('label'),
+        );
       }
       if (frame !== cur.rows) {
-        throw new LockstepError(`expected frame ${cur.rows} (the frames of an example are numbered 0, 1, 2, … in order), found ${frame}`, where('frame'));
+        throw new LockstepError(
+          `expected frame ${cur.rows} (the frames of an example are numbered 0, 1, 2, … in order), found ${frame}`,
+          where('frame'),
+        );
       }
     }
 
@@ -213,7 +237,10 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
       if (NUMBER.test(t)) v = Number(t);
       else if (NON_FINITE.test(t)) v = /nan/i.test(t) ? NaN : t.startsWith('-') ? -Infinity : Infinity;
       else {
-        e.malformed = { line: lineNo, message: `expected a number in column ${5 + c} (${header[4 + c] || `channel ${c}`}), found ${shown(t)}` };
+        e.malformed = {
+          line: lineNo,
+          message: `expected a number in column ${5 + c} (${header[4 + c] || `channel ${c}`}), found ${shown(t)}`,
+        };
         return;
       }
       values[r * channels + c] = v;
@@ -229,7 +256,11 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
       const lines = (rest + decoder.write(buf.subarray(0, n))).split('\n');
       rest = lines.pop()!;
-      if (rest.length > MAX_LINE) throw new LockstepError(`expected lines shorter than ${MAX_LINE >> 20} MiB, found a longer one`, { file: path, line: lineNo + 1 });
+      if (rest.length > MAX_LINE)
+        throw new LockstepError(`expected lines shorter than ${MAX_LINE >> 20} MiB, found a longer one`, {
+          file: path,
+          line: lineNo + 1,
+        });
       for (const l of lines) onLine(l);
       if (++chunks % 4 === 0) await new Promise<void>((res) => setImmediate(res));
     }
@@ -245,7 +276,8 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     fs.closeSync(fd);
   }
 
-  if (header === null) throw new LockstepError(`expected a header ${REQUIRED.join(',')},c0,c1,…, found an empty file`, { file: path });
+  if (header === null)
+    throw new LockstepError(`expected a header ${REQUIRED.join(',')},c0,c1,…, found an empty file`, { file: path });
   if (rowsSeen === 0) throw new LockstepError('expected rows of examples after the header, found none', { file: path });
 
   // Labels: all whole numbers → class indices; otherwise class names.

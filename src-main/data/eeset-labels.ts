@@ -60,8 +60,17 @@ function decodeUtf8(bytes: Uint8Array, file: string): string {
       try {
         decoder.decode(bytes.subarray(start, end));
       } catch {
-        const shown = Array.from(bytes.subarray(start, end).filter((b) => b >= 0x80).subarray(0, 4), (b) => '0x' + b.toString(16).toUpperCase()).join(' ');
-        throw new LockstepError(`expected UTF-8 text, found bytes that are not UTF-8 (${shown}); save the file as UTF-8`, { file, line });
+        const shown = Array.from(
+          bytes
+            .subarray(start, end)
+            .filter((b) => b >= 0x80)
+            .subarray(0, 4),
+          (b) => '0x' + b.toString(16).toUpperCase(),
+        ).join(' ');
+        throw new LockstepError(
+          `expected UTF-8 text, found bytes that are not UTF-8 (${shown}); save the file as UTF-8`,
+          { file, line },
+        );
       }
       start = end;
     }
@@ -124,7 +133,10 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
     const labelTok = fields[0];
     if (fields.length === 1) {
       if (INTEGER.test(labelTok)) {
-        throw new LockstepError(`expected '<label> <path>', found the label ${shown(labelTok)} and no path`, where('path'));
+        throw new LockstepError(
+          `expected '<label> <path>', found the label ${shown(labelTok)} and no path`,
+          where('path'),
+        );
       }
       throw new LockstepError(
         `expected '<label> <path>' with an integer label in 0–${maxLabel}, found the single field ${shown(labelTok)}`,
@@ -149,7 +161,10 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
       abs = ctx.root.endsWith('/') ? ctx.root + p : ctx.root + '/' + p;
     } else {
       if (isAbsoluteAnywhere(p)) {
-        throw new LockstepError(`expected a path relative to the dataset root, found the absolute path ${shown(p)}`, where('path'));
+        throw new LockstepError(
+          `expected a path relative to the dataset root, found the absolute path ${shown(p)}`,
+          where('path'),
+        );
       }
       abs = nodePath.resolve(ctx.root, p);
       const rel = nodePath.relative(ctx.root, abs);
@@ -163,7 +178,10 @@ export function parseLabels(ctx: RootContext, labelsAbs: string, labelsRel: stri
     }
     const prev = seen.get(id);
     if (prev !== undefined) {
-      throw new LockstepError(`expected each path once, found ${shown(p)} again (first on line ${prev})`, where('path'));
+      throw new LockstepError(
+        `expected each path once, found ${shown(p)} again (first on line ${prev})`,
+        where('path'),
+      );
     }
     seen.set(id, line);
     entries.push({ label, id, abs, line });

@@ -11,7 +11,14 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { LockstepError } from '../../shared/errors';
-import { EE_SET_CLASSES, classCounts, emptyDropCounts, type DroppedExample, type Split, type SplitReport } from '../../shared/data/dataset';
+import {
+  EE_SET_CLASSES,
+  classCounts,
+  emptyDropCounts,
+  type DroppedExample,
+  type Split,
+  type SplitReport,
+} from '../../shared/data/dataset';
 import { parseLabels, type Entry } from './eeset-labels';
 import { errCode, insideRoot, toId, type RootContext } from './eeset-root';
 import { eesetTuning, type WorkerHelper } from './eeset-worker';
@@ -124,14 +131,17 @@ export async function loadSplit(
       for (let c = 0; c < nChunks; c++) {
         if (workerRows[c] !== undefined) eesetTuning.lastWorkerFiles += Math.min(listed, (c + 1) * chunk) - c * chunk;
       }
-      for (let j = 0; j < result.msgs.length; j += 2) messages.set(result.msgs[j] as number, result.msgs[j + 1] as string);
+      for (let j = 0; j < result.msgs.length; j += 2)
+        messages.set(result.msgs[j] as number, result.msgs[j + 1] as string);
     }
   }
   /** Where the rows of example k are: its chunk's buffer from the worker, or the slots. */
   const rowsOf = (k: number): { rows: Float32Array; at: number } => {
     const c = Math.floor(k / chunk);
     const fromWorker = workerRows[c];
-    return fromWorker === undefined ? { rows: slots, at: k * rowLen } : { rows: fromWorker, at: (k - c * chunk) * rowLen };
+    return fromWorker === undefined
+      ? { rows: slots, at: k * rowLen }
+      : { rows: fromWorker, at: (k - c * chunk) * rowLen };
   };
 
   // Final pass, in labels order: symlinks, escapes, classification, compaction.

@@ -120,7 +120,11 @@ export class WorkerHelper {
     const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     if (cpus < 2) return false;
     try {
-      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { featureRows: featureRowsModule() } });
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        execArgv: [],
+        workerData: { featureRows: featureRowsModule() },
+      });
       w.on('message', (m: { id: number; msgs?: (number | string)[]; chunks?: number[]; buffers?: ArrayBuffer[] }) => {
         const done = this.pending.get(m.id);
         this.pending.delete(m.id);

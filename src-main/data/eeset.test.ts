@@ -42,7 +42,13 @@ function featText(seed: number, rows: number, eol = '\r\n'): string {
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {
     const cells: string[] = [];
-    for (let c = 0; c < 16; c++) cells.push(val(seed, r, c).toExponential(7).replace(/e([+-])(\d)$/, (_m, sign: string, d: string) => `e${sign}0${d}`).padStart(16));
+    for (let c = 0; c < 16; c++)
+      cells.push(
+        val(seed, r, c)
+          .toExponential(7)
+          .replace(/e([+-])(\d)$/, (_m, sign: string, d: string) => `e${sign}0${d}`)
+          .padStart(16),
+      );
     lines.push(cells.join(''));
   }
   return lines.join(eol) + eol;
@@ -74,7 +80,12 @@ function makeSplit(root: string, split: string, examples: Ex[], labelsText?: str
 }
 
 function goodExamples(split: string, n: number, rows = 72): Ex[] {
-  return Array.from({ length: n }, (_, i) => ({ label: i % 9, rel: `${split}/fbc/ex${i}_fbc.txt`, rows: rows + (i % 3), seed: i }));
+  return Array.from({ length: n }, (_, i) => ({
+    label: i % 9,
+    rel: `${split}/fbc/ex${i}_fbc.txt`,
+    rows: rows + (i % 3),
+    seed: i,
+  }));
 }
 
 async function expectLockstepError(
@@ -231,11 +242,39 @@ function expectSameAsNumber(tokens: string[]): void {
 describe('feature parser: numbers', () => {
   it('parses every valid float syntax exactly like Math.fround(Number(token))', () => {
     const tokens = [
-      '1e-3', '-.5', '+2.', '1E+05', '0', '-0', '+0.0', '00012.5000', '.5e1', '5.', '-5.E-1',
-      '4.0502733e+00', '-2.1546360e-01', '9.9999999e+37', '1.1754944e-38', '1.4e-45', '7e-46', '1e-50',
-      '123456789012345678901234567890', '0.000000000000000000000000000001234567', '3.4028234e38',
-      '-3.4028235e+38', '16777217', '0.1', '0.30000000000000004', '2.5000000000000001', '1e22', '1e23',
-      '9007199254740993', '123456789012345.6', '1.00000005960464477539062500001', '0e999999', '1e-999999',
+      '1e-3',
+      '-.5',
+      '+2.',
+      '1E+05',
+      '0',
+      '-0',
+      '+0.0',
+      '00012.5000',
+      '.5e1',
+      '5.',
+      '-5.E-1',
+      '4.0502733e+00',
+      '-2.1546360e-01',
+      '9.9999999e+37',
+      '1.1754944e-38',
+      '1.4e-45',
+      '7e-46',
+      '1e-50',
+      '123456789012345678901234567890',
+      '0.000000000000000000000000000001234567',
+      '3.4028234e38',
+      '-3.4028235e+38',
+      '16777217',
+      '0.1',
+      '0.30000000000000004',
+      '2.5000000000000001',
+      '1e22',
+      '1e23',
+      '9007199254740993',
+      '123456789012345.6',
+      '1.00000005960464477539062500001',
+      '0e999999',
+      '1e-999999',
     ];
     for (let k = 0; k < tokens.length; k += 16) expectSameAsNumber(tokens.slice(k, k + 16));
   });
@@ -270,14 +309,20 @@ describe('feature parser: numbers', () => {
     const token = fc
       .tuple(fc.constantFrom('', '-', '+'), digits, fc.option(digits), fc.option(fc.integer({ min: -60, max: 40 })))
       .map(([s, a, b, e]) => `${s}${a}${b === null ? '' : '.' + b}${e === null ? '' : 'e' + e}`);
-    fc.assert(fc.property(fc.array(token, { minLength: 16, maxLength: 16 }), (ts) => expectSameAsNumber(ts)), {
-      numRuns: 300,
-    });
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 16, maxLength: 16 }), (ts) => expectSameAsNumber(ts)),
+      {
+        numRuns: 300,
+      },
+    );
   });
 
   it('treats inf, Infinity, NaN in any case and with signs as non-finite (well-formed)', () => {
     for (const t of ['-Inf', 'inf', '+INF', 'Infinity', '-infinity', 'NaN', 'nan', '-NAN', 'iNfInItY']) {
-      const r = parseFeatureBytes(Buffer.from(`1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n1 ${t} 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`), 5);
+      const r = parseFeatureBytes(
+        Buffer.from(`1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n1 ${t} 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`),
+        5,
+      );
       expect(r.badLine, t).toBe(0);
       expect(r.rows).toBe(2);
       expect(r.infLine, t).toBe(2);
@@ -294,7 +339,25 @@ describe('feature parser: numbers', () => {
   });
 
   it('rejects tokens that are not numbers, naming line and column', () => {
-    for (const t of ['1e', '.', '-', '+', '1.2.3', '0x10', '1,5', 'infinit', 'infx', 'nanx', '.nan', 'e5', '1e+', '--1', '1-', 'abc', '١']) {
+    for (const t of [
+      '1e',
+      '.',
+      '-',
+      '+',
+      '1.2.3',
+      '0x10',
+      '1,5',
+      'infinit',
+      'infx',
+      'nanx',
+      '.nan',
+      'e5',
+      '1e+',
+      '--1',
+      '1-',
+      'abc',
+      '١',
+    ]) {
       const r = parseFeatureBytes(Buffer.from(`${'0 '.repeat(16)}\n0 0 ${t} ${'0 '.repeat(13)}\n`), 5);
       expect(r.badLine, t).toBe(2);
       expect(r.badMsg, t).toContain('column 3');
@@ -323,10 +386,18 @@ describe('loadEeSet: dropped examples', () => {
       { label: 6, rel: 'train/fbc/empty.txt', content: '' },
       { label: 7, rel: 'train/fbc/blank.txt', content: '\r\n  \r\n' },
       { label: 8, rel: 'train/fbc/binary.txt', content: new Uint8Array([0xff, 0xfe, 0x00, 0x41, 0x0a, 0x80]) },
-      { label: 0, rel: 'train/fbc/latin1.txt', content: Buffer.from(withLine(6, good[5].replace(/^\s*\S+/, ' 2,5\xe9')), 'latin1') },
+      {
+        label: 0,
+        rel: 'train/fbc/latin1.txt',
+        content: Buffer.from(withLine(6, good[5].replace(/^\s*\S+/, ' 2,5\xe9')), 'latin1'),
+      },
       { label: 1, rel: 'train/fbc/inf.txt', content: withLine(5, good[4].replace(/\S+$/, '-Inf')) },
       { label: 2, rel: 'train/fbc/nan.txt', content: withLine(70, good[69].replace(/^\s*\S+/, ' NaN')) },
-      { label: 3, rel: 'train/fbc/inf-then-bad.txt', content: withLine(2, good[1].replace(/\S+$/, 'inf')).replace(good[9], '1 2 3') },
+      {
+        label: 3,
+        rel: 'train/fbc/inf-then-bad.txt',
+        content: withLine(2, good[1].replace(/\S+$/, 'inf')).replace(good[9], '1 2 3'),
+      },
       { label: 4, rel: 'train/fbc/inf-and-short.txt', content: rows(10).replace(/\S+\r\n$/, 'Infinity\r\n') },
       { label: 5, rel: 'train/fbc/short.txt', content: rows(69, 5) },
       { label: 6, rel: 'train/fbc/ok1.txt', content: rows(100, 6) },
@@ -458,14 +529,30 @@ describe('loadEeSet: malformed labels lines', () => {
     ['a word as label', ['0 train/fbc/a.txt', 'Q train/fbc/b.txt'], 2, 'label', ["found 'Q'"]],
     ['a label above 8', ['9 train/fbc/a.txt'], 1, 'label', ["expected an integer in 0–8, found '9'"]],
     ['a negative label', ['-1 train/fbc/a.txt'], 1, 'label', ["found '-1'"]],
-    ['a duplicate path', ['0 train/fbc/a.txt', '1 train/fbc/b.txt', '2 train/fbc/a.txt'], 3, 'path', ['first on line 1']],
-    ['a duplicate after normalising', ['0 train/fbc/a.txt', '\r', '1 train/./fbc/a.txt'], 3, 'path', ['first on line 1']],
+    [
+      'a duplicate path',
+      ['0 train/fbc/a.txt', '1 train/fbc/b.txt', '2 train/fbc/a.txt'],
+      3,
+      'path',
+      ['first on line 1'],
+    ],
+    [
+      'a duplicate after normalising',
+      ['0 train/fbc/a.txt', '\r', '1 train/./fbc/a.txt'],
+      3,
+      'path',
+      ['first on line 1'],
+    ],
     ['an absolute path', ['0 train/fbc/a.txt', '1 /etc/hostname'], 2, 'path', ['absolute', '/etc/hostname']],
     ['a Windows absolute path', ['1 C:\\data\\a.txt'], 1, 'path', ['absolute']],
     ['a path escaping with ..', ['0 ../outside.txt'], 1, 'path', ['outside']],
     ['a path escaping deeper', ['0 train/fbc/a.txt', '0 train/../../x/a.txt'], 2, 'path', ['outside']],
   ])('rejects %s with file, line and field', async (_what, lines, line, field, fragments) => {
-    await expectLockstepError(loadWithLabels(lines as string[]), { file, line: line as number, field: field as string }, ...(fragments as string[]));
+    await expectLockstepError(
+      loadWithLabels(lines as string[]),
+      { file, line: line as number, field: field as string },
+      ...(fragments as string[]),
+    );
   });
 
   it('rejects a symlinked file whose real path is outside the root', async () => {
@@ -494,13 +581,21 @@ describe('loadEeSet: malformed labels lines', () => {
   });
 
   it('reports physical line numbers (blank lines count for numbering, not for listing)', async () => {
-    await expectLockstepError(loadWithLabels(['', '0 train/fbc/a.txt', '', '', 'X train/fbc/b.txt']), { file, line: 5, field: 'label' });
+    await expectLockstepError(loadWithLabels(['', '0 train/fbc/a.txt', '', '', 'X train/fbc/b.txt']), {
+      file,
+      line: 5,
+      field: 'label',
+    });
   });
 
   it('rejects a labels file that is not UTF-8, naming the line and the bytes', async () => {
     const r = tmp();
     write(r, 'train/fbc/a.txt', featText(0, 70));
-    write(r, file, Buffer.concat([Buffer.from('0 train/fbc/a.txt\n\n'), Buffer.from('1 train/fbc/caf\xe9.txt\n', 'latin1')]));
+    write(
+      r,
+      file,
+      Buffer.concat([Buffer.from('0 train/fbc/a.txt\n\n'), Buffer.from('1 train/fbc/caf\xe9.txt\n', 'latin1')]),
+    );
     await expectLockstepError(loadEeSet(r), { file, line: 3 }, 'expected UTF-8 text', '0xE9');
   });
 
@@ -580,11 +675,14 @@ describe('loadEeSet: worker thread', () => {
     const r = tmp();
     makeSplit(r, 'train', goodExamples('train', 300, 4));
     fs.appendFileSync(path.join(r, 'train/lab/train_labels.txt'), '0 /etc/passwd\n');
-    const script = `const { loadEeSet } = await import(${JSON.stringify(path.join(here, 'eeset.ts'))});\n` +
+    const script =
+      `const { loadEeSet } = await import(${JSON.stringify(path.join(here, 'eeset.ts'))});\n` +
       `await loadEeSet(${JSON.stringify(r)}).then(() => console.log('loaded'), (e) => console.log(e.message));`;
     const args = ['--import', 'tsx', '--input-type=module', '-e', script];
     const out = execFileSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
-    expect(out.trim()).toBe("train/lab/train_labels.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'");
+    expect(out.trim()).toBe(
+      "train/lab/train_labels.txt, line 301, field path: expected a path relative to the dataset root, found the absolute path '/etc/passwd'",
+    );
   });
 
   it('gives identical results when the worker does all, part or none of the work', async () => {
@@ -626,10 +724,19 @@ describe('loadEeSet: worker thread', () => {
   it('compacts kept examples over dropped ones, zero-padding short ones, with or without the worker', async () => {
     const r = tmp();
     // Rows 66–71 in turn; every 5th file is missing, so the kept ones move left over longer ones.
-    const ex = Array.from({ length: 30 }, (_, i) => ({ label: i % 9, rel: `train/fbc/f${i}.txt`, rows: i % 5 === 2 ? undefined : 66 + (i % 6), seed: i }));
+    const ex = Array.from({ length: 30 }, (_, i) => ({
+      label: i % 9,
+      rel: `train/fbc/f${i}.txt`,
+      rows: i % 5 === 2 ? undefined : 66 + (i % 6),
+      seed: i,
+    }));
     makeSplit(r, 'train', ex);
     const keptEx = ex.filter((e) => e.rows !== undefined);
-    for (const [workerMinFiles, mainThreadHelps] of [[1e9, true], [1, false], [1, true]] as const) {
+    for (const [workerMinFiles, mainThreadHelps] of [
+      [1e9, true],
+      [1, false],
+      [1, true],
+    ] as const) {
       Object.assign(eesetTuning, { workerMinFiles, mainThreadHelps, chunkFiles: 4 });
       const s = (await loadEeSet(r, { short: 'pad' })).splits.train!;
       expect(s.ids).toEqual(keptEx.map((e) => e.rel));
@@ -640,13 +747,17 @@ describe('loadEeSet: worker thread', () => {
         expect(slot.subarray(n).every((v) => v === 0)).toBe(true);
       });
       expect(s.x.byteOffset).toBe(0);
-      expect(s.x.buffer.byteLength).toBeLessThanOrEqual((s.x.byteLength / 0.9) + 1120 * 4);
+      expect(s.x.buffer.byteLength).toBeLessThanOrEqual(s.x.byteLength / 0.9 + 1120 * 4);
     }
   });
 
   it('gives a split of many dropped examples a buffer of its own size', async () => {
     const r = tmp();
-    makeSplit(r, 'train', Array.from({ length: 20 }, (_, i) => ({ label: 0, rel: `train/fbc/f${i}.txt`, rows: i < 2 ? 70 : undefined })));
+    makeSplit(
+      r,
+      'train',
+      Array.from({ length: 20 }, (_, i) => ({ label: 0, rel: `train/fbc/f${i}.txt`, rows: i < 2 ? 70 : undefined })),
+    );
     const s = (await loadEeSet(r)).splits.train!;
     expect(s.n).toBe(2);
     expect(s.x.buffer.byteLength).toBe(2 * 1120 * 4);
@@ -669,7 +780,10 @@ describe('loadEeSet: worker thread', () => {
       eesetTuning.mainThreadHelps = false;
       const ds = await loadEeSet(${JSON.stringify(r)});
       console.log(ds.reports.train.kept, eesetTuning.lastWorkerFiles > 0);`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, timeout: 30_000 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      timeout: 30_000,
+    });
     expect(out.toString().trim()).toBe('6 true');
   });
 });
@@ -689,7 +803,10 @@ describe('loadEeSet: real ee-set', () => {
     expect(dev.listed).toBe(774);
     expect(dev.dropped).toEqual({ nonFinite: 0, short: 43, missing: 0, malformed: 0 });
     expect(dev.kept).toBe(731);
-    for (const [name, rep] of [['train', train], ['dev', dev]] as const) {
+    for (const [name, rep] of [
+      ['train', train],
+      ['dev', dev],
+    ] as const) {
       expect(rep.classCounts.reduce((a, b) => a + b, 0)).toBe(rep.kept);
       const s = ds.splits[name]!;
       expect(s.n).toBe(rep.kept);
@@ -704,7 +821,13 @@ describe('loadEeSet: real ee-set', () => {
     // Spot-check one example against Number() of its tokens.
     const first = ds.splits.train!.ids[0];
     const text = fs.readFileSync(path.join(realDir, first), 'utf8');
-    const want = Float32Array.from(text.trim().split(/\s+/).slice(0, 70 * 16).map(Number));
+    const want = Float32Array.from(
+      text
+        .trim()
+        .split(/\s+/)
+        .slice(0, 70 * 16)
+        .map(Number),
+    );
     expect(ds.splits.train!.x.subarray(0, 70 * 16)).toEqual(want);
   });
 });

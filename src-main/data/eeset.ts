@@ -120,4 +120,3 @@ export async function loadEeSet(path: string, options: LoadOptions = {}): Promis
   }
   return dataset;
 }
-

@@ -129,7 +129,14 @@ export function createFeatureParser(fastRows: WebAssembly.Module | null = null) 
    * Numbers: `[+-]? (d+ [.d*] | .d+) ([eE] [+-]? d+)?`, or `[+-]? (inf | infinity | nan)` in any
    * case, which are well-formed but non-finite (as are finite numbers beyond float32's range).
    */
-  function parseLines(buf: Uint8Array, start: number, end: number, out: Float32Array, base: number, maxRows: number): void {
+  function parseLines(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    out: Float32Array,
+    base: number,
+    maxRows: number,
+  ): void {
     let i = start;
     let line = st.line;
     let rows = st.rows;
@@ -180,7 +187,7 @@ export function createFeatureParser(fastRows: WebAssembly.Module | null = null) 
         } else if (c === 43) {
           c = buf[++i];
         }
-        let v = 0;
+        let v: number;
         // General syntax. Integer and fraction digits accumulate into one integer mantissa,
         // exact while below 2^53 (it only grows, so checking its final value suffices).
         const numStart = i;

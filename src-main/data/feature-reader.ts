@@ -50,7 +50,10 @@ export function createFileProcessor(fsm: typeof fs, parser: FeatureParser) {
     for (;;) {
       if (fill >= readBuf.length - 1) {
         if (readBuf.length - 1 >= MAX_LINE_BYTES) {
-          parser.fail(st.line + 1, `expected rows of ${CH} numbers, found a line longer than ${MAX_LINE_BYTES >> 20} MiB`);
+          parser.fail(
+            st.line + 1,
+            `expected rows of ${CH} numbers, found a line longer than ${MAX_LINE_BYTES >> 20} MiB`,
+          );
           return '';
         }
         readBuf = parser.inputBuffer(Math.min((readBuf.length - 1) * 2, MAX_LINE_BYTES) + 1); // keeps its content
@@ -123,11 +126,14 @@ export function createFileProcessor(fsm: typeof fs, parser: FeatureParser) {
       info[at] = S_MISSING;
       return openFailure(code);
     }
-    let readError = '';
+    let readError: string;
     parser.resetState();
     try {
       const s = fsm.fstatSync(fd);
-      if (!s.isFile()) readError = s.isDirectory() ? 'expected a file, found a folder' : 'expected a regular file, found a special file';
+      if (!s.isFile())
+        readError = s.isDirectory()
+          ? 'expected a file, found a folder'
+          : 'expected a regular file, found a special file';
       else readError = readAndParse(fd, s.size, out, base, maxRows);
     } catch (e) {
       readError = openFailure((e as { code?: string }).code ?? String(e));

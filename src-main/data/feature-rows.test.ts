@@ -31,13 +31,18 @@ function parseRowsDirect(text: string, limit = 1000): { rows: number; stop: numb
   const bytes = Buffer.from(text, 'latin1');
   new Uint8Array(wasm.memory.buffer).set(bytes, IN);
   const rows = wasm.parse_rows(IN, IN + bytes.length, OUT, limit, 1);
-  return { rows, stop: (wasm.stop.value as number) - IN, values: new Float32Array(wasm.memory.buffer, OUT, rows * 16).slice() };
+  return {
+    rows,
+    stop: (wasm.stop.value as number) - IN,
+    values: new Float32Array(wasm.memory.buffer, OUT, rows * 16).slice(),
+  };
 }
 
 function expectSameOutcome(a: ParsedFeatures, b: ParsedFeatures): void {
   expect({ ...a, values: null }).toEqual({ ...b, values: null });
   for (let i = 0; i < a.values.length; i++) {
-    if (!Object.is(a.values[i], b.values[i])) throw new Error(`value ${i}: fast ${a.values[i]}, reference ${b.values[i]}`);
+    if (!Object.is(a.values[i], b.values[i]))
+      throw new Error(`value ${i}: fast ${a.values[i]}, reference ${b.values[i]}`);
   }
 }
 
@@ -46,13 +51,18 @@ const float32Range = fc.double({ noNaN: true, noDefaultInfinity: true, min: -3.4
 const value = fc.oneof(
   { weight: 6, arbitrary: fc.double({ noNaN: true, min: -20, max: 20 }) },
   { weight: 2, arbitrary: float32Range },
-  { weight: 1, arbitrary: fc.constantFrom(0, -0, 1e-9, 9.9999999e-10, 1e-10, 9.9999999e9, 1e10, 1e39, -1e99, 3.4028235e38) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(0, -0, 1e-9, 9.9999999e-10, 1e-10, 9.9999999e9, 1e10, 1e39, -1e99, 3.4028235e38),
+  },
 );
 const values16 = fc.array(value, { minLength: 16, maxLength: 16 });
 
 describe('feature-rows.wat', () => {
   it('converts rows in the dataset format, up to the first line that is not one', () => {
-    const a = [4.0502733, 2.837555, -0.2154636, 0, -0, 3.7e-9, 12345678, 999999999, -1.5, 3e-3, 4e-4, 5e-5, 6e-6, 7e-7, 8e-8, 9];
+    const a = [
+      4.0502733, 2.837555, -0.2154636, 0, -0, 3.7e-9, 12345678, 999999999, -1.5, 3e-3, 4e-4, 5e-5, 6e-6, 7e-7, 8e-8, 9,
+    ];
     const b = a.map((x) => -x * 0.37);
     const text = `${fixedRow(a)}\r\n${fixedRow(b, true)}\n${fixedRow(a).replace(/\S+$/, '-Inf').padEnd(256)}\n${fixedRow(a)}\n`;
     const r = parseRowsDirect(text);
@@ -100,11 +110,14 @@ describe('feature parser: fast path = reference', () => {
       { weight: 12, arbitrary: fc.tuple(values16, fc.boolean()).map(([xs, upper]) => fixedRow(xs, upper)) },
       { weight: 1, arbitrary: values16.map((xs) => xs.map(String).join(' ')) },
       { weight: 1, arbitrary: values16.map((xs) => fixedRow(xs).replace(/\S+$/, '-Inf').padEnd(256)) },
-      { weight: 1, arbitrary: fc.constantFrom('', '   ', '1 2 3', fixedRow(new Array<number>(16).fill(1)).replace('1.0', '1,0')) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('', '   ', '1 2 3', fixedRow(new Array<number>(16).fill(1)).replace('1.0', '1,0')),
+      },
     );
-    const file = fc.tuple(fc.array(line, { maxLength: 40 }), fc.constantFrom('\n', '\r\n'), fc.boolean()).map(
-      ([lines, eol, final]) => lines.join(eol) + (final ? eol : ''),
-    );
+    const file = fc
+      .tuple(fc.array(line, { maxLength: 40 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
+      .map(([lines, eol, final]) => lines.join(eol) + (final ? eol : ''));
     fc.assert(
       fc.property(file, fc.integer({ min: 1, max: 45 }), (text, maxRows) => {
         const bytes = Buffer.from(text, 'latin1');
@@ -115,7 +128,9 @@ describe('feature parser: fast path = reference', () => {
   });
 
   it('keeps the first maxRows rows of a long file and checks the rest', () => {
-    const rows = Array.from({ length: 2600 }, (_, r) => fixedRow(Array.from({ length: 16 }, (_, c) => Math.sin(r * 16 + c) * 5)));
+    const rows = Array.from({ length: 2600 }, (_, r) =>
+      fixedRow(Array.from({ length: 16 }, (_, c) => Math.sin(r * 16 + c) * 5)),
+    );
     const clean = Buffer.from(rows.join('\r\n') + '\r\n');
     for (const maxRows of [1, 70, 1024, 1025, 2100, 3000]) {
       const r = fast.parseBytes(clean, maxRows);

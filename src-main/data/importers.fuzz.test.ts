@@ -25,7 +25,17 @@ import { splitCsvLine } from './csv';
 import { loadEeSet } from './eeset';
 import { MAX_DROPS_LISTED } from './load-options';
 import { parseFeatureBytes } from './feature-parser';
-import { encodeNpy, encodeNpz, npyFloat32, npyFloats, npyInt32, npyInts, npyStrings, npyUnicode, parseNpy } from './npz';
+import {
+  encodeNpy,
+  encodeNpz,
+  npyFloat32,
+  npyFloats,
+  npyInt32,
+  npyInts,
+  npyStrings,
+  npyUnicode,
+  parseNpy,
+} from './npz';
 
 /**
  * Every run replays the same seed, so that a failure in CI is the same failure on a laptop.
@@ -85,7 +95,8 @@ async function importOrRefuse<T>(inputBytes: number, run: () => Promise<T> | T, 
     clearTimeout(timer);
   }
   const grown = process.memoryUsage().arrayBuffers - before;
-  if (grown > MEMORY_SLACK + 16 * inputBytes + 2 * outputBytes) throw new Error(`held ${grown} bytes of buffers for an input of ${inputBytes} bytes`);
+  if (grown > MEMORY_SLACK + 16 * inputBytes + 2 * outputBytes)
+    throw new Error(`held ${grown} bytes of buffers for an input of ${inputBytes} bytes`);
   return result;
 }
 
@@ -95,7 +106,9 @@ beforeEach(() => {
   peakBefore = process.resourceUsage().maxRSS * 1024;
 });
 afterEach(() => {
-  expect(process.resourceUsage().maxRSS * 1024 - peakBefore, 'peak RSS growth in bytes').toBeLessThanOrEqual(PEAK_RSS_SLACK);
+  expect(process.resourceUsage().maxRSS * 1024 - peakBefore, 'peak RSS growth in bytes').toBeLessThanOrEqual(
+    PEAK_RSS_SLACK,
+  );
 });
 
 /** What every dataset an importer returns must satisfy, whatever it was made from. */
@@ -106,7 +119,8 @@ function checkDataset(ds: Dataset): void {
     expect(split.x.length).toBe(split.n * split.frames * split.channels);
     expect(split.y.length).toBe(split.n);
     expect(split.ids.length).toBe(split.n);
-    for (let i = 0; i < split.x.length; i++) if (!Number.isFinite(split.x[i])) throw new Error(`${name}: non-finite value kept at ${i}`);
+    for (let i = 0; i < split.x.length; i++)
+      if (!Number.isFinite(split.x[i])) throw new Error(`${name}: non-finite value kept at ${i}`);
     for (const label of split.y) expect(label >= 0 && label < ds.classes.length).toBe(true);
     const d = report.dropped;
     expect(report.listed).toBe(report.kept + d.missing + d.malformed + d.nonFinite + d.short);
@@ -130,10 +144,25 @@ const position = { at: fc.nat(), hot: fc.boolean() };
 const EXTREMES = [0, 1, 0x7f, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 512, 65535, 1 << 30];
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), ...position, value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('u32' as const), ...position, value: fc.oneof(fc.constantFrom(...EXTREMES), fc.nat()) }),
-  fc.record({ kind: fc.constant('u64' as const), ...position, value: fc.oneof(fc.constantFrom(2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, 2n ** 40n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })) }),
+  fc.record({
+    kind: fc.constant('u32' as const),
+    ...position,
+    value: fc.oneof(fc.constantFrom(...EXTREMES), fc.nat()),
+  }),
+  fc.record({
+    kind: fc.constant('u64' as const),
+    ...position,
+    value: fc.oneof(
+      fc.constantFrom(2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, 2n ** 40n),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    ),
+  }),
   fc.record({ kind: fc.constant('cut' as const), ...position }),
-  fc.record({ kind: fc.constant('insert' as const), ...position, bytes: fc.uint8Array({ minLength: 1, maxLength: 24 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    ...position,
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 24 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), ...position, length: fc.integer({ min: 1, max: 64 }) }),
 );
 const mutationsArb = fc.array(mutationArb, { minLength: 1, maxLength: 4 });
@@ -207,9 +236,31 @@ function writeTree(root: string, files: Record<string, string | Uint8Array>): vo
 // ----------------------------------------------------------------------------------------------
 
 describe('fuzz: course-layout feature files', () => {
-  const tokens = ['0', '-1.5e+00', '1e-3', '-.5', '+2.', '1E+05', 'nan', '-Inf', 'Infinity', 'infinit', '1e', '.', '--1', '0x1f', '1e999', '١', '\u00e9'];
-  const rowArb = fc.tuple(fc.array(fc.constantFrom(...tokens), { maxLength: 18 }), fc.constantFrom(' ', '\t', '  ')).map(([t, sep]) => t.join(sep));
-  const textArb = fc.array(rowArb, { maxLength: 12 }).chain((rows) => fc.constantFrom('\n', '\r\n', '\r').map((eol) => rows.join(eol)));
+  const tokens = [
+    '0',
+    '-1.5e+00',
+    '1e-3',
+    '-.5',
+    '+2.',
+    '1E+05',
+    'nan',
+    '-Inf',
+    'Infinity',
+    'infinit',
+    '1e',
+    '.',
+    '--1',
+    '0x1f',
+    '1e999',
+    '١',
+    '\u00e9',
+  ];
+  const rowArb = fc
+    .tuple(fc.array(fc.constantFrom(...tokens), { maxLength: 18 }), fc.constantFrom(' ', '\t', '  '))
+    .map(([t, sep]) => t.join(sep));
+  const textArb = fc
+    .array(rowArb, { maxLength: 12 })
+    .chain((rows) => fc.constantFrom('\n', '\r\n', '\r').map((eol) => rows.join(eol)));
 
   it('parseFeatureBytes never throws on any bytes, and reports rows, the first bad line and the first non-finite line consistently', () => {
     const seed = enc(featText(1, 6));
@@ -228,7 +279,8 @@ describe('fuzz: course-layout feature files', () => {
         expect(r.infLine).toBeLessThanOrEqual(lines);
         expect(r.badLine === 0 || r.badMsg.length > 0).toBe(true);
         expect(r.infLine === 0 || r.infMsg.length > 0).toBe(true);
-        if (r.badLine === 0 && r.infLine === 0) for (let i = 0; i < Math.min(r.rows, maxRows) * 16; i++) expect(Number.isFinite(r.values[i])).toBe(true);
+        if (r.badLine === 0 && r.infLine === 0)
+          for (let i = 0; i < Math.min(r.rows, maxRows) * 16; i++) expect(Number.isFinite(r.values[i])).toBe(true);
       }),
       runs(2000),
     );
@@ -237,9 +289,16 @@ describe('fuzz: course-layout feature files', () => {
   it('loadEeSet drops a broken feature file (never throws for one), keeping only finite values', async () => {
     const root = tmp();
     const good = featText(2, 12);
-    writeTree(root, { 'train/fbc/good.txt': good, 'train/lab/labels.txt': '0 train/fbc/good.txt\n1 train/fbc/x.txt\n' });
+    writeTree(root, {
+      'train/fbc/good.txt': good,
+      'train/lab/labels.txt': '0 train/fbc/good.txt\n1 train/fbc/x.txt\n',
+    });
     const seed = enc(featText(3, 12));
-    const inputArb = fc.oneof(fc.uint8Array({ maxLength: 2000 }), textArb.map((t) => enc(t)), mutationsArb.map((m) => mutate(seed, m, [])));
+    const inputArb = fc.oneof(
+      fc.uint8Array({ maxLength: 2000 }),
+      textArb.map((t) => enc(t)),
+      mutationsArb.map((m) => mutate(seed, m, [])),
+    );
     await fc.assert(
       fc.asyncProperty(inputArb, fc.constantFrom<'drop' | 'pad'>('drop', 'pad'), async (bytes, short) => {
         fs.writeFileSync(path.join(root, 'train/fbc/x.txt'), bytes);
@@ -257,8 +316,21 @@ describe('fuzz: course-layout labels files', () => {
   const labelArb = fc.constantFrom('0', '8', '9', '-1', '+3', '1.5', 'x', '', '٣', '00004');
   const pathArb = fc.oneof(
     fc.constantFrom(
-      'train/fbc/a.txt', 'train/fbc/b.txt', 'train/./fbc/a.txt', 'train/fbc//b.txt', 'train/fbc/missing.txt', 'train/fbc',
-      '../outside.txt', 'train/../../x.txt', '/etc/hostname', 'C:\\x.txt', '\\\\server\\x', 'train/fbc/a.txt\0', 'train/link/a.txt', '.', '..',
+      'train/fbc/a.txt',
+      'train/fbc/b.txt',
+      'train/./fbc/a.txt',
+      'train/fbc//b.txt',
+      'train/fbc/missing.txt',
+      'train/fbc',
+      '../outside.txt',
+      'train/../../x.txt',
+      '/etc/hostname',
+      'C:\\x.txt',
+      '\\\\server\\x',
+      'train/fbc/a.txt\0',
+      'train/link/a.txt',
+      '.',
+      '..',
     ),
     fc.string({ maxLength: 20 }),
   );
@@ -266,7 +338,9 @@ describe('fuzz: course-layout labels files', () => {
     .tuple(labelArb, fc.constantFrom(' ', '\t', ' \t '), pathArb, fc.option(fc.constantFrom(' extra', ' ', '\t')))
     .map(([l, sep, p, extra]) => `${l}${sep}${p}${extra ?? ''}`);
   const labelsArb = fc.oneof(
-    fc.tuple(fc.array(lineArb, { maxLength: 6 }), fc.constantFrom('\n', '\r\n'), fc.boolean()).map(([ls, eol, bom]) => enc((bom ? '\ufeff' : '') + ls.join(eol) + eol)),
+    fc
+      .tuple(fc.array(lineArb, { maxLength: 6 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
+      .map(([ls, eol, bom]) => enc((bom ? '\ufeff' : '') + ls.join(eol) + eol)),
     fc.uint8Array({ maxLength: 300 }),
   );
 
@@ -331,7 +405,9 @@ describe('fuzz: archives', () => {
     await fc.assert(
       fc.asyncProperty(fc.nat(seeds.length - 1), mutationsArb, async (k, mutations) => {
         const bytes = mutate(seeds[k], mutations, signatureOffsets(seeds[k], ZIP_RECORDS));
-        const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf('ee.zip', bytes), { frames: 10, limits: LIMITS }));
+        const ds = await importOrRefuse(bytes.length, () =>
+          openDataset(fileOf('ee.zip', bytes), { frames: 10, limits: LIMITS }),
+        );
         if (ds) checkDataset(ds);
       }),
       runs(250),
@@ -345,9 +421,15 @@ describe('fuzz: archives', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('tar', 'tar.gz', 'gz-of-mutated-tar'), mutationsArb, async (kind, mutations) => {
         const bytes =
-          kind === 'tar' ? mutate(tar, mutations, headers) : kind === 'tar.gz' ? mutate(tgz, mutations, [0, tgz.length - 8]) : gzipSync(mutate(tar, mutations, headers));
+          kind === 'tar'
+            ? mutate(tar, mutations, headers)
+            : kind === 'tar.gz'
+              ? mutate(tgz, mutations, [0, tgz.length - 8])
+              : gzipSync(mutate(tar, mutations, headers));
         const name = kind === 'tar' ? 'ee.tar' : 'ee.tar.gz';
-        const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf(name, bytes), { frames: 10, limits: LIMITS }));
+        const ds = await importOrRefuse(bytes.length, () =>
+          openDataset(fileOf(name, bytes), { frames: 10, limits: LIMITS }),
+        );
         if (ds) checkDataset(ds);
       }),
       runs(250),
@@ -356,10 +438,16 @@ describe('fuzz: archives', () => {
 
   it('random bytes named .zip, .tar, .tgz, .npz or .csv are refused with a LockstepError', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('x.zip', 'x.tar', 'x.tgz', 'x.npz', 'x.csv'), fc.uint8Array({ maxLength: 2048 }), async (name, bytes) => {
-        const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf(name, bytes), { frames: 10, limits: LIMITS }));
-        if (ds) checkDataset(ds);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('x.zip', 'x.tar', 'x.tgz', 'x.npz', 'x.csv'),
+        fc.uint8Array({ maxLength: 2048 }),
+        async (name, bytes) => {
+          const ds = await importOrRefuse(bytes.length, () =>
+            openDataset(fileOf(name, bytes), { frames: 10, limits: LIMITS }),
+          );
+          if (ds) checkDataset(ds);
+        },
+      ),
       runs(200),
     );
   });
@@ -385,8 +473,23 @@ describe('fuzz: .npy and .npz', () => {
 
   it('parseNpy and the typed readers answer any .npy bytes with values or a LockstepError', async () => {
     const seeds = arrays.map(([, b]) => b);
-    const descrArb = fc.constantFrom('<f4', '<f8', '>f4', '|u1', '<i8', '<u8', '<U3', '|S2', '|O', '<c8', "<f4', 'x", '');
-    const shapeArb = fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(2 ** 31, 2 ** 53, 1e20, -1)), { maxLength: 4 });
+    const descrArb = fc.constantFrom(
+      '<f4',
+      '<f8',
+      '>f4',
+      '|u1',
+      '<i8',
+      '<u8',
+      '<U3',
+      '|S2',
+      '|O',
+      '<c8',
+      "<f4', 'x",
+      '',
+    );
+    const shapeArb = fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(2 ** 31, 2 ** 53, 1e20, -1)), {
+      maxLength: 4,
+    });
     const handMade = fc
       .tuple(descrArb, shapeArb, fc.boolean(), fc.uint8Array({ maxLength: 512 }), fc.constantFrom(1, 2, 3, 4))
       .map(([descr, shape, fortran, payload, version]) => {
@@ -472,7 +575,11 @@ describe('fuzz: .npy and .npz', () => {
         // Memory is bounded by what the arrays hold once inflated (at most 128 MiB), not by the zip's size.
         const inflated = arrays.reduce((n, [, a]) => n + a.length, 0);
         const padded = k.short === 'pad' ? n * frames * k.c * 4 : 0;
-        const ds = await importOrRefuse(inflated, () => openDataset(fileOf('shapes.npz', bytes), { frames, short: k.short }), padded);
+        const ds = await importOrRefuse(
+          inflated,
+          () => openDataset(fileOf('shapes.npz', bytes), { frames, short: k.short }),
+          padded,
+        );
         if (ds) checkDataset(ds);
       }),
       runs(100),
@@ -487,9 +594,14 @@ describe('fuzz: .npy and .npz', () => {
     const seeds = [stored, deflated];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(0, 1), mutationsArb, async (k, mutations) => {
-        const hot = [...signatureOffsets(seeds[k], ZIP_RECORDS), ...signatureOffsets(seeds[k], [0x4d554e93]).map((o) => o)];
+        const hot = [
+          ...signatureOffsets(seeds[k], ZIP_RECORDS),
+          ...signatureOffsets(seeds[k], [0x4d554e93]).map((o) => o),
+        ];
         const bytes = mutate(seeds[k], mutations, hot);
-        const ds = await importOrRefuse(bytes.length, () => openDataset(fileOf('d.npz', bytes), { frames: 4, short: 'pad', limits: LIMITS }));
+        const ds = await importOrRefuse(bytes.length, () =>
+          openDataset(fileOf('d.npz', bytes), { frames: 4, short: 'pad', limits: LIMITS }),
+        );
         if (ds) checkDataset(ds);
       }),
       runs(300),
@@ -502,16 +614,48 @@ describe('fuzz: .npy and .npz', () => {
 // ----------------------------------------------------------------------------------------------
 
 describe('fuzz: .csv', () => {
-  const valid = ['example,split,label,frame,c0,c1', 'a,train,B,0,1,2', 'a,train,B,1,3,4', 'b,train,C,0,5e-1,-.5', 'b,train,C,1,+2.,1E+05', 'c,dev,B,0,0,0', 'c,dev,B,1,1,1'];
+  const valid = [
+    'example,split,label,frame,c0,c1',
+    'a,train,B,0,1,2',
+    'a,train,B,1,3,4',
+    'b,train,C,0,5e-1,-.5',
+    'b,train,C,1,+2.,1E+05',
+    'c,dev,B,0,0,0',
+    'c,dev,B,1,1,1',
+  ];
   const fieldArb = fc.oneof(
-    fc.constantFrom('a', 'b', 'train', 'dev', 'test', 'B', 'C', '0', '1', '2', '-1', 'nan', '-Inf', '1e400', '"q,1"', '"unclosed', '""', '', ' 3 '),
+    fc.constantFrom(
+      'a',
+      'b',
+      'train',
+      'dev',
+      'test',
+      'B',
+      'C',
+      '0',
+      '1',
+      '2',
+      '-1',
+      'nan',
+      '-Inf',
+      '1e400',
+      '"q,1"',
+      '"unclosed',
+      '""',
+      '',
+      ' 3 ',
+    ),
     fc.string({ maxLength: 6 }),
   );
   const lineArb = fc.array(fieldArb, { minLength: 1, maxLength: 8 }).map((f) => f.join(','));
   const csvArb = fc.oneof(
-    fc.tuple(fc.array(fc.oneof(fc.constantFrom(...valid.slice(1)), lineArb), { maxLength: 10 }), fc.constantFrom('\n', '\r\n'), fc.boolean()).map(
-      ([rows, eol, bom]) => enc((bom ? '\ufeff' : '') + [valid[0], ...rows].join(eol) + eol),
-    ),
+    fc
+      .tuple(
+        fc.array(fc.oneof(fc.constantFrom(...valid.slice(1)), lineArb), { maxLength: 10 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+      )
+      .map(([rows, eol, bom]) => enc((bom ? '\ufeff' : '') + [valid[0], ...rows].join(eol) + eol)),
     mutationsArb.map((m) => mutate(enc(valid.join('\n') + '\n'), m, [])),
     fc.uint8Array({ maxLength: 400 }),
   );

@@ -59,10 +59,13 @@ export function protocolOptions(options: LoadOptions): ProtocolOptions {
     throw new LockstepError(`expected frames to be a positive integer, found ${String(frames)}`, { field: 'frames' });
   }
   const short = options.short ?? 'drop';
-  if (short !== 'drop' && short !== 'pad') throw new LockstepError(`expected short to be 'drop' or 'pad', found '${String(short)}'`, { field: 'short' });
+  if (short !== 'drop' && short !== 'pad')
+    throw new LockstepError(`expected short to be 'drop' or 'pad', found '${String(short)}'`, { field: 'short' });
   for (const s of options.splits ?? []) {
     if (!(SPLIT_NAMES as readonly string[]).includes(s)) {
-      throw new LockstepError(`expected a split name among ${SPLIT_NAMES.join(', ')}, found '${String(s)}'`, { field: 'splits' });
+      throw new LockstepError(`expected a split name among ${SPLIT_NAMES.join(', ')}, found '${String(s)}'`, {
+        field: 'splits',
+      });
     }
   }
   return { frames, short, splits: options.splits };

@@ -8,7 +8,19 @@ import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
 import { tempDirsRemovedAfterAll } from '../services/test-helpers';
 import { zip64Bytes } from './archive-fixtures';
-import { encodeNpz, loadNpzDataset, MAX_CLASSES, npyFloat32, npyInt32, npyUnicode, NpzFile, npyFloats, npyInts, npyStrings, parseNpy } from './npz';
+import {
+  encodeNpz,
+  loadNpzDataset,
+  MAX_CLASSES,
+  npyFloat32,
+  npyInt32,
+  npyUnicode,
+  NpzFile,
+  npyFloats,
+  npyInts,
+  npyStrings,
+  parseNpy,
+} from './npz';
 
 const tmp = tempDirsRemovedAfterAll('npz-test-');
 
@@ -66,7 +78,12 @@ function xs(n: number, T: number, C: number, first = 0): number[] {
   return out;
 }
 
-async function refused(p: Promise<unknown>, file: string, field: string | undefined, ...fragments: string[]): Promise<LockstepError> {
+async function refused(
+  p: Promise<unknown>,
+  file: string,
+  field: string | undefined,
+  ...fragments: string[]
+): Promise<LockstepError> {
   let err: unknown;
   try {
     await p;
@@ -112,11 +129,20 @@ describe('npz datasets: good files', () => {
     expect([...dev.y]).toEqual([2, 0]);
     expect(dev.x[(1 * 5 + 3) * 3 + 2]).toBe(Math.fround(val(11, 3, 2)));
     expect(ds.splits.eval!.n).toBe(1);
-    expect(ds.reports.train).toEqual({ listed: 4, kept: 4, dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 }, droppedExamples: [], classCounts: [1, 2, 1] });
+    expect(ds.reports.train).toEqual({
+      listed: 4,
+      kept: 4,
+      dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 },
+      droppedExamples: [],
+      classCounts: [1, 2, 1],
+    });
   });
 
   it('bare X/y are the train split; default classes are the ee-set letters below 9, else 0…max', async () => {
-    const a = npzFile({ X: npy('<f4', [3, 4, 2], f32(xs(3, 4, 2))), y: npy('<i4', [3], new Uint8Array(Int32Array.from([0, 8, 3]).buffer)) });
+    const a = npzFile({
+      X: npy('<f4', [3, 4, 2], f32(xs(3, 4, 2))),
+      y: npy('<i4', [3], new Uint8Array(Int32Array.from([0, 8, 3]).buffer)),
+    });
     const ds = await loadNpzDataset(a, { frames: 4 });
     expect(ds.classes).toEqual([...EE_SET_CLASSES]);
     expect(Object.keys(ds.splits)).toEqual(['train']);
@@ -174,25 +200,125 @@ describe('npz datasets: good files', () => {
 describe('npz datasets: bad arrays are LockstepErrors naming the file and array', () => {
   const goodY = npy('<i8', [2], i64([0, 1]));
   const cases: Array<[string, Record<string, Uint8Array>, string, string[]]> = [
-    ['wrong dtype', { X: npy('<i4', [2, 3, 2], new Uint8Array(48)), y: goodY }, 'X', ["expected dtype float32 or float64 ('<f4' or '<f8', little-endian)", "found '<i4' (int32)"]],
+    [
+      'wrong dtype',
+      { X: npy('<i4', [2, 3, 2], new Uint8Array(48)), y: goodY },
+      'X',
+      ["expected dtype float32 or float64 ('<f4' or '<f8', little-endian)", "found '<i4' (int32)"],
+    ],
     ['big-endian', { X: npy('>f4', [2, 3, 2], new Uint8Array(48)), y: goodY }, 'X', ["'>f4' (big-endian float32)"]],
-    ['fortran order', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2)), { fortran: true }), y: goodY }, 'X', ['expected C order (fortran_order False), found Fortran order']],
-    ['wrong rank', { X: npy('<f4', [2, 6], f32(xs(2, 3, 2))), y: goodY }, 'X', ['expected shape [N, T, C]', 'found [2, 6]']],
-    ['truncated payload', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2)), { truncate: 5 }), y: goodY }, 'X', ['expected 2×3×2 = 12 values of 4 bytes (48 bytes)', 'found 43 bytes (truncated)']],
-    ['labels of the wrong length', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [3], i64([0, 1, 1])) }, 'y', ['expected shape [2] (one label per example of X), found [3]']],
-    ['float labels', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<f8', [2], f64([0, 1])) }, 'y', ["expected an integer dtype", "'<f8' (float64)"]],
-    ['negative label', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([0, -1])) }, 'y', ['expected labels in 0–999', 'found -1 at index 1']],
-    ['label past the class limit', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([999, 1000])) }, 'y', ['expected labels in 0–999 (without a classes array the labels are class indices, at most 1000 classes), found 1000 at index 1']],
-    ['too many class names', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, classes: npy('<U1', [MAX_CLASSES + 1], new Uint8Array(new Uint32Array(MAX_CLASSES + 1).fill(65).buffer)) }, 'classes', ['expected at most 1000 class names, found shape [1001]']],
-    ['label beyond classes', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([0, 2])), classes: npy(unicode(['a', 'b']).descr, [2], unicode(['a', 'b']).bytes) }, 'y', ['expected labels in 0–1 (classes holds 2 names), found 2 at index 1']],
-    ['pickled classes', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, classes: npy('|O', [2], new Uint8Array(16)) }, 'classes', ["expected a unicode string array (dtype '<U…')", 'dtype=str']],
-    ['unknown split', { X_test: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y_test: goodY }, 'X_test', ['X_train, X_dev or X_eval, found X_test']],
-    ['X and X_train', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), X_train: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY }, 'X', ['either X (the train split) or X_train, found both']],
-    ['X without y', { X_dev: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))) }, 'y_dev', ['expected an array y_dev (the labels) beside X_dev']],
-    ['channels differ', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, X_dev: npy('<f4', [1, 3, 3], f32(xs(1, 3, 3))), y_dev: npy('<i8', [1], i64([0])) }, 'X_dev', ['expected 2 channels (as in X)']],
-    ['lengths out of range', { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, lengths: npy('<i8', [2], i64([3, 4])) }, 'lengths', ['expected lengths in 0–3', 'found 4 at index 1']],
+    [
+      'fortran order',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2)), { fortran: true }), y: goodY },
+      'X',
+      ['expected C order (fortran_order False), found Fortran order'],
+    ],
+    [
+      'wrong rank',
+      { X: npy('<f4', [2, 6], f32(xs(2, 3, 2))), y: goodY },
+      'X',
+      ['expected shape [N, T, C]', 'found [2, 6]'],
+    ],
+    [
+      'truncated payload',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2)), { truncate: 5 }), y: goodY },
+      'X',
+      ['expected 2×3×2 = 12 values of 4 bytes (48 bytes)', 'found 43 bytes (truncated)'],
+    ],
+    [
+      'labels of the wrong length',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [3], i64([0, 1, 1])) },
+      'y',
+      ['expected shape [2] (one label per example of X), found [3]'],
+    ],
+    [
+      'float labels',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<f8', [2], f64([0, 1])) },
+      'y',
+      ['expected an integer dtype', "'<f8' (float64)"],
+    ],
+    [
+      'negative label',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([0, -1])) },
+      'y',
+      ['expected labels in 0–999', 'found -1 at index 1'],
+    ],
+    [
+      'label past the class limit',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: npy('<i8', [2], i64([999, 1000])) },
+      'y',
+      [
+        'expected labels in 0–999 (without a classes array the labels are class indices, at most 1000 classes), found 1000 at index 1',
+      ],
+    ],
+    [
+      'too many class names',
+      {
+        X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))),
+        y: goodY,
+        classes: npy('<U1', [MAX_CLASSES + 1], new Uint8Array(new Uint32Array(MAX_CLASSES + 1).fill(65).buffer)),
+      },
+      'classes',
+      ['expected at most 1000 class names, found shape [1001]'],
+    ],
+    [
+      'label beyond classes',
+      {
+        X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))),
+        y: npy('<i8', [2], i64([0, 2])),
+        classes: npy(unicode(['a', 'b']).descr, [2], unicode(['a', 'b']).bytes),
+      },
+      'y',
+      ['expected labels in 0–1 (classes holds 2 names), found 2 at index 1'],
+    ],
+    [
+      'pickled classes',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, classes: npy('|O', [2], new Uint8Array(16)) },
+      'classes',
+      ["expected a unicode string array (dtype '<U…')", 'dtype=str'],
+    ],
+    [
+      'unknown split',
+      { X_test: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y_test: goodY },
+      'X_test',
+      ['X_train, X_dev or X_eval, found X_test'],
+    ],
+    [
+      'X and X_train',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), X_train: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY },
+      'X',
+      ['either X (the train split) or X_train, found both'],
+    ],
+    [
+      'X without y',
+      { X_dev: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))) },
+      'y_dev',
+      ['expected an array y_dev (the labels) beside X_dev'],
+    ],
+    [
+      'channels differ',
+      {
+        X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))),
+        y: goodY,
+        X_dev: npy('<f4', [1, 3, 3], f32(xs(1, 3, 3))),
+        y_dev: npy('<i8', [1], i64([0])),
+      },
+      'X_dev',
+      ['expected 2 channels (as in X)'],
+    ],
+    [
+      'lengths out of range',
+      { X: npy('<f4', [2, 3, 2], f32(xs(2, 3, 2))), y: goodY, lengths: npy('<i8', [2], i64([3, 4])) },
+      'lengths',
+      ['expected lengths in 0–3', 'found 4 at index 1'],
+    ],
     ['not an npy', { X: new TextEncoder().encode('hello'), y: goodY }, 'X', ['expected a .npy array']],
-    ['no arrays', { other: npy('<f4', [1], f32([1])) }, undefined as unknown as string, ['expected arrays X and y', 'found other']],
+    [
+      'no arrays',
+      { other: npy('<f4', [1], f32([1])) },
+      undefined as unknown as string,
+      ['expected arrays X and y', 'found other'],
+    ],
   ];
   it.each(cases)('%s', async (_name, arrays, field, fragments) => {
     const p = npzFile(arrays);
@@ -203,16 +329,40 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     // The counterexample fast-check found: X [262144, 0, 3] (no bytes), y all int32 2147483647,
     // no lengths, no classes. A class per index up to the label exhausted the heap (1.7 GB).
     const n = 262144;
-    const p = npzFile({ X: npy('<f4', [n, 0, 3], new Uint8Array(0)), y: npy('<i4', [n], new Uint8Array(Int32Array.from({ length: n }, () => 2 ** 31 - 1).buffer)) }, 6);
-    await refused(openDataset(p, { frames: 70, short: 'drop' }), p, 'y', 'expected labels in 0–999', 'found 2147483647 at index 0');
+    const p = npzFile(
+      {
+        X: npy('<f4', [n, 0, 3], new Uint8Array(0)),
+        y: npy('<i4', [n], new Uint8Array(Int32Array.from({ length: n }, () => 2 ** 31 - 1).buffer)),
+      },
+      6,
+    );
+    await refused(
+      openDataset(p, { frames: 70, short: 'drop' }),
+      p,
+      'y',
+      'expected labels in 0–999',
+      'found 2147483647 at index 0',
+    );
   });
 
   it('a file that is not a zip, and a zip bomb inside an npz', async () => {
     const p = path.join(tmp(), 'x.npz');
     fs.writeFileSync(p, 'not a zip at all, but long enough to look for one');
     await refused(loadNpzDataset(p), p, undefined, 'expected a NumPy .npz file (a zip archive), found');
-    const big = npzFile({ X: npy('<f4', [64, 1024, 16], new Uint8Array(64 * 1024 * 16 * 4)), y: npy('<i8', [64], i64(new Array(64).fill(0))) }, 6);
-    await refused(loadNpzDataset(big, { limits: { maxBytes: 1024 * 1024 } }), big, undefined, 'entry "X.npy"', 'more than the limit of 1 MiB');
+    const big = npzFile(
+      {
+        X: npy('<f4', [64, 1024, 16], new Uint8Array(64 * 1024 * 16 * 4)),
+        y: npy('<i8', [64], i64(new Array(64).fill(0))),
+      },
+      6,
+    );
+    await refused(
+      loadNpzDataset(big, { limits: { maxBytes: 1024 * 1024 } }),
+      big,
+      undefined,
+      'entry "X.npy"',
+      'more than the limit of 1 MiB',
+    );
   });
 
   it('an array declaring 896 MiB (float32 zeros deflate to 0.9 MB) is refused by its declared size, before inflating: 128 MiB per import', async () => {
@@ -220,23 +370,46 @@ describe('npz datasets: bad arrays are LockstepErrors naming the file and array'
     const p = path.join(tmp(), 'zeros.npz');
     const labels = npy('|u1', [1], new Uint8Array(1));
     fs.writeFileSync(p, zip64Bytes({ 'X.npy': header, 'y.npy': labels }, { size: 896n * 1024n * 1024n }));
-    await refused(loadNpzDataset(p), p, undefined, 'entry "X.npy"', 'declares 896 MiB', 'more than the limit of 128 MiB');
-    await refused(loadNpzDataset(p, { limits: { maxBytes: 2 * 1024 ** 3 } }), p, undefined, 'more than the limit of 128 MiB');
+    await refused(
+      loadNpzDataset(p),
+      p,
+      undefined,
+      'entry "X.npy"',
+      'declares 896 MiB',
+      'more than the limit of 128 MiB',
+    );
+    await refused(
+      loadNpzDataset(p, { limits: { maxBytes: 2 * 1024 ** 3 } }),
+      p,
+      undefined,
+      'more than the limit of 128 MiB',
+    );
   });
 
   it('millions of empty examples in a few KB: refused by count, or dropped without a record each; never padded past 128 MiB', async () => {
     // X of shape [N, 0, 16] holds no bytes at all, and N zero labels deflate to almost nothing.
-    const empty = (n: number) => npzFile({ X: npy('<f4', [n, 0, 16], new Uint8Array(0)), y: npy('|u1', [n], new Uint8Array(n)) }, 6);
+    const empty = (n: number) =>
+      npzFile({ X: npy('<f4', [n, 0, 16], new Uint8Array(0)), y: npy('|u1', [n], new Uint8Array(n)) }, 6);
     const tooMany = empty(2 ** 24 + 1);
     expect(fs.statSync(tooMany).size).toBeLessThan(100_000);
-    await refused(loadNpzDataset(tooMany), tooMany, 'X', 'expected at most 16777216 examples in a split, found shape [16777217, 0, 16]');
+    await refused(
+      loadNpzDataset(tooMany),
+      tooMany,
+      'X',
+      'expected at most 16777216 examples in a split, found shape [16777217, 0, 16]',
+    );
     const many = empty(3_000_000);
     const ds = await loadNpzDataset(many);
     expect(ds.reports.train).toMatchObject({ listed: 3_000_000, kept: 0, dropped: { short: 3_000_000 } });
     expect(ds.reports.train!.droppedExamples).toHaveLength(10_000); // the first 10,000; the counts are exact
     expect(ds.reports.train!.droppedExamples[9_999]).toMatchObject({ file: 'X[9999]', reason: 'short' });
     const padded = empty(300_000);
-    await refused(loadNpzDataset(padded, { short: 'pad' }), padded, undefined, 'expected a split of at most 33554432 values (128 MiB of float32), found 300000 examples × 70 frames × 16 channels');
+    await refused(
+      loadNpzDataset(padded, { short: 'pad' }),
+      padded,
+      undefined,
+      'expected a split of at most 33554432 values (128 MiB of float32), found 300000 examples × 70 frames × 16 channels',
+    );
   });
 });
 
@@ -244,7 +417,9 @@ describe('npy arrays sized to exhaust memory, time or the stack', () => {
   it('strings of no bytes are refused: a shape alone would ask for any number of them', () => {
     for (const descr of ['<U0', '|S0']) {
       const a = parseNpy(npy(descr, [2 ** 40], new Uint8Array(0)), 'names', 'f.npz');
-      expect(() => npyStrings(a, 'names', 'f.npz')).toThrow(/f\.npz, field names: expected strings of at least one character, found '(<U0|\|S0)'/);
+      expect(() => npyStrings(a, 'names', 'f.npz')).toThrow(
+        /f\.npz, field names: expected strings of at least one character, found '(<U0|\|S0)'/,
+      );
     }
   });
 
@@ -260,7 +435,9 @@ describe('npy arrays sized to exhaust memory, time or the stack', () => {
     bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
     new DataView(bytes.buffer).setUint32(8, header.length, true);
     bytes.set(new TextEncoder().encode(header), 12);
-    expect(() => parseNpy(bytes, 'X', 'f.npz')).toThrow(`f.npz, field X: expected a .npy header of at most 10000 bytes, found one of ${header.length} bytes`);
+    expect(() => parseNpy(bytes, 'X', 'f.npz')).toThrow(
+      `f.npz, field X: expected a .npy header of at most 10000 bytes, found one of ${header.length} bytes`,
+    );
   });
 });
 
@@ -322,7 +499,9 @@ np.save(${JSON.stringify(path.join(dir, 'X.npy'))}, X)
     expect(a.splits.train!.x).toEqual(b.splits.train!.x);
     const raw = fs.readFileSync(path.join(dir, 'X.npy'));
     const header = raw.readUInt16LE(8);
-    expect(a.splits.train!.x).toEqual(new Float32Array(raw.buffer.slice(raw.byteOffset + 10 + header, raw.byteOffset + raw.length)));
+    expect(a.splits.train!.x).toEqual(
+      new Float32Array(raw.buffer.slice(raw.byteOffset + 10 + header, raw.byteOffset + raw.length)),
+    );
     expect(a.splits.dev!.n).toBe(2);
     expect([...a.splits.dev!.y]).toEqual([2, 2]);
   });

@@ -89,7 +89,9 @@ const DTYPE_NAMES: Record<string, string> = {
 /** `'<i4' (int32)`: a dtype as found, for messages. */
 export function describeDtype(descr: string): string {
   const m = /^[<>|=]?([a-zA-Z]\d*)$/.exec(descr);
-  const name = m ? (DTYPE_NAMES[m[1]] ?? (/^U\d+$/.test(m[1]) ? 'unicode' : /^S\d+$/.test(m[1]) ? 'bytes' : undefined)) : undefined;
+  const name = m
+    ? (DTYPE_NAMES[m[1]] ?? (/^U\d+$/.test(m[1]) ? 'unicode' : /^S\d+$/.test(m[1]) ? 'bytes' : undefined))
+    : undefined;
   return name ? `'${descr}' (${descr.startsWith('>') ? 'big-endian ' : ''}${name})` : `'${descr}'`;
 }
 
@@ -98,7 +100,8 @@ export function parseNpy(bytes: Uint8Array, name: string, file: string): NpyArra
   const fail = (why: string): never => {
     throw new LockstepError(why, { file, field: name });
   };
-  if (bytes.length < 10 || !NPY_MAGIC.every((b, i) => bytes[i] === b)) fail('expected a .npy array (starting with \\x93NUMPY), found other bytes');
+  if (bytes.length < 10 || !NPY_MAGIC.every((b, i) => bytes[i] === b))
+    fail('expected a .npy array (starting with \\x93NUMPY), found other bytes');
   const major = bytes[6];
   let headerLen: number;
   let start: number;
@@ -112,15 +115,20 @@ export function parseNpy(bytes: Uint8Array, name: string, file: string): NpyArra
   } else {
     return fail(`expected .npy format version 1, 2 or 3, found ${major}`);
   }
-  if (headerLen > MAX_NPY_HEADER) fail(`expected a .npy header of at most ${MAX_NPY_HEADER} bytes, found one of ${headerLen} bytes`);
+  if (headerLen > MAX_NPY_HEADER)
+    fail(`expected a .npy header of at most ${MAX_NPY_HEADER} bytes, found one of ${headerLen} bytes`);
   if (start + headerLen > bytes.length) fail(`expected a .npy header of ${headerLen} bytes, found a truncated one`);
-  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString(major === 3 ? 'utf8' : 'latin1');
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString(
+    major === 3 ? 'utf8' : 'latin1',
+  );
   if (/['"]descr['"]\s*:\s*\[/.test(header)) fail('expected a plain dtype, found a structured (record) dtype');
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    fail(`expected a .npy header with descr, fortran_order and shape, found ${JSON.stringify(header.trim().slice(0, 120))}`);
+    fail(
+      `expected a .npy header with descr, fortran_order and shape, found ${JSON.stringify(header.trim().slice(0, 120))}`,
+    );
   }
   const shape = shapeText!
     .split(',')
@@ -149,20 +157,31 @@ function checkPayload(a: NpyArray, itemSize: number, name: string, file: string)
     );
   }
   if (a.data.length > need) {
-    throw new LockstepError(`expected ${need} bytes of data for shape ${shapeText(a.shape)}, found ${a.data.length} (${a.data.length - need} too many)`, { file, field: name });
+    throw new LockstepError(
+      `expected ${need} bytes of data for shape ${shapeText(a.shape)}, found ${a.data.length} (${a.data.length - need} too many)`,
+      { file, field: name },
+    );
   }
   return count;
 }
 
 function checkCOrder(a: NpyArray, name: string, file: string): void {
   if (a.fortranOrder && a.shape.filter((d) => d > 1).length > 1) {
-    throw new LockstepError('expected C order (fortran_order False), found Fortran order: save np.ascontiguousarray(...) instead', { file, field: name });
+    throw new LockstepError(
+      'expected C order (fortran_order False), found Fortran order: save np.ascontiguousarray(...) instead',
+      { file, field: name },
+    );
   }
 }
 
 /** A typed view (or aligned copy) of a payload. */
-function view<T>(data: Uint8Array, ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, count: number): T {
-  if (data.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(data.buffer as ArrayBuffer, data.byteOffset, count);
+function view<T>(
+  data: Uint8Array,
+  ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number },
+  count: number,
+): T {
+  if (data.byteOffset % ctor.BYTES_PER_ELEMENT === 0)
+    return new ctor(data.buffer as ArrayBuffer, data.byteOffset, count);
   const copy = data.slice(0, count * ctor.BYTES_PER_ELEMENT);
   return new ctor(copy.buffer, 0, count);
 }
@@ -170,7 +189,10 @@ function view<T>(data: Uint8Array, ctor: { new (b: ArrayBuffer, o: number, n: nu
 /** A float32 or float64 array's values (little-endian, C order). */
 export function npyFloats(a: NpyArray, name: string, file: string): Float32Array | Float64Array {
   if (a.descr !== '<f4' && a.descr !== '<f8') {
-    throw new LockstepError(`expected dtype float32 or float64 ('<f4' or '<f8', little-endian), found ${describeDtype(a.descr)}`, { file, field: name });
+    throw new LockstepError(
+      `expected dtype float32 or float64 ('<f4' or '<f8', little-endian), found ${describeDtype(a.descr)}`,
+      { file, field: name },
+    );
   }
   checkCOrder(a, name, file);
   const isF4 = a.descr === '<f4';
@@ -184,7 +206,10 @@ const INT_DTYPES = ['|i1', '<i2', '<i4', '<i8', '|u1', '<u2', '<u4', '<u8'];
 export function npyInts(a: NpyArray, name: string, file: string): Float64Array {
   const descr = a.descr.replace(/^[<=]([iu]1)$/, '|$1').replace(/^=/, '<');
   if (!INT_DTYPES.includes(descr)) {
-    throw new LockstepError(`expected an integer dtype (int8…int64 or uint8…uint64, little-endian), found ${describeDtype(a.descr)}`, { file, field: name });
+    throw new LockstepError(
+      `expected an integer dtype (int8…int64 or uint8…uint64, little-endian), found ${describeDtype(a.descr)}`,
+      { file, field: name },
+    );
   }
   checkCOrder(a, name, file);
   const size = Number(descr.slice(2));
@@ -195,12 +220,17 @@ export function npyInts(a: NpyArray, name: string, file: string): Float64Array {
     const v = signed ? view(a.data, BigInt64Array, count) : view(a.data, BigUint64Array, count);
     for (let i = 0; i < count; i++) {
       const n = Number(v[i]);
-      if (!Number.isSafeInteger(n)) throw new LockstepError(`expected integers within ±2^53, found ${v[i]} at index ${i}`, { file, field: name });
+      if (!Number.isSafeInteger(n))
+        throw new LockstepError(`expected integers within ±2^53, found ${v[i]} at index ${i}`, { file, field: name });
       out[i] = n;
     }
     return out;
   }
-  const ctor = { 1: signed ? Int8Array : Uint8Array, 2: signed ? Int16Array : Uint16Array, 4: signed ? Int32Array : Uint32Array }[size as 1 | 2 | 4];
+  const ctor = {
+    1: signed ? Int8Array : Uint8Array,
+    2: signed ? Int16Array : Uint16Array,
+    4: signed ? Int32Array : Uint32Array,
+  }[size as 1 | 2 | 4];
   const v = view(a.data, ctor as Int32ArrayConstructor, count);
   for (let i = 0; i < count; i++) out[i] = v[i];
   return out;
@@ -211,13 +241,20 @@ export function npyStrings(a: NpyArray, name: string, file: string): string[] {
   const u = /^[<=|]U(\d+)$/.exec(a.descr);
   const s = /^\|S(\d+)$/.exec(a.descr);
   if (!u && !s) {
-    const hint = a.descr === '|O' ? " (save the names with dtype=str, not as Python objects)" : '';
-    throw new LockstepError(`expected a unicode string array (dtype '<U…'), found ${describeDtype(a.descr)}${hint}`, { file, field: name });
+    const hint = a.descr === '|O' ? ' (save the names with dtype=str, not as Python objects)' : '';
+    throw new LockstepError(`expected a unicode string array (dtype '<U…'), found ${describeDtype(a.descr)}${hint}`, {
+      file,
+      field: name,
+    });
   }
   checkCOrder(a, name, file);
   const width = Number((u ?? s)![1]);
   // Elements of no bytes would let a shape alone, with no payload, ask for any number of strings.
-  if (width === 0) throw new LockstepError(`expected strings of at least one character, found ${describeDtype(a.descr)}`, { file, field: name });
+  if (width === 0)
+    throw new LockstepError(`expected strings of at least one character, found ${describeDtype(a.descr)}`, {
+      file,
+      field: name,
+    });
   const itemSize = u ? width * 4 : width;
   const count = checkPayload(a, itemSize, name, file);
   const out: string[] = [];
@@ -244,12 +281,17 @@ function utf32String(data: Uint8Array, at: number, width: number, element: numbe
   for (let k = 0; k < width; k++) {
     const o = at + k * 4;
     const cp = (data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) | (data[o + 3] << 24)) >>> 0;
-    if (cp > 0x10ffff) throw new LockstepError(`expected unicode code points, found 0x${cp.toString(16)} in element ${element}`, { file, field: name });
+    if (cp > 0x10ffff)
+      throw new LockstepError(`expected unicode code points, found 0x${cp.toString(16)} in element ${element}`, {
+        file,
+        field: name,
+      });
     cps[k] = cp;
     if (cp !== 0) end = k + 1;
   }
   let text = '';
-  for (let k = 0; k < end; k += CODE_POINTS_PER_CALL) text += String.fromCodePoint(...cps.subarray(k, Math.min(end, k + CODE_POINTS_PER_CALL)));
+  for (let k = 0; k < end; k += CODE_POINTS_PER_CALL)
+    text += String.fromCodePoint(...cps.subarray(k, Math.min(end, k + CODE_POINTS_PER_CALL)));
   return text;
 }
 
@@ -300,7 +342,8 @@ export function encodeNpz(arrays: ReadonlyArray<readonly [string, Uint8Array]>):
   const files: Record<string, [Uint8Array, { level: 0 }]> = {};
   for (const [name, bytes] of arrays) {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`encodeNpz: array name '${name}' is not a plain file name`);
-    if (Object.prototype.hasOwnProperty.call(files, `${name}.npy`)) throw new Error(`encodeNpz: array '${name}' given twice`);
+    if (Object.prototype.hasOwnProperty.call(files, `${name}.npy`))
+      throw new Error(`encodeNpz: array '${name}' given twice`);
     files[`${name}.npy`] = [bytes, { level: 0 }];
   }
   return zipSync(files);
@@ -336,10 +379,18 @@ export class NpzFile {
   /** Reads and parses one array; all reads together may expand to at most the `maxBytes` limit. */
   async read(name: string): Promise<NpyArray> {
     const entry = this.byName.get(name);
-    if (!entry) throw new LockstepError(`expected an array '${name}' in the .npz, found only ${this.names.join(', ') || 'none'}`, { file: this.path });
+    if (!entry)
+      throw new LockstepError(
+        `expected an array '${name}' in the .npz, found only ${this.names.join(', ') || 'none'}`,
+        { file: this.path },
+      );
     if (this.bytesRead + entry.size > this.maxBytes) {
       const past = this.bytesRead > 0 ? ', with the arrays read before it,' : '';
-      throw entryError(this.path, entry.name, `declares ${bytesText(entry.size)}, which${past} is more than the limit of ${bytesText(this.maxBytes)}`);
+      throw entryError(
+        this.path,
+        entry.name,
+        `declares ${bytesText(entry.size)}, which${past} is more than the limit of ${bytesText(this.maxBytes)}`,
+      );
     }
     const bytes = await this.zip.read(entry, this.maxBytes);
     this.bytesRead += bytes.length;
@@ -395,7 +446,9 @@ export class SplitBuilder {
     this.rowLen = frames * channels;
     if (this.rowLen > MAX_SPLIT_VALUES) throw splitTooLarge(1, frames, channels, file);
     // Room grows (doubling) as examples are kept: a declared count, which may be huge and mostly dropped, only bounds the start.
-    this.x = new Float32Array(Math.max(1, Math.min(capacity, INITIAL_CAPACITY, Math.floor(MAX_SPLIT_VALUES / this.rowLen))) * this.rowLen);
+    this.x = new Float32Array(
+      Math.max(1, Math.min(capacity, INITIAL_CAPACITY, Math.floor(MAX_SPLIT_VALUES / this.rowLen))) * this.rowLen,
+    );
   }
 
   /**
@@ -403,7 +456,15 @@ export class SplitBuilder {
    * non-finite values (and, from float64, values beyond float32's range), then applies the
    * frames protocol. `line` locates the example's first row in a text file, when there is one.
    */
-  add(id: string, label: number, src: ArrayLike<number>, offset: number, rows: number, line?: number, lineOfRow?: (row: number) => number): boolean {
+  add(
+    id: string,
+    label: number,
+    src: ArrayLike<number>,
+    offset: number,
+    rows: number,
+    line?: number,
+    lineOfRow?: (row: number) => number,
+  ): boolean {
     this.listed++;
     const C = this.channels;
     for (let i = 0, n = rows * C; i < n; i++) {
@@ -411,12 +472,15 @@ export class SplitBuilder {
       if (!(Math.abs(v) <= F32_MAX)) {
         const row = Math.floor(i / C);
         const found = Number.isNaN(v) || !Number.isFinite(v) ? String(v) : `${v}, beyond the float32 range`;
-        this.drop({
-          file: id,
-          ...(lineOfRow ? { line: lineOfRow(row) } : {}),
-          reason: 'nonFinite',
-          message: `expected finite numbers, found ${found} at frame ${row}, channel ${i % C}`,
-        }, false);
+        this.drop(
+          {
+            file: id,
+            ...(lineOfRow ? { line: lineOfRow(row) } : {}),
+            reason: 'nonFinite',
+            message: `expected finite numbers, found ${found} at frame ${row}, channel ${i % C}`,
+          },
+          false,
+        );
         return false;
       }
     }
@@ -428,7 +492,12 @@ export class SplitBuilder {
     const k = this.y.length;
     if ((k + 1) * this.rowLen > this.x.length) {
       if ((k + 1) * this.rowLen > MAX_SPLIT_VALUES) throw splitTooLarge(k + 1, this.frames, this.channels, this.file);
-      const bigger = new Float32Array(Math.min(Math.max(this.x.length * 2, (k + 1) * this.rowLen), MAX_SPLIT_VALUES - (MAX_SPLIT_VALUES % this.rowLen)));
+      const bigger = new Float32Array(
+        Math.min(
+          Math.max(this.x.length * 2, (k + 1) * this.rowLen),
+          MAX_SPLIT_VALUES - (MAX_SPLIT_VALUES % this.rowLen),
+        ),
+      );
       bigger.set(this.x);
       this.x = bigger;
     }
@@ -455,7 +524,13 @@ export class SplitBuilder {
     const y = Int32Array.from(this.y, remap ?? ((v) => v));
     return {
       data: { x, y, n, frames: this.frames, channels: this.channels, ids: this.ids },
-      report: { listed: this.listed, kept: n, dropped: this.dropped, droppedExamples: this.droppedExamples, classCounts: classCounts(y, nClasses) },
+      report: {
+        listed: this.listed,
+        kept: n,
+        dropped: this.dropped,
+        droppedExamples: this.droppedExamples,
+        classCounts: classCounts(y, nClasses),
+      },
     };
   }
 }
@@ -487,10 +562,14 @@ function planSplits(npz: NpzFile, requested: SplitName[] | undefined): SplitArra
   for (const name of npz.names) {
     const m = /^(X|y|lengths)_(.*)$/.exec(name);
     if (m && !(SPLIT_NAMES as readonly string[]).includes(m[2])) {
-      throw new LockstepError(`expected the arrays of a split to be named ${m[1]}_train, ${m[1]}_dev or ${m[1]}_eval, found ${name}`, { file, field: name });
+      throw new LockstepError(
+        `expected the arrays of a split to be named ${m[1]}_train, ${m[1]}_dev or ${m[1]}_eval, found ${name}`,
+        { file, field: name },
+      );
     }
   }
-  if (npz.has('X') && npz.has('X_train')) throw new LockstepError('expected either X (the train split) or X_train, found both', { file, field: 'X' });
+  if (npz.has('X') && npz.has('X_train'))
+    throw new LockstepError('expected either X (the train split) or X_train, found both', { file, field: 'X' });
   const plan: SplitArrays[] = [];
   for (const split of SPLIT_NAMES) {
     const bare = split === 'train' && (npz.has('X') || npz.has('y'));
@@ -499,15 +578,22 @@ function planSplits(npz: NpzFile, requested: SplitName[] | undefined): SplitArra
     const lengths = bare ? 'lengths' : `lengths_${split}`;
     if (!npz.has(x) && !npz.has(y)) continue;
     if (!npz.has(x)) throw new LockstepError(`expected an array ${x} beside ${y}, found none`, { file, field: x });
-    if (!npz.has(y)) throw new LockstepError(`expected an array ${y} (the labels) beside ${x}, found none`, { file, field: y });
+    if (!npz.has(y))
+      throw new LockstepError(`expected an array ${y} (the labels) beside ${x}, found none`, { file, field: y });
     plan.push({ split, x, y, lengths: npz.has(lengths) ? lengths : null });
   }
   if (plan.length === 0) {
-    throw new LockstepError(`expected arrays X and y (or X_train/y_train, X_dev/y_dev, X_eval/y_eval), found ${npz.names.join(', ') || 'no arrays'}`, { file });
+    throw new LockstepError(
+      `expected arrays X and y (or X_train/y_train, X_dev/y_dev, X_eval/y_eval), found ${npz.names.join(', ') || 'no arrays'}`,
+      { file },
+    );
   }
   if (requested !== undefined) {
     for (const s of requested) {
-      if (!plan.some((p) => p.split === s)) throw new LockstepError(`expected the ${s} split's arrays, found only ${plan.map((p) => p.split).join(', ')}`, { file });
+      if (!plan.some((p) => p.split === s))
+        throw new LockstepError(`expected the ${s} split's arrays, found only ${plan.map((p) => p.split).join(', ')}`, {
+          file,
+        });
     }
     return plan.filter((p) => requested.includes(p.split));
   }
@@ -523,49 +609,97 @@ export async function loadNpzDataset(path: string, options: NpzLoadOptions = {})
     let classes: string[] | null = null;
     if (npz.has('classes')) {
       const a = await npz.read('classes');
-      if (a.shape.length !== 1) throw new LockstepError(`expected a 1-D array of class names, found shape ${shapeText(a.shape)}`, { file: path, field: 'classes' });
-      if (a.shape[0] > MAX_CLASSES) throw new LockstepError(`expected at most ${MAX_CLASSES} class names, found shape ${shapeText(a.shape)}`, { file: path, field: 'classes' });
+      if (a.shape.length !== 1)
+        throw new LockstepError(`expected a 1-D array of class names, found shape ${shapeText(a.shape)}`, {
+          file: path,
+          field: 'classes',
+        });
+      if (a.shape[0] > MAX_CLASSES)
+        throw new LockstepError(`expected at most ${MAX_CLASSES} class names, found shape ${shapeText(a.shape)}`, {
+          file: path,
+          field: 'classes',
+        });
       classes = npyStrings(a, 'classes', path);
       const seen = new Set<string>();
       classes.forEach((c, k) => {
-        if (c.trim() === '') throw new LockstepError(`expected non-empty class names, found an empty one at index ${k}`, { file: path, field: 'classes' });
-        if (seen.has(c)) throw new LockstepError(`expected distinct class names, found '${c}' twice`, { file: path, field: 'classes' });
+        if (c.trim() === '')
+          throw new LockstepError(`expected non-empty class names, found an empty one at index ${k}`, {
+            file: path,
+            field: 'classes',
+          });
+        if (seen.has(c))
+          throw new LockstepError(`expected distinct class names, found '${c}' twice`, {
+            file: path,
+            field: 'classes',
+          });
         seen.add(c);
       });
-      if (classes.length < 2) throw new LockstepError(`expected at least 2 class names, found ${classes.length}`, { file: path, field: 'classes' });
+      if (classes.length < 2)
+        throw new LockstepError(`expected at least 2 class names, found ${classes.length}`, {
+          file: path,
+          field: 'classes',
+        });
     }
 
     // Read and check every split's arrays first: the classes depend on the largest label of all.
     let channels = -1;
     let channelsFrom = '';
-    const loaded: { p: SplitArrays; X: Float32Array | Float64Array; shape: number[]; y: Float64Array; lengths: Float64Array | null }[] = [];
+    const loaded: {
+      p: SplitArrays;
+      X: Float32Array | Float64Array;
+      shape: number[];
+      y: Float64Array;
+      lengths: Float64Array | null;
+    }[] = [];
     let maxLabel = -1;
     for (const p of plan) {
       const xa = await npz.read(p.x);
       if (xa.shape.length !== 3) {
-        throw new LockstepError(`expected shape [N, T, C] (examples, frames, channels: 3 dimensions), found ${shapeText(xa.shape)}`, { file: path, field: p.x });
+        throw new LockstepError(
+          `expected shape [N, T, C] (examples, frames, channels: 3 dimensions), found ${shapeText(xa.shape)}`,
+          { file: path, field: p.x },
+        );
       }
       const X = npyFloats(xa, p.x, path);
       const [N, T, C] = xa.shape;
-      if (N > MAX_SPLIT_EXAMPLES) throw new LockstepError(`expected at most ${MAX_SPLIT_EXAMPLES} examples in a split, found shape ${shapeText(xa.shape)}`, { file: path, field: p.x });
+      if (N > MAX_SPLIT_EXAMPLES)
+        throw new LockstepError(
+          `expected at most ${MAX_SPLIT_EXAMPLES} examples in a split, found shape ${shapeText(xa.shape)}`,
+          { file: path, field: p.x },
+        );
       // Dropping keeps at most what the payload holds; padding may make every example `frames` long.
       if (opts.short === 'pad' && N * opts.frames * C > MAX_SPLIT_VALUES) throw splitTooLarge(N, opts.frames, C, path);
-      if (C < 1) throw new LockstepError(`expected at least one channel, found shape ${shapeText(xa.shape)}`, { file: path, field: p.x });
+      if (C < 1)
+        throw new LockstepError(`expected at least one channel, found shape ${shapeText(xa.shape)}`, {
+          file: path,
+          field: p.x,
+        });
       if (channels >= 0 && C !== channels) {
-        throw new LockstepError(`expected ${channels} channels (as in ${channelsFrom}), found shape ${shapeText(xa.shape)}`, { file: path, field: p.x });
+        throw new LockstepError(
+          `expected ${channels} channels (as in ${channelsFrom}), found shape ${shapeText(xa.shape)}`,
+          { file: path, field: p.x },
+        );
       }
       channels = C;
       channelsFrom = p.x;
       const ya = await npz.read(p.y);
       if (ya.shape.length !== 1 || ya.shape[0] !== N) {
-        throw new LockstepError(`expected shape [${N}] (one label per example of ${p.x}), found ${shapeText(ya.shape)}`, { file: path, field: p.y });
+        throw new LockstepError(
+          `expected shape [${N}] (one label per example of ${p.x}), found ${shapeText(ya.shape)}`,
+          { file: path, field: p.y },
+        );
       }
       const y = npyInts(ya, p.y, path);
       const limit = classes ? classes.length - 1 : MAX_CLASSES - 1;
       for (let i = 0; i < N; i++) {
         if (y[i] < 0 || y[i] > limit) {
-          const why = classes ? `classes holds ${classes.length} names` : `without a classes array the labels are class indices, at most ${MAX_CLASSES} classes`;
-          throw new LockstepError(`expected labels in 0–${limit} (${why}), found ${y[i]} at index ${i}`, { file: path, field: p.y });
+          const why = classes
+            ? `classes holds ${classes.length} names`
+            : `without a classes array the labels are class indices, at most ${MAX_CLASSES} classes`;
+          throw new LockstepError(`expected labels in 0–${limit} (${why}), found ${y[i]} at index ${i}`, {
+            file: path,
+            field: p.y,
+          });
         }
         if (y[i] > maxLabel) maxLabel = y[i];
       }
@@ -573,12 +707,18 @@ export async function loadNpzDataset(path: string, options: NpzLoadOptions = {})
       if (p.lengths !== null) {
         const la = await npz.read(p.lengths);
         if (la.shape.length !== 1 || la.shape[0] !== N) {
-          throw new LockstepError(`expected shape [${N}] (one length per example of ${p.x}), found ${shapeText(la.shape)}`, { file: path, field: p.lengths });
+          throw new LockstepError(
+            `expected shape [${N}] (one length per example of ${p.x}), found ${shapeText(la.shape)}`,
+            { file: path, field: p.lengths },
+          );
         }
         lengths = npyInts(la, p.lengths, path);
         for (let i = 0; i < N; i++) {
           if (lengths[i] < 0 || lengths[i] > T) {
-            throw new LockstepError(`expected lengths in 0–${T} (the frames of ${p.x}), found ${lengths[i]} at index ${i}`, { file: path, field: p.lengths });
+            throw new LockstepError(
+              `expected lengths in 0–${T} (the frames of ${p.x}), found ${lengths[i]} at index ${i}`,
+              { file: path, field: p.lengths },
+            );
           }
         }
       }

@@ -16,7 +16,10 @@ function writeRoot(names: string[] = SPEAKERS.flatMap((s) => [0, 1, 2].map((i) =
   fs.mkdirSync(path.join(root, 'train', 'fbc'), { recursive: true });
   fs.mkdirSync(path.join(root, 'train', 'lab'), { recursive: true });
   names.forEach((name, i) => fs.writeFileSync(path.join(root, 'train', 'fbc', name), featText(i, 72)));
-  fs.writeFileSync(path.join(root, 'train', 'lab', 'labels.txt'), names.map((name, i) => `${i % 9} train/fbc/${name}\n`).join(''));
+  fs.writeFileSync(
+    path.join(root, 'train', 'lab', 'labels.txt'),
+    names.map((name, i) => `${i % 9} train/fbc/${name}\n`).join(''),
+  );
   return root;
 }
 
@@ -27,7 +30,9 @@ describe('assignSpeakerFolds', () => {
     const sizes = [0, 1, 2].map((k) => [...folds.values()].filter((f) => f === k).length);
     expect(sizes.sort()).toEqual([2, 2, 3]);
     expect(assignSpeakerFolds(['g', 'f', 'e', 'd', 'c', 'b', 'a'], 3, 1)).toEqual(folds);
-    const others = [2, 3, 4, 5].map((seed) => JSON.stringify([...assignSpeakerFolds(['a', 'b', 'c', 'd', 'e', 'f', 'g'], 3, seed)].sort()));
+    const others = [2, 3, 4, 5].map((seed) =>
+      JSON.stringify([...assignSpeakerFolds(['a', 'b', 'c', 'd', 'e', 'f', 'g'], 3, seed)].sort()),
+    );
     expect(others.some((o) => o !== JSON.stringify([...folds].sort()))).toBe(true);
   });
 
@@ -54,13 +59,21 @@ describe('writeSpeakerFolds', () => {
       expect([...devSpeakers].sort()).toEqual(fold.heldOut);
       expect(fold.heldOut.some((s) => trainSpeakers.has(s))).toBe(false);
       expect(data.splits.train!.ids.length + data.splits.dev!.ids.length).toBe(15);
-      expect([fold.trainExamples, fold.devExamples]).toEqual([data.splits.train!.ids.length, data.splits.dev!.ids.length]);
+      expect([fold.trainExamples, fold.devExamples]).toEqual([
+        data.splits.train!.ids.length,
+        data.splits.dev!.ids.length,
+      ]);
       heldOutIds.push(...data.splits.dev!.ids);
       for (const id of data.splits.dev!.ids) {
         expect(fs.readFileSync(path.join(fold.dir, id), 'utf8')).toBe(fs.readFileSync(path.join(root, id), 'utf8'));
       }
     }
-    expect(heldOutIds.sort()).toEqual(fs.readdirSync(path.join(root, 'train', 'fbc')).map((n) => `train/fbc/${n}`).sort());
+    expect(heldOutIds.sort()).toEqual(
+      fs
+        .readdirSync(path.join(root, 'train', 'fbc'))
+        .map((n) => `train/fbc/${n}`)
+        .sort(),
+    );
   });
 
   it('names the labels line whose file name carries no speaker, and writes nothing', () => {
@@ -74,7 +87,9 @@ describe('writeSpeakerFolds', () => {
       }
     })();
     expect(error).toBeInstanceOf(LockstepError);
-    expect(error!.message).toMatch(/labels\.txt.*line 3.*path.*starts with its speaker and '_'.*found 'nospeaker\.txt'/);
+    expect(error!.message).toMatch(
+      /labels\.txt.*line 3.*path.*starts with its speaker and '_'.*found 'nospeaker\.txt'/,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -82,7 +97,9 @@ describe('writeSpeakerFolds', () => {
     const root = writeRoot(['AF1_0_fbc.txt', 'AM2_0_fbc.txt']);
     fs.rmSync(path.join(root, 'train', 'fbc', 'AM2_0_fbc.txt'));
     const out = path.join(tmp(), 'folds');
-    expect(() => writeSpeakerFolds(root, out, 2, 1)).toThrow(/line 2.*path.*expected a readable feature file, found ENOENT/);
+    expect(() => writeSpeakerFolds(root, out, 2, 1)).toThrow(
+      /line 2.*path.*expected a readable feature file, found ENOENT/,
+    );
     expect(fs.existsSync(out)).toBe(false);
     const existing = tmp();
     expect(() => writeSpeakerFolds(writeRoot(), existing, 2, 1)).toThrow(/does not exist yet/);

@@ -31,9 +31,12 @@ const SPEAKER = /^([^_/]+)_/;
 export function assignSpeakerFolds(speakers: readonly string[], folds: number, seed: number): Map<string, number> {
   const order = [...new Set(speakers)].sort();
   if (!Number.isInteger(folds) || folds < 2 || folds > order.length) {
-    throw new LockstepError(`expected an integer number of folds in 2–${order.length} (one speaker at least in each), found ${folds}`, {
-      field: 'folds',
-    });
+    throw new LockstepError(
+      `expected an integer number of folds in 2–${order.length} (one speaker at least in each), found ${folds}`,
+      {
+        field: 'folds',
+      },
+    );
   }
   const index = order.map((_, i) => i);
   Rng.derive(seed, 'speaker-folds').shuffle(index);
@@ -57,7 +60,11 @@ function checkReadable(entry: Entry, labelsFile: string): void {
   try {
     fs.accessSync(entry.abs, fs.constants.R_OK);
   } catch (e) {
-    throw new LockstepError(`expected a readable feature file, found ${errCode(e)}`, { file: labelsFile, line: entry.line, field: 'path' });
+    throw new LockstepError(`expected a readable feature file, found ${errCode(e)}`, {
+      file: labelsFile,
+      line: entry.line,
+      field: 'path',
+    });
   }
 }
 
@@ -84,7 +91,10 @@ export function writeSpeakerFolds(root: string, out: string, folds: number, seed
   const foldOf = assignSpeakerFolds(speakers, folds, seed);
   for (const entry of entries) checkReadable(entry, labelsRel);
   if (fs.existsSync(out)) {
-    throw new LockstepError('expected a folder that does not exist yet (folds are never written over), found one there', { file: out });
+    throw new LockstepError(
+      'expected a folder that does not exist yet (folds are never written over), found one there',
+      { file: out },
+    );
   }
   return Array.from({ length: folds }, (_, k) => {
     const dir = nodePath.join(out, `fold${k}`);
@@ -93,7 +103,10 @@ export function writeSpeakerFolds(root: string, out: string, folds: number, seed
     writeLabels(nodePath.join(dir, 'train', 'lab', 'train_labels.txt'), kept);
     writeLabels(nodePath.join(dir, 'dev', 'lab', 'dev_labels.txt'), held);
     for (const entry of entries) linkOrCopy(entry.abs, nodePath.join(dir, entry.id));
-    const heldOut = [...foldOf].filter(([, fold]) => fold === k).map(([speaker]) => speaker).sort();
+    const heldOut = [...foldOf]
+      .filter(([, fold]) => fold === k)
+      .map(([speaker]) => speaker)
+      .sort();
     return { dir, heldOut, trainExamples: kept.length, devExamples: held.length };
   });
 }

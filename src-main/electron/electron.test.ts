@@ -101,7 +101,11 @@ vi.mock('electron', () => {
       },
     },
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (h.exposed[key] = api) },
-    ipcRenderer: { invoke: h.ipcInvoke, sendSync: h.ipcSendSync, on: (channel: string, fn: (...a: unknown[]) => void) => h.rendererListeners.set(channel, fn) },
+    ipcRenderer: {
+      invoke: h.ipcInvoke,
+      sendSync: h.ipcSendSync,
+      on: (channel: string, fn: (...a: unknown[]) => void) => h.rendererListeners.set(channel, fn),
+    },
     webUtils: { getPathForFile: (file: { name: string }) => (file.name ? `/dropped/${file.name}` : '') },
   };
 });
@@ -149,7 +153,11 @@ describe('main process', () => {
     for (const d of [userData.path, join(userData.path, 'datasets'), join(userData.path, 'runs')]) {
       expect(statSync(d).mode & 0o777).toBe(0o700);
     }
-    const win = h.windows[0] as { options: { webPreferences: Record<string, unknown> }; loaded: string; webContents: { mainFrame: unknown; events: Map<string, (...a: unknown[]) => unknown> } };
+    const win = h.windows[0] as {
+      options: { webPreferences: Record<string, unknown> };
+      loaded: string;
+      webContents: { mainFrame: unknown; events: Map<string, (...a: unknown[]) => unknown> };
+    };
     expect(win.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     expect(win.loaded).toMatch(/renderer[\\/]index\.html$/);
     const prevent = vi.fn();
@@ -161,10 +169,16 @@ describe('main process', () => {
     const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
     const info = (await invoke(event, 'app.info', {})) as { ok: boolean; result: { host: string } };
     expect(info).toMatchObject({ ok: true, result: { host: 'electron' } });
-    expect(await invoke(event, 'runs.get', { runId: '../x' })).toMatchObject({ ok: false, error: expect.stringMatching(/^runs\.get: runId/) });
+    expect(await invoke(event, 'runs.get', { runId: '../x' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^runs\.get: runId/),
+    });
     expect(await invoke(event, 'nope', {})).toMatchObject({ ok: false, error: "unknown method 'nope'" });
     const stranger = { sender: { mainFrame: {} }, senderFrame: { url: 'https://evil.example/' } };
-    expect(await invoke(stranger, 'app.info', {})).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
+    expect(await invoke(stranger, 'app.info', {})).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/refused/),
+    });
 
     // File → Open Dataset Folder… imports; the window hears datasets.changed.
     const { writeCourseFixture } = await import('../services/test-helpers');
@@ -172,9 +186,13 @@ describe('main process', () => {
     onTestFinished(folder.cleanup);
     writeCourseFixture(folder.path);
     h.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [folder.path] });
-    const file = (h.menu as Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }>).find((m) => m.label === 'File')!;
+    const file = (h.menu as Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }>).find(
+      (m) => m.label === 'File',
+    )!;
     file.submenu!.find((i) => i.label?.startsWith('Open Dataset Folder'))!.click!();
-    await vi.waitFor(() => expect(h.sent.some(([channel, name]) => channel === 'lockstep:event' && name === 'datasets.changed')).toBe(true));
+    await vi.waitFor(() =>
+      expect(h.sent.some(([channel, name]) => channel === 'lockstep:event' && name === 'datasets.changed')).toBe(true),
+    );
     const list = (await invoke(event, 'datasets.list', {})) as { result: Array<{ name: string }> };
     expect(list.result.map((d) => d.name)).toEqual(['demo', folder.path.split(/[\\/]/).pop()]);
 
@@ -187,11 +205,13 @@ describe('main process', () => {
     const cb = vi.fn();
     h.webRequestHeaders!({ responseHeaders: { a: ['b'] } }, cb);
     expect(cb.mock.calls[0][0].responseHeaders['Content-Security-Policy'][0]).toMatch(/default-src 'self'/);
-
   });
 
   it('is hardened: isolated sandboxed renderer without Node, strict CSP, no navigation, no new windows, no remote content, no permissions', async () => {
-    const win = h.windows[0] as { options: { webPreferences: Record<string, unknown> }; webContents: { events: Map<string, (...a: unknown[]) => unknown> } };
+    const win = h.windows[0] as {
+      options: { webPreferences: Record<string, unknown> };
+      webContents: { events: Map<string, (...a: unknown[]) => unknown> };
+    };
     expect(win.options.webPreferences).toEqual({
       preload: expect.stringMatching(/preload[\\/]index\.cjs$/),
       contextIsolation: true,
@@ -216,11 +236,18 @@ describe('main process', () => {
     // window.open is always denied; only an https link goes to the system browser.
     h.openExternal.mockClear();
     const open = win.webContents.events.get('window-open')!;
-    for (const url of ['https://example.com/doc', 'http://example.com/', 'file:///etc/passwd', 'javascript:alert(1)']) expect(open({ url })).toEqual({ action: 'deny' });
+    for (const url of ['https://example.com/doc', 'http://example.com/', 'file:///etc/passwd', 'javascript:alert(1)'])
+      expect(open({ url })).toEqual({ action: 'deny' });
     expect(h.openExternal.mock.calls).toEqual([['https://example.com/doc']]);
     // Any other web contents (devtools, or one a bug opens): no webviews, no windows.
     const other = new Map<string, (...a: unknown[]) => unknown>();
-    h.appEvents.get('web-contents-created')!({}, { on: (name: string, fn: (...a: unknown[]) => unknown) => other.set(name, fn), setWindowOpenHandler: (fn: (...a: unknown[]) => unknown) => other.set('window-open', fn) });
+    h.appEvents.get('web-contents-created')!(
+      {},
+      {
+        on: (name: string, fn: (...a: unknown[]) => unknown) => other.set(name, fn),
+        setWindowOpenHandler: (fn: (...a: unknown[]) => unknown) => other.set('window-open', fn),
+      },
+    );
     const preventWebview = vi.fn();
     other.get('will-attach-webview')!({ preventDefault: preventWebview });
     expect(preventWebview).toHaveBeenCalled();
@@ -238,8 +265,20 @@ describe('main process', () => {
       h.beforeRequest!({ url }, (r) => (decision = r.cancel));
       return decision!;
     };
-    for (const url of ['https://cdn.example.com/x.js', 'http://127.0.0.1:5199/', 'ws://127.0.0.1:5199/ws', 'wss://example.com/']) expect(cancelled(url), url).toBe(true);
-    for (const url of ['file:///app/out/renderer/index.html', 'file:///app/out/renderer/assets/app.js', 'data:image/png;base64,AA==', 'devtools://devtools/bundled/x.html']) expect(cancelled(url), url).toBe(false);
+    for (const url of [
+      'https://cdn.example.com/x.js',
+      'http://127.0.0.1:5199/',
+      'ws://127.0.0.1:5199/ws',
+      'wss://example.com/',
+    ])
+      expect(cancelled(url), url).toBe(true);
+    for (const url of [
+      'file:///app/out/renderer/index.html',
+      'file:///app/out/renderer/assets/app.js',
+      'data:image/png;base64,AA==',
+      'devtools://devtools/bundled/x.html',
+    ])
+      expect(cancelled(url), url).toBe(false);
 
     // Files: only paths the user gave. An import of a path not dropped is refused; a dropped one
     // (granted by the preload, from the app's own window only) imports; exports go through the save dialog.
@@ -247,21 +286,34 @@ describe('main process', () => {
     const dropped = tempDir();
     onTestFinished(dropped.cleanup);
     writeCourseFixture(dropped.path);
-    const event = { sender: win.webContents, senderFrame: (win.webContents as unknown as { mainFrame: unknown }).mainFrame };
+    const event = {
+      sender: win.webContents,
+      senderFrame: (win.webContents as unknown as { mainFrame: unknown }).mainFrame,
+    };
     const invoke = h.handlers.get('lockstep:invoke')!;
     const grant = h.listeners.get('lockstep:grant-path')!;
     expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toEqual({
       ok: false,
       error: 'request refused: the window may import only a file or folder dropped on it (or opened with File → Open)',
     });
-    const stranger = { sender: { mainFrame: {} }, senderFrame: { url: 'https://evil.example/' }, returnValue: undefined };
+    const stranger = {
+      sender: { mainFrame: {} },
+      senderFrame: { url: 'https://evil.example/' },
+      returnValue: undefined,
+    };
     grant(stranger, dropped.path);
     expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toMatchObject({ ok: false });
     const granted = { ...event, returnValue: undefined as unknown };
     grant(granted, dropped.path);
     expect(granted.returnValue).toBe(true);
-    expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toMatchObject({ ok: true, result: { name: dropped.path.split(/[\\/]/).pop() } });
-    expect(await invoke(event, 'datasets.importPath', { path: '/etc' })).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
+    expect(await invoke(event, 'datasets.importPath', { path: dropped.path })).toMatchObject({
+      ok: true,
+      result: { name: dropped.path.split(/[\\/]/).pop() },
+    });
+    expect(await invoke(event, 'datasets.importPath', { path: '/etc' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/refused/),
+    });
     expect(await invoke(event, 'runs.export', { runId: 'run-x', format: 'npz', path: '/tmp/anywhere.npz' })).toEqual({
       ok: false,
       error: 'request refused: the export destination is chosen in the save dialog',
@@ -271,7 +323,12 @@ describe('main process', () => {
     const cb = vi.fn();
     h.webRequestHeaders!({ responseHeaders: {} }, cb);
     const csp = cb.mock.calls[0][0].responseHeaders['Content-Security-Policy'][0] as string;
-    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(directives.get('default-src')).toEqual(["'self'"]);
     expect(directives.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"]);
     expect(directives.get('object-src')).toEqual(["'none'"]);

@@ -1,5 +1,16 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  session,
+  shell,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+} from 'electron';
 import type { Method, Params } from '../../shared/protocol';
 import { RENDERER_CSP } from '../host/csp';
 import { AppServices, errorMessage } from '../services/app-services';
@@ -27,8 +38,11 @@ const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undef
 /** Only the app's own page, in its main frame, may call the services. */
 function trusted(event: IpcMainInvokeEvent | IpcMainEvent): boolean {
   const frame = event.senderFrame;
-  if (!frame || frame !== event.sender.mainFrame || BrowserWindow.fromWebContents(event.sender) !== mainWindow) return false;
-  return frame.url.startsWith('file://') || (!!devServerUrl && frame.url.startsWith(new URL(devServerUrl).origin + '/'));
+  if (!frame || frame !== event.sender.mainFrame || BrowserWindow.fromWebContents(event.sender) !== mainWindow)
+    return false;
+  return (
+    frame.url.startsWith('file://') || (!!devServerUrl && frame.url.startsWith(new URL(devServerUrl).origin + '/'))
+  );
 }
 
 /**
@@ -50,7 +64,8 @@ function pathRefusal(method: unknown, params: unknown): string | null {
   if (method === 'datasets.importPath' && !(typeof path === 'string' && grantedPaths.has(resolve(path)))) {
     return 'request refused: the window may import only a file or folder dropped on it (or opened with File → Open)';
   }
-  if (method === 'runs.export' && path !== undefined) return 'request refused: the export destination is chosen in the save dialog';
+  if (method === 'runs.export' && path !== undefined)
+    return 'request refused: the export destination is chosen in the save dialog';
   return null;
 }
 
@@ -77,13 +92,22 @@ async function askExportPath(params: Params<'runs.export'>): Promise<string | nu
   return result.canceled || !result.filePath ? null : result.filePath;
 }
 
-async function invoke(event: IpcMainInvokeEvent, method: unknown, params: unknown): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+async function invoke(
+  event: IpcMainInvokeEvent,
+  method: unknown,
+  params: unknown,
+): Promise<{ ok: boolean; result?: unknown; error?: string }> {
   if (!trusted(event)) return { ok: false, error: 'request refused: it did not come from the Lockstep window' };
   if (!services) return { ok: false, error: 'Lockstep is starting or stopping; try again' };
   const refusal = pathRefusal(method, params);
   if (refusal !== null) return { ok: false, error: refusal };
   try {
-    if (method === 'runs.export' && params && typeof params === 'object' && (params as { path?: unknown }).path === undefined) {
+    if (
+      method === 'runs.export' &&
+      params &&
+      typeof params === 'object' &&
+      (params as { path?: unknown }).path === undefined
+    ) {
       // Validate first, so a bad request never opens a dialog.
       services.runs.get(String((params as { runId?: unknown }).runId));
       const path = await askExportPath(params as Params<'runs.export'>);
@@ -190,7 +214,8 @@ void app.whenReady().then(() => {
   makeUserDataPrivate(app.getPath('userData'));
   services = new AppServices(app.getPath('userData'), { host: 'electron' });
   services.onAny((event, payload) => {
-    for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send('lockstep:event', event, payload);
+    for (const win of BrowserWindow.getAllWindows())
+      if (!win.isDestroyed()) win.webContents.send('lockstep:event', event, payload);
   });
   ipcMain.handle('lockstep:invoke', invoke);
   ipcMain.on('lockstep:grant-path', onGrantPath);

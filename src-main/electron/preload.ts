@@ -24,7 +24,11 @@ ipcRenderer.on('lockstep:event', (_event, name: EventName, payload: unknown) => 
 const api: ElectronLockstep = {
   host: 'electron',
   async invoke<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
-    const reply = (await ipcRenderer.invoke('lockstep:invoke', method, params)) as { ok: boolean; result?: unknown; error?: string };
+    const reply = (await ipcRenderer.invoke('lockstep:invoke', method, params)) as {
+      ok: boolean;
+      result?: unknown;
+      error?: string;
+    };
     if (!reply.ok) throw new Error(reply.error ?? 'request failed');
     return reply.result as Results[M];
   },

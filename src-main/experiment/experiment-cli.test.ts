@@ -34,7 +34,12 @@ describe('experiment (CLI) on the built-in demo data', () => {
       'main hidden=6 tfjs-cpu finished 1',
     ]);
     // 1120·h + h + h·h + h + 9h + 9 weights; both engines start from the same weights on the same batches.
-    expect(s.rows.map((x: any) => x.params)).toEqual([4 * 1120 + 4 + 16 + 4 + 36 + 9, 4 * 1120 + 4 + 16 + 4 + 36 + 9, 6 * 1120 + 6 + 36 + 6 + 54 + 9, 6 * 1120 + 6 + 36 + 6 + 54 + 9]);
+    expect(s.rows.map((x: any) => x.params)).toEqual([
+      4 * 1120 + 4 + 16 + 4 + 36 + 9,
+      4 * 1120 + 4 + 16 + 4 + 36 + 9,
+      6 * 1120 + 6 + 36 + 6 + 54 + 9,
+      6 * 1120 + 6 + 36 + 6 + 54 + 9,
+    ]);
     for (const row of s.rows) {
       expect(row.devAccuracy).toBeGreaterThanOrEqual(0);
       expect(row.agreement).toBeLessThan(1e-4);
@@ -54,7 +59,20 @@ describe('experiment (CLI) on the built-in demo data', () => {
     expect(html).not.toMatch(/<script|<link|<img/);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     const pngs = [...md.matchAll(/\]\((figures\/[^)]+\.png)\)/g)].map((m) => m[1]);
-    expect(pngs.sort()).toEqual(['accuracy', 'agreement', 'agreement-steps', 'confusion-dev', 'confusion-train', 'dev-main', 'loss-main', 'timing'].map((f) => `figures/${f}.png`).sort());
+    expect(pngs.sort()).toEqual(
+      [
+        'accuracy',
+        'agreement',
+        'agreement-steps',
+        'confusion-dev',
+        'confusion-train',
+        'dev-main',
+        'loss-main',
+        'timing',
+      ]
+        .map((f) => `figures/${f}.png`)
+        .sort(),
+    );
     for (const p of pngs) {
       const size = pngSize(readFileSync(join(out, p)));
       const svg = readFileSync(join(out, p.replace(/\.png$/, '.svg')), 'utf8');
@@ -71,7 +89,16 @@ describe('experiment (CLI) on the built-in demo data', () => {
     expect(json.runs[0].results.dev.confusion).toHaveLength(9);
     const saved = JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8'));
     expect(saved.state).toBe('finished');
-    expect(saved.reportFiles).toEqual(expect.arrayContaining(['report.html', 'report.md', 'results.json', 'results.csv', 'figures/timing.png', 'figures/timing.svg']));
+    expect(saved.reportFiles).toEqual(
+      expect.arrayContaining([
+        'report.html',
+        'report.md',
+        'results.json',
+        'results.csv',
+        'figures/timing.png',
+        'figures/timing.svg',
+      ]),
+    );
   });
 
   it('names the file and field of a bad grid file, and a grid that is neither built in nor a file', () => {
@@ -80,9 +107,11 @@ describe('experiment (CLI) on the built-in demo data', () => {
     writeFileSync(grid, JSON.stringify({ name: 'x', base: { model: 'tdnn' }, grid: { lr: 'fast' } }));
     const r = cli('experiment', '--grid', grid, '--out', join(dir, 'out'));
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^lockstep: ${grid.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, field grid\\.lr: `));
+    expect(r.stderr).toMatch(
+      new RegExp(`^lockstep: ${grid.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, field grid\\.lr: `),
+    );
     const n = cli('experiment', '--grid', 'nope', '--out', join(dir, 'out'));
     expect(n.status).toBe(1);
-    expect(n.stderr).toContain("--grid nope: neither a built-in experiment (course) nor an existing file");
+    expect(n.stderr).toContain('--grid nope: neither a built-in experiment (course) nor an existing file');
   });
 });

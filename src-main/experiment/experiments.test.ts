@@ -32,8 +32,12 @@ describe('experiments through the protocol', () => {
   it('lists the built-in course experiment and rejects a malformed or misfitting experiment with a message naming it', async () => {
     const builtins = await services.invoke('experiments.builtins', {});
     expect(builtins.map((e) => e.name)).toEqual(['course']);
-    await expect(services.handle('experiments.start', { datasetId: 'demo', experiment: { name: 'x', grid: { lr: 3 } } })).rejects.toThrow(/^experiments\.start: experiment/);
-    await expect(services.invoke('experiments.start', { datasetId: 'demo', experiment: 'nope' })).rejects.toThrow("no built-in experiment 'nope' (expected one of course, or an experiment spec)");
+    await expect(
+      services.handle('experiments.start', { datasetId: 'demo', experiment: { name: 'x', grid: { lr: 3 } } }),
+    ).rejects.toThrow(/^experiments\.start: experiment/);
+    await expect(services.invoke('experiments.start', { datasetId: 'demo', experiment: 'nope' })).rejects.toThrow(
+      "no built-in experiment 'nope' (expected one of course, or an experiment spec)",
+    );
     const wrongClasses: ExperimentSpec = { name: 'w', base: { model: 'tdnn' }, grid: { 'layers.3.units': [5] } };
     await expect(services.invoke('experiments.start', { datasetId: 'demo', experiment: wrongClasses })).rejects.toThrow(
       'experiment "w", run main_layers.3.units=5_scratch on dataset demo: layer 4 Dense: units 5 must equal the number of classes, 9',
@@ -46,14 +50,22 @@ describe('experiments through the protocol', () => {
     expect(started.state).toBe('running');
     expect(started.rows.map((r) => r.label)).toEqual(['main layers.0.filters=2', 'main layers.0.filters=3']);
     expect(started.rows.every((r) => r.runId !== null)).toBe(true);
-    await expect(services.invoke('experiments.report', { experimentId: started.id })).rejects.toThrow(/has no report yet/);
+    await expect(services.invoke('experiments.report', { experimentId: started.id })).rejects.toThrow(
+      /has no report yet/,
+    );
     const done = await services.experiments.finished(started.id);
     expect(done.state).toBe('finished');
     for (const row of done.rows) {
       const run = await services.invoke('runs.get', { runId: row.runId! });
       expect(run.state).toBe('finished');
       expect(run.name).toBe(`two: ${row.label} · custom · scratch · demo`);
-      expect(row).toMatchObject({ state: 'finished', epochsDone: 2, params: run.params, devAccuracy: run.results!.dev!.accuracy, trainAccuracy: run.results!.train!.accuracy });
+      expect(row).toMatchObject({
+        state: 'finished',
+        epochsDone: 2,
+        params: run.params,
+        devAccuracy: run.results!.dev!.accuracy,
+        trainAccuracy: run.results!.train!.accuracy,
+      });
       expect(row.msPerEpoch).toBeGreaterThan(0);
     }
     expect(done.rows.map((r) => r.agreement)).toEqual([null, null]); // one engine: nothing to compare
@@ -64,18 +76,32 @@ describe('experiments through the protocol', () => {
     expect(html).toBe(readFileSync(join(done.outDir, 'report.html'), 'utf8'));
     expect(html).toContain('<h1>Lockstep experiment: two</h1>');
     // Each row's end was announced, and the last state event is the final summary.
-    const rowEvents = events.filter((e) => e.event === 'experiment.row').map((e) => e.payload as Events['experiment.row']);
-    for (const row of done.rows) expect(rowEvents.some((e) => e.experimentId === started.id && e.row.key === row.key && e.row.state === 'finished')).toBe(true);
-    const states = events.filter((e) => e.event === 'experiment.state').map((e) => (e.payload as Events['experiment.state']).state);
+    const rowEvents = events
+      .filter((e) => e.event === 'experiment.row')
+      .map((e) => e.payload as Events['experiment.row']);
+    for (const row of done.rows)
+      expect(
+        rowEvents.some((e) => e.experimentId === started.id && e.row.key === row.key && e.row.state === 'finished'),
+      ).toBe(true);
+    const states = events
+      .filter((e) => e.event === 'experiment.state')
+      .map((e) => (e.payload as Events['experiment.state']).state);
     expect(states[0]).toBe('running');
     expect(states.slice(-2)).toEqual(['reporting', 'finished']);
     expect(await services.invoke('experiments.get', { experimentId: started.id })).toEqual(done);
     expect((await services.invoke('experiments.list', {})).map((e) => e.id)).toEqual([started.id]);
-    await expect(services.invoke('experiments.stop', { experimentId: started.id })).rejects.toThrow('experiment two is finished; only a running experiment can be stopped');
+    await expect(services.invoke('experiments.stop', { experimentId: started.id })).rejects.toThrow(
+      'experiment two is finished; only a running experiment can be stopped',
+    );
   });
 
   it('stops the runs still queued or running and reports what there is', async () => {
-    const long: ExperimentSpec = { ...SMALL, name: 'long', base: { ...SMALL.base, settings: { ...SMALL.base!.settings, epochs: 50_000 } }, grid: { seed: [1, 2, 3] } };
+    const long: ExperimentSpec = {
+      ...SMALL,
+      name: 'long',
+      base: { ...SMALL.base, settings: { ...SMALL.base!.settings, epochs: 50_000 } },
+      grid: { seed: [1, 2, 3] },
+    };
     const started = await services.invoke('experiments.start', { datasetId: 'demo', experiment: long });
     await nextEvent(services, 'run.epoch', started.rows[0].runId!);
     const stopped = await services.invoke('experiments.stop', { experimentId: started.id });
@@ -87,7 +113,14 @@ describe('experiments through the protocol', () => {
   });
 
   it('marks an experiment interrupted when the app restarts during it', async () => {
-    const started = await services.invoke('experiments.start', { datasetId: 'demo', experiment: { ...SMALL, name: 'cut', base: { ...SMALL.base, settings: { ...SMALL.base!.settings, epochs: 50_000 } } } });
+    const started = await services.invoke('experiments.start', {
+      datasetId: 'demo',
+      experiment: {
+        ...SMALL,
+        name: 'cut',
+        base: { ...SMALL.base, settings: { ...SMALL.base!.settings, epochs: 50_000 } },
+      },
+    });
     await services.close();
     const final = JSON.parse(readFileSync(join(started.outDir, 'experiment.json'), 'utf8'));
     expect(final.state).toBe('interrupted');

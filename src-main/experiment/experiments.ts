@@ -8,7 +8,15 @@ import { BUILTIN_EXPERIMENTS } from '../../shared/experiment/course';
 import { expandExperiment, type ExperimentPlan, type PlannedRun } from '../../shared/experiment/grid';
 import { bestRow, plannedRow, rowFromRun, withAgreement, type RunRecord } from '../../shared/experiment/results';
 import { runName } from '../../shared/run-name';
-import type { Events, ExperimentRow, ExperimentSpec, ExperimentState, ExperimentSummary, Params, RunSummary } from '../../shared/protocol';
+import type {
+  Events,
+  ExperimentRow,
+  ExperimentSpec,
+  ExperimentState,
+  ExperimentSummary,
+  Params,
+  RunSummary,
+} from '../../shared/protocol';
 import type { DatasetLibrary } from '../services/dataset-library';
 import type { RunStore } from '../services/run-store';
 import type { TrainingSessions } from '../services/training-sessions';
@@ -80,7 +88,8 @@ export class Experiments {
       if (!existsSync(file)) continue;
       try {
         const summary = JSON.parse(readFileSync(file, 'utf8')) as ExperimentSummary;
-        if (summary?.id !== name || !Array.isArray(summary.rows)) throw new Error('not an experiment summary of this folder');
+        if (summary?.id !== name || !Array.isArray(summary.rows))
+          throw new Error('not an experiment summary of this folder');
         if (!TERMINAL.has(summary.state)) {
           const stopped = (what: string, state: string): string =>
             `interrupted: the app stopped while this ${what} was ${state}`;
@@ -105,7 +114,9 @@ export class Experiments {
 
   /** Newest first. */
   list(): ExperimentSummary[] {
-    return [...this.summaries.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)).map((s) => structuredClone(s));
+    return [...this.summaries.values()]
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+      .map((s) => structuredClone(s));
   }
 
   get(id: string): ExperimentSummary {
@@ -122,16 +133,26 @@ export class Experiments {
   /** Checks the experiment against the dataset, queues every run and returns at once. */
   start(params: Params<'experiments.start'>, options: StartOptions = {}): ExperimentSummary {
     if (this.closing) throw new LockstepError('the app is shutting down');
-    const experiment = typeof params.experiment === 'string' ? BUILTIN_EXPERIMENTS.get(params.experiment) : params.experiment;
-    if (!experiment) throw new LockstepError(`no built-in experiment '${params.experiment}' (expected one of ${[...BUILTIN_EXPERIMENTS.keys()].join(', ')}, or an experiment spec)`);
+    const experiment =
+      typeof params.experiment === 'string' ? BUILTIN_EXPERIMENTS.get(params.experiment) : params.experiment;
+    if (!experiment)
+      throw new LockstepError(
+        `no built-in experiment '${params.experiment}' (expected one of ${[...BUILTIN_EXPERIMENTS.keys()].join(', ')}, or an experiment spec)`,
+      );
     const plan = expandExperiment(experiment, { epochs: params.epochs });
     const dataset = this.deps.datasets.get(params.datasetId);
     // Checked against the dataset before anything is queued, so a misfit is one error, not N failed runs.
     const rows = plan.runs.map((run) => {
       try {
-        return plannedRow(run, resolveSpec({ ...run.spec, input: [run.settings.frames, dataset.channels] }, dataset.classes.length).paramCount);
+        return plannedRow(
+          run,
+          resolveSpec({ ...run.spec, input: [run.settings.frames, dataset.channels] }, dataset.classes.length)
+            .paramCount,
+        );
       } catch (e) {
-        throw new LockstepError(`experiment "${experiment.name}", run ${run.key} on dataset ${dataset.name}: ${(e as Error).message}`);
+        throw new LockstepError(
+          `experiment "${experiment.name}", run ${run.key} on dataset ${dataset.name}: ${(e as Error).message}`,
+        );
       }
     });
     const id = `exp-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -153,7 +174,14 @@ export class Experiments {
     };
     writeFileAtomic(join(outDir, 'spec.json'), JSON.stringify(experiment, null, 1));
     this.summaries.set(id, summary);
-    const active: Active = { summary, plan, records: new Map(), stopped: false, timing: null, done: Promise.resolve(summary) };
+    const active: Active = {
+      summary,
+      plan,
+      records: new Map(),
+      stopped: false,
+      timing: null,
+      done: Promise.resolve(summary),
+    };
     this.active.set(id, active);
     // Every run is queued now: the sessions start them as cores free up, and a stop reaches them all.
     plan.runs.forEach((run, i) => {
@@ -220,10 +248,13 @@ export class Experiments {
     }
     if (plan.timing.length && !active.stopped) {
       this.setState(active, 'timing');
-      active.timing = startTiming({ dataset: this.deps.datasets.ref(summary.datasetId), targets: plan.timing }, (point) => {
-        summary.timing.push(point);
-        this.save(summary);
-      });
+      active.timing = startTiming(
+        { dataset: this.deps.datasets.ref(summary.datasetId), targets: plan.timing },
+        (point) => {
+          summary.timing.push(point);
+          this.save(summary);
+        },
+      );
       const { error } = await active.timing.done;
       active.timing = null;
       if (error && !active.stopped && !this.closing) summary.error = `timing: ${error}`;
@@ -257,18 +288,31 @@ export class Experiments {
     }
     const detail = this.deps.runs.detail(runId);
     const { epochs, steps, ...summaryOnly } = detail;
-    const row = rowFromRun(active.summary.rows.find((r) => r.key === run.key)!, summaryOnly, epochs);
+    const row = rowFromRun(
+      active.summary.rows.find((r) => r.key === run.key)!,
+      summaryOnly,
+      epochs,
+    );
     const stepLosses = steps.map((s) => s.losses[run.engineId] ?? Object.values(s.losses)[0]);
-    active.records.set(run.key, { row, spec: detail.spec as RunRecord['spec'], settings: run.settings, epochs, stepLosses, results: detail.results ?? {} });
+    active.records.set(run.key, {
+      row,
+      spec: detail.spec as RunRecord['spec'],
+      settings: run.settings,
+      epochs,
+      stepLosses,
+      results: detail.results ?? {},
+    });
     const dir = join(active.summary.outDir, 'runs', run.key);
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(join(dir, 'run.json'), JSON.stringify({ ...summaryOnly, epochs, stepLosses }));
-    if (this.deps.runs.hasCheckpoint(runId)) cpSync(this.deps.runs.checkpointDir(runId), join(dir, 'checkpoint'), { recursive: true });
+    if (this.deps.runs.hasCheckpoint(runId))
+      cpSync(this.deps.runs.checkpointDir(runId), join(dir, 'checkpoint'), { recursive: true });
     const records = [...active.records.values()];
     const before = new Map(records.map((r) => [r.row.key, r.row.agreement]));
     for (const r of records) r.row.agreement = null;
     withAgreement(records);
-    for (const r of records) if (r.row.key === run.key || r.row.agreement !== before.get(r.row.key)) this.updateRow(active, r.row);
+    for (const r of records)
+      if (r.row.key === run.key || r.row.agreement !== before.get(r.row.key)) this.updateRow(active, r.row);
     active.summary.bestKey = bestRow(active.summary.rows)?.key ?? null;
     this.save(active.summary);
   }
@@ -281,7 +325,11 @@ export class Experiments {
       throw new LockstepError(`experiment ${s.name} is ${s.state}; only a running experiment can be stopped`);
     }
     active.stopped = true;
-    await Promise.all(active.summary.rows.filter((r) => r.runId && this.deps.sessions.isActive(r.runId)).map((r) => this.deps.sessions.stop(r.runId!)));
+    await Promise.all(
+      active.summary.rows
+        .filter((r) => r.runId && this.deps.sessions.isActive(r.runId))
+        .map((r) => this.deps.sessions.stop(r.runId!)),
+    );
     await active.timing?.stop();
     await active.done;
     return this.get(id);

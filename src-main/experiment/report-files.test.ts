@@ -6,7 +6,22 @@ import { pngSize } from './test-helpers';
 
 describe('svgToPng', () => {
   it('rasterises a chart at twice its size', () => {
-    const svg = lineChart({ title: 't', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [[0, 0], [1, 1]] }], width: 500, height: 300 });
+    const svg = lineChart({
+      title: 't',
+      x: { label: 'x' },
+      y: { label: 'y' },
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+      ],
+      width: 500,
+      height: 300,
+    });
     expect(pngSize(svgToPng(svg))).toEqual({ width: 1000, height: 600 });
   });
 

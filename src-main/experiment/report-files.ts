@@ -15,7 +15,25 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return resvg.render().asPng();
 }
 
-const CSV_COLUMNS = ['key', 'part', 'label', 'engine', 'state', 'params', 'epochs', 'epochsDone', 'trainAccuracy', 'devAccuracy', 'evalAccuracy', 'bestDevEpoch', 'bestDevAccuracy', 'msPerEpoch', 'agreement', 'runId', 'error'] as const;
+const CSV_COLUMNS = [
+  'key',
+  'part',
+  'label',
+  'engine',
+  'state',
+  'params',
+  'epochs',
+  'epochsDone',
+  'trainAccuracy',
+  'devAccuracy',
+  'evalAccuracy',
+  'bestDevEpoch',
+  'bestDevAccuracy',
+  'msPerEpoch',
+  'agreement',
+  'runId',
+  'error',
+] as const;
 
 function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v);
@@ -40,9 +58,15 @@ export function writeExperimentReport(outDir: string, results: ExperimentResults
     files.push(`figures/${b.id}.svg`, `figures/${b.id}.png`);
   }
   writeFileAtomic(join(outDir, 'report.html'), renderHtml(title, blocks));
-  writeFileAtomic(join(outDir, 'report.md'), renderMarkdown(blocks, (id) => `figures/${id}.png`));
+  writeFileAtomic(
+    join(outDir, 'report.md'),
+    renderMarkdown(blocks, (id) => `figures/${id}.png`),
+  );
   const rows = results.summary.rows;
-  writeFileAtomic(join(outDir, 'results.csv'), [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n');
+  writeFileAtomic(
+    join(outDir, 'results.csv'),
+    [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n',
+  );
   writeFileAtomic(
     join(outDir, 'results.json'),
     JSON.stringify({
@@ -56,7 +80,13 @@ export function writeExperimentReport(outDir: string, results: ExperimentResults
       splits: results.splits,
       machine: results.machine,
       command: results.command,
-      runs: results.records.map((r) => ({ key: r.row.key, spec: r.spec, settings: r.settings, epochs: r.epochs, results: r.results })),
+      runs: results.records.map((r) => ({
+        key: r.row.key,
+        spec: r.spec,
+        settings: r.settings,
+        epochs: r.epochs,
+        results: r.results,
+      })),
     }),
   );
   return ['report.html', 'report.md', 'results.json', 'results.csv', ...files];

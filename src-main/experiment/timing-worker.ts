@@ -21,7 +21,8 @@ export interface TimingInput {
   targets: TimingTarget[];
 }
 
-export type TimingMessage = { type: 'point'; point: TimingPoint } | { type: 'failed'; message: string } | { type: 'done' };
+export type TimingMessage =
+  { type: 'point'; point: TimingPoint } | { type: 'failed'; message: string } | { type: 'done' };
 
 /** Warm-up: at least this many steps and this long (the JIT settles), at most MAX_WARMUP_STEPS. */
 const WARMUP_STEPS = 3;
@@ -51,7 +52,10 @@ async function measure(input: TimingInput, post: (m: TimingMessage) => void): Pr
         const t0 = performance.now();
         for (let i = 0; i < steps; i++) trainer.trainStep();
         const msPerIteration = (performance.now() - t0) / steps;
-        post({ type: 'point', point: { key: target.key, label: target.label, engine: target.engineId, batch, msPerIteration, steps } });
+        post({
+          type: 'point',
+          point: { key: target.key, label: target.label, engine: target.engineId, batch, msPerIteration, steps },
+        });
       } finally {
         engine.dispose();
       }

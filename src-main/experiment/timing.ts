@@ -1,6 +1,5 @@
 import type { Worker } from 'node:worker_threads';
 import type { TimingPoint } from '../../shared/protocol';
-import type { DatasetRef } from '../services/dataset-library';
 import { startServiceWorker } from '../services/worker-launch';
 import type { TimingInput, TimingMessage } from './timing-worker';
 
@@ -17,7 +16,10 @@ export function startTiming(input: TimingInput, onPoint: (p: TimingPoint) => voi
   try {
     worker = startServiceWorker('timing-worker', { workerData: input, name: 'lockstep-timing' }, import.meta.url);
   } catch (e) {
-    return { done: Promise.resolve({ points, error: `the timing worker could not start: ${(e as Error).message}` }), stop: async () => {} };
+    return {
+      done: Promise.resolve({ points, error: `the timing worker could not start: ${(e as Error).message}` }),
+      stop: async () => {},
+    };
   }
   const done = new Promise<{ points: TimingPoint[]; error?: string }>((resolve) => {
     let finished = false;

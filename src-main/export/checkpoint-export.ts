@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveSpec } from '../../shared/engine/spec';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, packWeights, type CheckpointManifest } from '../../shared/model/checkpoint';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  packWeights,
+  type CheckpointManifest,
+} from '../../shared/model/checkpoint';
 import { resolveSettings } from '../../shared/train/settings';
 import { writeCheckpoint } from '../store/checkpoint-dir';
 import { openModel } from './import-model';
@@ -32,7 +37,11 @@ export async function exportCheckpoint(source: string, dest: string): Promise<st
         frontEnd: model.frontEnd,
         standardize: model.standardize,
         audio: model.audio ?? null,
-        settings: resolveSettings({ frames: model.frames, standardize: model.standardize !== null, frontEnd: model.frontEnd }),
+        settings: resolveSettings({
+          frames: model.frames,
+          standardize: model.standardize !== null,
+          frontEnd: model.frontEnd,
+        }),
         engine: `import:${model.kind}`,
         metrics: [],
       };

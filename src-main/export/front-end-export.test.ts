@@ -24,7 +24,10 @@ afterAll(tmp.removeAll);
 const TOLERANCE = 0.0015;
 
 interface TfjsMeta {
-  frontEnd: { normalize: string; pcen?: { smoothing: number; alpha: number; delta: number; root: number; epsilon: number } };
+  frontEnd: {
+    normalize: string;
+    pcen?: { smoothing: number; alpha: number; delta: number; root: number; epsilon: number };
+  };
   frontEndFormula: string;
   standardize: { mean: number[]; std: number[] } | null;
 }
@@ -41,7 +44,12 @@ function tfjsInputs(x: tf.Tensor3D, meta: TfjsMeta): tf.Tensor3D {
       let m = energies[0];
       const smoothed = energies.map((e, t) => (m = t === 0 ? e : m.mul(1 - p.smoothing).add(e.mul(p.smoothing))));
       const M = tf.stack(smoothed, 1);
-      out = x.exp().div(M.add(p.epsilon).pow(p.alpha)).add(p.delta).pow(p.root).sub(Math.pow(p.delta, p.root)) as tf.Tensor3D;
+      out = x
+        .exp()
+        .div(M.add(p.epsilon).pow(p.alpha))
+        .add(p.delta)
+        .pow(p.root)
+        .sub(Math.pow(p.delta, p.root)) as tf.Tensor3D;
     }
     if (meta.standardize) out = out.sub(tf.tensor1d(meta.standardize.mean)).div(tf.tensor1d(meta.standardize.std));
     return out;
@@ -79,7 +87,20 @@ describe.each(['pcen', 'utterance-mean'])('front end %s: trained, exported, repr
   let dev: Split;
   beforeAll(async () => {
     ckpt = join(tmp(), 'ckpt');
-    const r = cli('train', '--model', 'tdnn', '--epochs', '2', '--seed', '3', '--front-end', frontEnd, '--out', ckpt, '--json');
+    const r = cli(
+      'train',
+      '--model',
+      'tdnn',
+      '--epochs',
+      '2',
+      '--seed',
+      '3',
+      '--front-end',
+      frontEnd,
+      '--out',
+      ckpt,
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     const e = cli('eval', '--checkpoint', ckpt, '--split', 'dev', '--json');
     expect(e.status, e.stderr).toBe(0);
@@ -113,20 +134,27 @@ describe.each(['pcen', 'utterance-mean'])('front end %s: trained, exported, repr
     expect(Math.abs(acc - evalDev.accuracy)).toBeLessThanOrEqual(TOLERANCE);
   });
 
-  it.skipIf(!hasNumpy)('a NumPy client applying the .npz front_end_json and standardisation reproduces the accuracy', async () => {
-    const dir = tmp();
-    const npz = join(dir, 'model.npz');
-    expect(cli('export', '--checkpoint', ckpt, '--format', 'npz', '--out', npz).status).toBe(0);
-    writeFileSync(join(dir, 'x.npy'), npyFloat32([dev.n, dev.frames, dev.channels], dev.x));
-    const r = spawnSync(python, ['-c', NUMPY_CLIENT, npz, join(dir, 'x.npy'), join(dir, 'inputs.npz'), join(REPO_ROOT, 'shared/data')], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const z = NpzFile.open(join(dir, 'inputs.npz'));
-    const inputs = npyFloats(await z.read('inputs'), 'inputs', 'inputs.npz');
-    z.close();
-    const opened = openModel(ckpt);
-    const net = new Network(opened.spec, { maxBatch: dev.n });
-    net.setWeights(opened.weights);
-    const acc = accuracy(net.predict(Float32Array.from(inputs), dev.n), dev.y, 9);
-    expect(Math.abs(acc - evalDev.accuracy)).toBeLessThanOrEqual(TOLERANCE);
-  });
+  it.skipIf(!hasNumpy)(
+    'a NumPy client applying the .npz front_end_json and standardisation reproduces the accuracy',
+    async () => {
+      const dir = tmp();
+      const npz = join(dir, 'model.npz');
+      expect(cli('export', '--checkpoint', ckpt, '--format', 'npz', '--out', npz).status).toBe(0);
+      writeFileSync(join(dir, 'x.npy'), npyFloat32([dev.n, dev.frames, dev.channels], dev.x));
+      const r = spawnSync(
+        python,
+        ['-c', NUMPY_CLIENT, npz, join(dir, 'x.npy'), join(dir, 'inputs.npz'), join(REPO_ROOT, 'shared/data')],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const z = NpzFile.open(join(dir, 'inputs.npz'));
+      const inputs = npyFloats(await z.read('inputs'), 'inputs', 'inputs.npz');
+      z.close();
+      const opened = openModel(ckpt);
+      const net = new Network(opened.spec, { maxBatch: dev.n });
+      net.setWeights(opened.weights);
+      const acc = accuracy(net.predict(Float32Array.from(inputs), dev.n), dev.y, 9);
+      expect(Math.abs(acc - evalDev.accuracy)).toBeLessThanOrEqual(TOLERANCE);
+    },
+  );
 });

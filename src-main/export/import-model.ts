@@ -98,12 +98,22 @@ function readJson(file: string): unknown {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks a standardisation read from a file. */
-export function checkStandardization(raw: unknown, channels: number, file: string, field = 'standardize'): Standardization | null {
+export function checkStandardization(
+  raw: unknown,
+  channels: number,
+  file: string,
+  field = 'standardize',
+): Standardization | null {
   if (raw === null || raw === undefined) return null;
   const ok = (a: unknown, positive: boolean): a is number[] =>
-    Array.isArray(a) && a.length === channels && a.every((v) => typeof v === 'number' && Number.isFinite(v) && (!positive || v > 0));
+    Array.isArray(a) &&
+    a.length === channels &&
+    a.every((v) => typeof v === 'number' && Number.isFinite(v) && (!positive || v > 0));
   if (!isRecord(raw) || !ok(raw.mean, false) || !ok(raw.std, true)) {
-    throw new LockstepError(`expected null or {"mean": [${channels} numbers], "std": [${channels} numbers > 0]}`, { file, field });
+    throw new LockstepError(`expected null or {"mean": [${channels} numbers], "std": [${channels} numbers > 0]}`, {
+      file,
+      field,
+    });
   }
   return { mean: [...(raw.mean as number[])], std: [...(raw.std as number[])] };
 }
@@ -123,7 +133,10 @@ export function checkAudio(raw: unknown, file: string): AudioFrontEnd | null {
 
 function checkClasses(raw: unknown, units: number, file: string): string[] {
   if (!Array.isArray(raw) || !raw.every((c) => typeof c === 'string') || raw.length !== units) {
-    throw new LockstepError(`expected ${units} class names (one per output of the last layer)`, { file, field: 'classes' });
+    throw new LockstepError(`expected ${units} class names (one per output of the last layer)`, {
+      file,
+      field: 'classes',
+    });
   }
   return raw as string[];
 }
@@ -135,26 +148,42 @@ export function openModel(path: string): OpenedModel {
   try {
     st = statSync(dir);
   } catch {
-    throw new LockstepError('no checkpoint folder here (nor a TensorFlow.js export folder): found nothing there', { file: path });
+    throw new LockstepError('no checkpoint folder here (nor a TensorFlow.js export folder): found nothing there', {
+      file: path,
+    });
   }
   if (st.isFile()) {
     const name = basename(dir);
     if (name !== MANIFEST_FILE && name !== TFJS_MODEL_FILE && name !== TFJS_METADATA_FILE) {
-      throw new LockstepError(`expected a model folder, or its ${MANIFEST_FILE} or ${TFJS_MODEL_FILE}, found another file`, { file: path });
+      throw new LockstepError(
+        `expected a model folder, or its ${MANIFEST_FILE} or ${TFJS_MODEL_FILE}, found another file`,
+        { file: path },
+      );
     }
     dir = dirname(dir);
   }
   if (existsSync(join(dir, MANIFEST_FILE))) return openCheckpoint(dir);
   if (existsSync(join(dir, TFJS_MODEL_FILE))) return openTfjs(dir);
-  throw new LockstepError(`expected a checkpoint folder (${MANIFEST_FILE}) or a TensorFlow.js export folder (${TFJS_MODEL_FILE}), found neither`, { file: path });
+  throw new LockstepError(
+    `expected a checkpoint folder (${MANIFEST_FILE}) or a TensorFlow.js export folder (${TFJS_MODEL_FILE}), found neither`,
+    { file: path },
+  );
 }
 
 function openCheckpoint(dir: string): OpenedModel {
   const { manifest, weights } = readCheckpoint(dir);
   const file = join(dir, MANIFEST_FILE);
   const resolved = resolveSpec(manifest.spec, manifest.classes.length);
-  if (!Number.isSafeInteger(manifest.frames) || !Number.isSafeInteger(manifest.channels) || resolved.input[0] !== manifest.frames || resolved.input[1] !== manifest.channels) {
-    throw new LockstepError(`expected frames and channels to match the spec's input [${resolved.input.join(', ')}]`, { file, field: 'frames' });
+  if (
+    !Number.isSafeInteger(manifest.frames) ||
+    !Number.isSafeInteger(manifest.channels) ||
+    resolved.input[0] !== manifest.frames ||
+    resolved.input[1] !== manifest.channels
+  ) {
+    throw new LockstepError(`expected frames and channels to match the spec's input [${resolved.input.join(', ')}]`, {
+      file,
+      field: 'frames',
+    });
   }
   return {
     kind: 'checkpoint',
@@ -182,9 +211,14 @@ interface WeightSpec {
 }
 
 /** Every weight of a model.json's manifest, read from its files (paths relative to the folder). */
-function readTfjsWeights(dir: string, model: Record<string, unknown>, file: string): Map<string, { shape: number[]; values: Float32Array }> {
+function readTfjsWeights(
+  dir: string,
+  model: Record<string, unknown>,
+  file: string,
+): Map<string, { shape: number[]; values: Float32Array }> {
   const manifest = model.weightsManifest;
-  if (!Array.isArray(manifest)) throw new LockstepError('expected a weightsManifest array', { file, field: 'weightsManifest' });
+  if (!Array.isArray(manifest))
+    throw new LockstepError('expected a weightsManifest array', { file, field: 'weightsManifest' });
   const out = new Map<string, { shape: number[]; values: Float32Array }>();
   manifest.forEach((group: unknown, g: number) => {
     const field = `weightsManifest[${g}]`;
@@ -193,26 +227,42 @@ function readTfjsWeights(dir: string, model: Record<string, unknown>, file: stri
     }
     const chunks: Buffer[] = [];
     for (const p of group.paths as unknown[]) {
-      if (typeof p !== 'string' || p === '' || isAbsolute(p) || /^[A-Za-z]:|^[\\/]/.test(p)) throw new LockstepError(`expected relative weight file paths, found ${JSON.stringify(p)}`, { file, field });
+      if (typeof p !== 'string' || p === '' || isAbsolute(p) || /^[A-Za-z]:|^[\\/]/.test(p))
+        throw new LockstepError(`expected relative weight file paths, found ${JSON.stringify(p)}`, { file, field });
       const abs = resolve(dir, p);
       const rel = relative(dir, abs);
-      if (rel.startsWith('..') || isAbsolute(rel)) throw new LockstepError(`expected weight files inside the model folder, found ${JSON.stringify(p)}`, { file, field });
+      if (rel.startsWith('..') || isAbsolute(rel))
+        throw new LockstepError(`expected weight files inside the model folder, found ${JSON.stringify(p)}`, {
+          file,
+          field,
+        });
       if (!existsSync(abs)) throw new LockstepError(`the weights file ${p} is missing`, { file, field });
       chunks.push(readFileSync(abs));
     }
     const bytes = Buffer.concat(chunks);
     let offset = 0;
     for (const w of group.weights as unknown[]) {
-      if (!isRecord(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      if (
+        !isRecord(w) ||
+        typeof w.name !== 'string' ||
+        !Array.isArray(w.shape) ||
+        !w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+      ) {
         throw new LockstepError('expected weights {"name", "shape", "dtype"}', { file, field });
       }
       const spec = w as unknown as WeightSpec & { quantization?: unknown };
       if ((spec.dtype ?? 'float32') !== 'float32' || spec.quantization !== undefined) {
-        throw new LockstepError(`weight ${spec.name}: expected float32 values, found ${spec.quantization !== undefined ? 'quantized ones' : `dtype ${spec.dtype}`}`, { file, field });
+        throw new LockstepError(
+          `weight ${spec.name}: expected float32 values, found ${spec.quantization !== undefined ? 'quantized ones' : `dtype ${spec.dtype}`}`,
+          { file, field },
+        );
       }
       const n = spec.shape.reduce((a, b) => a * b, 1);
       if (offset + n * 4 > bytes.length) {
-        throw new LockstepError(`weight ${spec.name} needs bytes ${offset}…${offset + n * 4} of the weight files, they hold ${bytes.length}`, { file, field });
+        throw new LockstepError(
+          `weight ${spec.name} needs bytes ${offset}…${offset + n * 4} of the weight files, they hold ${bytes.length}`,
+          { file, field },
+        );
       }
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = bytes.readFloatLE(offset + i * 4);
@@ -226,9 +276,13 @@ function readTfjsWeights(dir: string, model: Record<string, unknown>, file: stri
 function openTfjs(dir: string): OpenedModel {
   const file = join(dir, TFJS_MODEL_FILE);
   const model = readJson(file);
-  if (!isRecord(model) || !isRecord(model.modelTopology)) throw new LockstepError('expected a TensorFlow.js LayersModel (a "modelTopology" object)', { file });
+  if (!isRecord(model) || !isRecord(model.modelTopology))
+    throw new LockstepError('expected a TensorFlow.js LayersModel (a "modelTopology" object)', { file });
   if (model.format !== undefined && model.format !== 'layers-model') {
-    throw new LockstepError(`expected "format": "layers-model", found ${JSON.stringify(model.format)} (a graph model cannot be opened as a network)`, { file, field: 'format' });
+    throw new LockstepError(
+      `expected "format": "layers-model", found ${JSON.stringify(model.format)} (a graph model cannot be opened as a network)`,
+      { file, field: 'format' },
+    );
   }
   const tensors = readTfjsWeights(dir, model, file);
   const metaFile = join(dir, TFJS_METADATA_FILE);
@@ -251,25 +305,39 @@ function openTfjs(dir: string): OpenedModel {
   try {
     resolved = resolveSpec(spec);
   } catch (e) {
-    throw new LockstepError(`${fromLockstep ? 'field lockstepSpec' : 'the model'}: ${(e as Error).message}`, { file: fromLockstep ? metaFile : file });
+    throw new LockstepError(`${fromLockstep ? 'field lockstepSpec' : 'the model'}: ${(e as Error).message}`, {
+      file: fromLockstep ? metaFile : file,
+    });
   }
   const weights = new Map<string, Float32Array>();
   for (const p of resolved.layers.flatMap((l) => l.params)) {
     const name = source(p.name);
     const t = tensors.get(name) ?? [...tensors.entries()].find(([k]) => k.endsWith(`/${name}`))?.[1];
-    if (!t) throw new LockstepError(`expected a weight ${name} of shape [${p.shape.join(', ')}], found none`, { file, field: 'weightsManifest' });
+    if (!t)
+      throw new LockstepError(`expected a weight ${name} of shape [${p.shape.join(', ')}], found none`, {
+        file,
+        field: 'weightsManifest',
+      });
     if (t.shape.join(',') !== p.shape.join(',')) {
-      throw new LockstepError(`expected weight ${name} of shape [${p.shape.join(', ')}], found [${t.shape.join(', ')}]`, { file, field: 'weightsManifest' });
+      throw new LockstepError(
+        `expected weight ${name} of shape [${p.shape.join(', ')}], found [${t.shape.join(', ')}]`,
+        { file, field: 'weightsManifest' },
+      );
     }
     weights.set(p.name, Float32Array.from(t.values));
   }
   // Undo the TimeSum mapping: the Dense kernel was scaled by T on export.
   if (fromLockstep && Array.isArray(meta!.timeSum)) {
     for (const m of meta!.timeSum as TimeSumMapping[]) {
-      if (!isRecord(m) || typeof m.scale !== 'number' || !(m.scale > 0)) throw new LockstepError('expected timeSum entries {"layer", "scale", …}', { file: metaFile, field: 'timeSum' });
+      if (!isRecord(m) || typeof m.scale !== 'number' || !(m.scale > 0))
+        throw new LockstepError('expected timeSum entries {"layer", "scale", …}', { file: metaFile, field: 'timeSum' });
       if ('scaledKernel' in m) {
         const k = weights.get(m.scaledKernel);
-        if (!k) throw new LockstepError(`expected ${m.scaledKernel} among the spec's weights`, { file: metaFile, field: 'timeSum' });
+        if (!k)
+          throw new LockstepError(`expected ${m.scaledKernel} among the spec's weights`, {
+            file: metaFile,
+            field: 'timeSum',
+          });
         for (let i = 0; i < k.length; i++) k[i] /= m.scale;
       }
     }
@@ -277,15 +345,26 @@ function openTfjs(dir: string): OpenedModel {
   const [frames, channels] = resolved.input;
   const metaFileOr = meta !== null ? metaFile : file;
   if (meta !== null) {
-    if (meta.frames !== undefined && meta.frames !== frames) throw new LockstepError(`expected frames ${frames} (the model's input), found ${JSON.stringify(meta.frames)}`, { file: metaFile, field: 'frames' });
-    if (meta.channels !== undefined && meta.channels !== channels) throw new LockstepError(`expected channels ${channels} (the model's input), found ${JSON.stringify(meta.channels)}`, { file: metaFile, field: 'channels' });
+    if (meta.frames !== undefined && meta.frames !== frames)
+      throw new LockstepError(`expected frames ${frames} (the model's input), found ${JSON.stringify(meta.frames)}`, {
+        file: metaFile,
+        field: 'frames',
+      });
+    if (meta.channels !== undefined && meta.channels !== channels)
+      throw new LockstepError(
+        `expected channels ${channels} (the model's input), found ${JSON.stringify(meta.channels)}`,
+        { file: metaFile, field: 'channels' },
+      );
   }
   return {
     kind: 'tfjs',
     dir,
     spec,
     weights,
-    classes: meta?.classes !== undefined ? checkClasses(meta.classes, resolved.classes, metaFileOr) : defaultModelClasses(resolved.classes),
+    classes:
+      meta?.classes !== undefined
+        ? checkClasses(meta.classes, resolved.classes, metaFileOr)
+        : defaultModelClasses(resolved.classes),
     frames,
     channels,
     frontEnd: meta ? readFrontEnd(meta.frontEnd, metaFile) : NO_FRONT_END,
@@ -312,14 +391,21 @@ const KERAS_TYPES: Record<string, string> = {
 };
 
 /** A Lockstep spec from a Keras Sequential topology whose every layer has an equivalent. */
-function specFromTopology(topology: Record<string, unknown>, file: string): { spec: NetworkSpec; weightName: Map<string, string> } {
+function specFromTopology(
+  topology: Record<string, unknown>,
+  file: string,
+): { spec: NetworkSpec; weightName: Map<string, string> } {
   const top = isRecord(topology.model_config) ? topology.model_config : topology;
   if (top.class_name !== 'Sequential') {
-    throw new LockstepError(`expected a Sequential model, found ${JSON.stringify(top.class_name)} (only a plain stack of layers has a Lockstep equivalent)`, { file, field: 'modelTopology' });
+    throw new LockstepError(
+      `expected a Sequential model, found ${JSON.stringify(top.class_name)} (only a plain stack of layers has a Lockstep equivalent)`,
+      { file, field: 'modelTopology' },
+    );
   }
   const config = top.config;
   const layers = Array.isArray(config) ? config : isRecord(config) ? config.layers : undefined;
-  if (!Array.isArray(layers) || layers.length === 0) throw new LockstepError('expected a Sequential model with layers', { file, field: 'modelTopology' });
+  if (!Array.isArray(layers) || layers.length === 0)
+    throw new LockstepError('expected a Sequential model with layers', { file, field: 'modelTopology' });
   let input: [number, number] | null = null;
   const out: Record<string, unknown>[] = [];
   const weightName = new Map<string, string>();
@@ -329,27 +415,34 @@ function specFromTopology(topology: Record<string, unknown>, file: string): { sp
     const fail = (why: string): never => {
       throw new LockstepError(why, { file, field });
     };
-    if (!isRecord(raw) || typeof raw.class_name !== 'string' || !isRecord(raw.config)) return fail('expected {"class_name", "config"}');
+    if (!isRecord(raw) || typeof raw.class_name !== 'string' || !isRecord(raw.config))
+      return fail('expected {"class_name", "config"}');
     const c = raw.config;
     const kerasName = typeof c.name === 'string' ? c.name : `layer_${i + 1}`;
     const shape = (c.batch_input_shape ?? c.batch_shape) as unknown;
     if (Array.isArray(shape) && input === null) {
-      if (shape.length !== 3 || !Number.isSafeInteger(shape[1]) || !Number.isSafeInteger(shape[2])) fail(`expected an input shape [null, time, channels], found ${JSON.stringify(shape)}`);
+      if (shape.length !== 3 || !Number.isSafeInteger(shape[1]) || !Number.isSafeInteger(shape[2]))
+        fail(`expected an input shape [null, time, channels], found ${JSON.stringify(shape)}`);
       input = [shape[1] as number, shape[2] as number];
     }
     if (raw.class_name === 'InputLayer') return;
     const type = KERAS_TYPES[raw.class_name];
     if (!type) fail(`layer '${kerasName}' of class ${raw.class_name} has no Lockstep equivalent`);
-    if (c.data_format !== undefined && c.data_format !== null && c.data_format !== 'channels_last') fail(`layer '${kerasName}': expected data_format 'channels_last', found ${JSON.stringify(c.data_format)}`);
+    if (c.data_format !== undefined && c.data_format !== null && c.data_format !== 'channels_last')
+      fail(`layer '${kerasName}': expected data_format 'channels_last', found ${JSON.stringify(c.data_format)}`);
     const one = (v: unknown, key: string): number | undefined => {
       if (v === undefined || v === null) return undefined;
       const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
-      if (!Number.isSafeInteger(n)) fail(`layer '${kerasName}': expected ${key} to be an integer, found ${JSON.stringify(v)}`);
+      if (!Number.isSafeInteger(n))
+        fail(`layer '${kerasName}': expected ${key} to be an integer, found ${JSON.stringify(v)}`);
       return n as number;
     };
     const activation = (v: unknown): string => {
       const a = v ?? 'linear';
-      if (typeof a !== 'string' || !(ACTIVATIONS as readonly string[]).includes(a)) fail(`layer '${kerasName}': activation ${JSON.stringify(a)} has no Lockstep equivalent (expected one of ${ACTIVATIONS.join(', ')})`);
+      if (typeof a !== 'string' || !(ACTIVATIONS as readonly string[]).includes(a))
+        fail(
+          `layer '${kerasName}': activation ${JSON.stringify(a)} has no Lockstep equivalent (expected one of ${ACTIVATIONS.join(', ')})`,
+        );
       return a as string;
     };
     let name = /^[A-Za-z][A-Za-z0-9_]*$/.test(kerasName) ? kerasName : `layer_${i + 1}`;
@@ -359,12 +452,24 @@ function specFromTopology(topology: Record<string, unknown>, file: string): { sp
     switch (type) {
       case 'Conv1D':
         if (c.padding === 'causal') fail(`layer '${kerasName}': padding 'causal' has no Lockstep equivalent`);
-        Object.assign(layer, { filters: c.filters, kernelSize: one(c.kernel_size, 'kernel_size'), strides: one(c.strides, 'strides') ?? 1, padding: c.padding ?? 'valid', dilationRate: one(c.dilation_rate, 'dilation_rate') ?? 1, useBias: c.use_bias ?? true, activation: activation(c.activation) });
+        Object.assign(layer, {
+          filters: c.filters,
+          kernelSize: one(c.kernel_size, 'kernel_size'),
+          strides: one(c.strides, 'strides') ?? 1,
+          padding: c.padding ?? 'valid',
+          dilationRate: one(c.dilation_rate, 'dilation_rate') ?? 1,
+          useBias: c.use_bias ?? true,
+          activation: activation(c.activation),
+        });
         break;
       case 'MaxPooling1D':
       case 'AveragePooling1D': {
         const poolSize = one(c.pool_size, 'pool_size') ?? 2;
-        Object.assign(layer, { poolSize, strides: one(c.strides, 'strides') ?? poolSize, padding: c.padding ?? 'valid' });
+        Object.assign(layer, {
+          poolSize,
+          strides: one(c.strides, 'strides') ?? poolSize,
+          padding: c.padding ?? 'valid',
+        });
         break;
       }
       case 'Dense':
@@ -378,15 +483,22 @@ function specFromTopology(topology: Record<string, unknown>, file: string): { sp
         break;
       case 'BatchNormalization': {
         const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
-        if (axis !== -1 && axis !== 2) fail(`layer '${kerasName}': expected axis -1 (channels), found ${JSON.stringify(c.axis)}`);
-        if (c.center === false || c.scale === false) fail(`layer '${kerasName}': expected center and scale (a gamma and a beta)`);
+        if (axis !== -1 && axis !== 2)
+          fail(`layer '${kerasName}': expected axis -1 (channels), found ${JSON.stringify(c.axis)}`);
+        if (c.center === false || c.scale === false)
+          fail(`layer '${kerasName}': expected center and scale (a gamma and a beta)`);
         Object.assign(layer, { momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3 });
         break;
       }
     }
-    for (const w of ['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance']) weightName.set(`${name}/${w}`, `${kerasName}/${w}`);
+    for (const w of ['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance'])
+      weightName.set(`${name}/${w}`, `${kerasName}/${w}`);
     out.push(layer);
   });
-  if (input === null) throw new LockstepError('expected the first layer to give batch_input_shape [null, time, channels]', { file, field: 'modelTopology' });
+  if (input === null)
+    throw new LockstepError('expected the first layer to give batch_input_shape [null, time, channels]', {
+      file,
+      field: 'modelTopology',
+    });
   return { spec: { input, layers: out as NetworkSpec['layers'] }, weightName };
 }

@@ -26,9 +26,15 @@ export const EXPORTERS: Readonly<Record<ExportFormatName, ModelExporter>> = {
 };
 
 /** Writes `source` in `format` at `dest`; returns the format and the files written. */
-export async function exportModel(source: string, format: string, dest: string): Promise<{ format: ExportFormatName; files: string[] }> {
+export async function exportModel(
+  source: string,
+  format: string,
+  dest: string,
+): Promise<{ format: ExportFormatName; files: string[] }> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
-    throw new LockstepError(`expected an export format among ${EXPORT_FORMATS.join(', ')}, found '${format}'`, { field: 'format' });
+    throw new LockstepError(`expected an export format among ${EXPORT_FORMATS.join(', ')}, found '${format}'`, {
+      field: 'format',
+    });
   }
   const f = format as ExportFormatName;
   return { format: f, files: await EXPORTERS[f](source, dest) };

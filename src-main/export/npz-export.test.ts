@@ -20,7 +20,21 @@ describe('npz export', () => {
     expect(files).toEqual([out]);
     const z = NpzFile.open(out);
     try {
-      expect(z.names).toEqual(['conv1d_1.kernel', 'conv1d_1.bias', 'conv1d_2.kernel', 'conv1d_2.bias', 'dense_1.kernel', 'dense_1.bias', 'classes', 'standardize_mean', 'standardize_std', 'front_end_json', 'front_end_formula', 'spec_json', 'audio_json']);
+      expect(z.names).toEqual([
+        'conv1d_1.kernel',
+        'conv1d_1.bias',
+        'conv1d_2.kernel',
+        'conv1d_2.bias',
+        'dense_1.kernel',
+        'dense_1.bias',
+        'classes',
+        'standardize_mean',
+        'standardize_std',
+        'front_end_json',
+        'front_end_formula',
+        'spec_json',
+        'audio_json',
+      ]);
       const k = await z.read('conv1d_1.kernel');
       expect(k.shape).toEqual([3, 16, 8]);
       expect(k.descr).toBe('<f4');
@@ -28,10 +42,17 @@ describe('npz export', () => {
       // TimeSum has no weights and stays a sum: the Dense kernel is exported unscaled
       expect(npyFloats(await z.read('dense_1.kernel'), 'd', out)).toEqual(m.weights.get('dense_1/kernel'));
       expect(npyStrings(await z.read('classes'), 'classes', out)).toEqual(m.classes);
-      expect(Array.from(npyFloats(await z.read('standardize_mean'), 'm', out))).toEqual(m.standardize.mean.map(Math.fround));
+      expect(Array.from(npyFloats(await z.read('standardize_mean'), 'm', out))).toEqual(
+        m.standardize.mean.map(Math.fround),
+      );
       const spec = JSON.parse(npyStrings(await z.read('spec_json'), 'spec_json', out)[0]);
       expect(resolveSpec(spec).layers.map((l) => l.config)).toEqual(resolveSpec(m.spec).layers.map((l) => l.config));
-      expect(spec.layers.map((l: { name: string }) => l.name)).toEqual(['conv1d_1', 'conv1d_2', 'time_sum_1', 'dense_1']);
+      expect(spec.layers.map((l: { name: string }) => l.name)).toEqual([
+        'conv1d_1',
+        'conv1d_2',
+        'time_sum_1',
+        'dense_1',
+      ]);
       // Trained on feature files: no audio front end.
       expect(JSON.parse(npyStrings(await z.read('audio_json'), 'audio_json', out)[0])).toBeNull();
     } finally {
@@ -42,7 +63,9 @@ describe('npz export', () => {
 });
 
 const python = '/usr/bin/python3';
-const hasTorch = fs.existsSync(python) && spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000 }).status === 0;
+const hasTorch =
+  fs.existsSync(python) &&
+  spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000 }).status === 0;
 if (!hasTorch) console.log('skipped: PyTorch not installed');
 
 describe.skipIf(!hasTorch)('npz export rebuilt in PyTorch (src-main/export/torch-check.py)', () => {
@@ -64,7 +87,11 @@ describe.skipIf(!hasTorch)('npz export rebuilt in PyTorch (src-main/export/torch
       args.push(...files);
     }
     const r = spawnSync(python, [path.join(here, 'torch-check.py'), ...args], { encoding: 'utf8', timeout: 300_000 });
-    const lines = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(lines).toHaveLength(NETWORKS.length);
     for (const l of lines) {

@@ -16,7 +16,7 @@ import { exportModelFile } from './write';
 const DOC =
   "Lockstep network. Feed input [batch, frames, channels] float32, passed through metadata 'frontEndFormula' " +
   "and then standardised per channel as (x - mean[c]) / std[c] with metadata 'standardize' (raw if null); " +
-  "probabilities [batch, classes] " +
+  'probabilities [batch, classes] ' +
   "follow metadata 'classes'.";
 
 /** The `.onnx` bytes for a model. */

@@ -41,12 +41,17 @@ export function randomModel(spec: NetworkSpec, seed: number, frontEnd: FrontEnd 
   for (const p of net.weights) {
     const fanIn = p.shape.length > 1 ? p.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 4;
     // A variance must be positive (batch norm's moving variance): 0.5…1.5.
-    const draw = p.name.endsWith('/moving_variance') ? () => 1 + rng.uniform(-0.5, 0.5) : () => rng.uniform(-1, 1) * Math.sqrt(3 / fanIn);
+    const draw = p.name.endsWith('/moving_variance')
+      ? () => 1 + rng.uniform(-0.5, 0.5)
+      : () => rng.uniform(-1, 1) * Math.sqrt(3 / fanIn);
     weights.set(p.name, Float32Array.from({ length: p.value.length }, draw));
   }
   net.setWeights(weights);
   const C = spec.input[1];
-  const standardize = { mean: Array.from({ length: C }, (_, c) => c * 0.1 - 0.5), std: Array.from({ length: C }, (_, c) => 1 + c * 0.05) };
+  const standardize = {
+    mean: Array.from({ length: C }, (_, c) => c * 0.1 - 0.5),
+    std: Array.from({ length: C }, (_, c) => 1 + c * 0.05),
+  };
   return { net, spec, weights, classes: CLASSES.slice(0, net.resolved.classes), frontEnd, standardize };
 }
 
@@ -102,7 +107,13 @@ export async function loadTfjsFolder(dir: string): Promise<tf.LayersModel> {
   console.warn = () => {}; // tfjs's hint to install tfjs-node
   try {
     await tf.setBackend('cpu');
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest[0].weights,
+        weightData,
+      }),
+    );
   } finally {
     console.warn = warn;
   }
@@ -116,39 +127,61 @@ export const NETWORKS: Array<[string, NetworkSpec]> = [
   ['fnn-50-tanh', PRESETS.get('fnn-50-tanh')!.spec as NetworkSpec],
   [
     'conv/pool, same padding and strides, dilation, Flatten, Dropout',
-    spec([70, 16], [
-      { type: 'Conv1D', filters: 6, kernelSize: 5, strides: 2, padding: 'same', activation: 'relu' },
-      { type: 'MaxPooling1D', poolSize: 3, strides: 2, padding: 'same' },
-      { type: 'Conv1D', filters: 5, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'sigmoid' },
-      { type: 'AveragePooling1D', poolSize: 3, strides: 2, padding: 'same' },
-      { type: 'Conv1D', filters: 4, kernelSize: 2, strides: 3, padding: 'valid', activation: 'tanh', useBias: false },
-      { type: 'Flatten' },
-      { type: 'Dropout', rate: 0.25 },
-      { type: 'Dense', units: 7, activation: 'linear' },
-      { type: 'Activation', activation: 'relu' },
-      { type: 'Dense', units: 9, activation: 'softmax' },
-    ]),
+    spec(
+      [70, 16],
+      [
+        { type: 'Conv1D', filters: 6, kernelSize: 5, strides: 2, padding: 'same', activation: 'relu' },
+        { type: 'MaxPooling1D', poolSize: 3, strides: 2, padding: 'same' },
+        { type: 'Conv1D', filters: 5, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'sigmoid' },
+        { type: 'AveragePooling1D', poolSize: 3, strides: 2, padding: 'same' },
+        { type: 'Conv1D', filters: 4, kernelSize: 2, strides: 3, padding: 'valid', activation: 'tanh', useBias: false },
+        { type: 'Flatten' },
+        { type: 'Dropout', rate: 0.25 },
+        { type: 'Dense', units: 7, activation: 'linear' },
+        { type: 'Activation', activation: 'relu' },
+        { type: 'Dense', units: 9, activation: 'softmax' },
+      ],
+    ),
   ],
   ['best (BatchNormalization, GlobalAveragePooling1D, Dropout)', PRESETS.get('best')!.spec as NetworkSpec],
   [
     'BatchNormalization over time and on a flat input, momentum and epsilon set',
-    spec([20, 4], [
-      { type: 'Conv1D', filters: 5, kernelSize: 3, padding: 'same', useBias: false },
-      { type: 'BatchNormalization' },
-      { type: 'Activation', activation: 'relu' },
-      { type: 'MaxPooling1D', poolSize: 2 },
-      { type: 'Flatten' },
-      { type: 'BatchNormalization', momentum: 0.9, epsilon: 0.01 },
-      { type: 'Dense', units: 9, activation: 'softmax' },
-    ]),
+    spec(
+      [20, 4],
+      [
+        { type: 'Conv1D', filters: 5, kernelSize: 3, padding: 'same', useBias: false },
+        { type: 'BatchNormalization' },
+        { type: 'Activation', activation: 'relu' },
+        { type: 'MaxPooling1D', poolSize: 2 },
+        { type: 'Flatten' },
+        { type: 'BatchNormalization', momentum: 0.9, epsilon: 0.01 },
+        { type: 'Dense', units: 9, activation: 'softmax' },
+      ],
+    ),
   ],
   [
     'TimeSum → Dropout → flat Flatten → Dense (folded through)',
-    spec([20, 3], [{ type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' }, { type: 'TimeSum' }, { type: 'Dropout', rate: 0.5 }, { type: 'Flatten' }, { type: 'Dense', units: 5, activation: 'softmax' }]),
+    spec(
+      [20, 3],
+      [
+        { type: 'Conv1D', filters: 4, kernelSize: 3, activation: 'tanh' },
+        { type: 'TimeSum' },
+        { type: 'Dropout', rate: 0.5 },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 5, activation: 'softmax' },
+      ],
+    ),
   ],
   [
     'TimeSum → Activation → Dense (a scaling Dense is inserted)',
-    spec([12, 4], [{ type: 'Conv1D', filters: 3, kernelSize: 2, padding: 'same', activation: 'relu' }, { type: 'TimeSum' }, { type: 'Activation', activation: 'sigmoid' }, { type: 'Dense', units: 4, activation: 'softmax' }]),
+    spec(
+      [12, 4],
+      [
+        { type: 'Conv1D', filters: 3, kernelSize: 2, padding: 'same', activation: 'relu' },
+        { type: 'TimeSum' },
+        { type: 'Activation', activation: 'sigmoid' },
+        { type: 'Dense', units: 4, activation: 'softmax' },
+      ],
+    ),
   ],
 ];
-

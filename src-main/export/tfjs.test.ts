@@ -9,7 +9,15 @@ import { PRESETS } from '../../shared/presets';
 import { buildTfjsExport, exportTfjs, type TfjsModelJson } from './tfjs';
 import { openModel } from './import-model';
 import { exportCheckpoint } from './checkpoint-export';
-import { CLASSES, NETWORKS, randomInput, randomModel, saveCheckpoint as saveCheckpointIn, scratch, tempFolders } from './test-fixtures';
+import {
+  CLASSES,
+  NETWORKS,
+  randomInput,
+  randomModel,
+  saveCheckpoint as saveCheckpointIn,
+  scratch,
+  tempFolders,
+} from './test-fixtures';
 
 const tmp = tempFolders('tfjs-export-test-');
 
@@ -23,12 +31,22 @@ beforeAll(async () => {
   console.warn = warn;
 });
 
-async function tfjsPredict(modelJson: TfjsModelJson, weightData: Uint8Array, x: Float32Array, n: number, T: number, C: number): Promise<Float32Array> {
+async function tfjsPredict(
+  modelJson: TfjsModelJson,
+  weightData: Uint8Array,
+  x: Float32Array,
+  n: number,
+  T: number,
+  C: number,
+): Promise<Float32Array> {
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,
       weightSpecs: modelJson.weightsManifest[0].weights,
-      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer,
+      weightData: weightData.buffer.slice(
+        weightData.byteOffset,
+        weightData.byteOffset + weightData.byteLength,
+      ) as ArrayBuffer,
       format: modelJson.format,
       generatedBy: modelJson.generatedBy,
       convertedBy: modelJson.convertedBy,
@@ -78,9 +96,13 @@ describe('tfjs export: a stock tf.loadLayersModel predicts what the scratch engi
     const { modelJson, weightData, metadata } = buildTfjsExport(m);
     const names = modelJson.modelTopology.config.layers.map((l) => `${l.class_name}:${l.config.name}`);
     expect(names).toEqual(['Conv1D:conv1d_1', 'Conv1D:conv1d_2', 'GlobalAveragePooling1D:time_sum_1', 'Dense:dense_1']);
-    expect(metadata.timeSum).toEqual([{ layer: 'time_sum_1', exportedAs: 'GlobalAveragePooling1D', scale: 64, scaledKernel: 'dense_1/kernel' }]);
+    expect(metadata.timeSum).toEqual([
+      { layer: 'time_sum_1', exportedAs: 'GlobalAveragePooling1D', scale: 64, scaledKernel: 'dense_1/kernel' },
+    ]);
     const specs = modelJson.weightsManifest[0].weights;
-    const floats = new Float32Array(weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength));
+    const floats = new Float32Array(
+      weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+    );
     let at = 0;
     const values = new Map<string, Float32Array>();
     for (const w of specs) {
@@ -113,12 +135,21 @@ describe('tfjs export: a stock tf.loadLayersModel predicts what the scratch engi
       expect(fs.readdirSync(path.dirname(out))).toEqual(['tfjs']); // no temp folder left behind
       const modelJson = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')) as TfjsModelJson;
       const meta = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8'));
-      expect(meta).toMatchObject({ classes: m.classes, frames: s.input[0], channels: s.input[1], standardize: m.standardize });
+      expect(meta).toMatchObject({
+        classes: m.classes,
+        frames: s.input[0],
+        channels: s.input[1],
+        standardize: m.standardize,
+      });
       // A file-reading IOHandler, as an app would write one in Node.
       const handler: tf.io.IOHandler = {
         load: async () => {
           const bin = fs.readFileSync(path.join(out, modelJson.weightsManifest[0].paths[0]));
-          return { modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer };
+          return {
+            modelTopology: modelJson.modelTopology,
+            weightSpecs: modelJson.weightsManifest[0].weights,
+            weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer,
+          };
         },
       };
       const model = await tf.loadLayersModel(handler);
@@ -181,7 +212,16 @@ describe('tfjs export: a stock tf.loadLayersModel predicts what the scratch engi
     await model.save(
       tf.io.withSaveHandler(async (artifacts) => {
         const weightsManifest = [{ paths: ['group1-shard1of1.bin'], weights: artifacts.weightSpecs! }];
-        fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', generatedBy: artifacts.generatedBy, convertedBy: null, modelTopology: artifacts.modelTopology, weightsManifest }));
+        fs.writeFileSync(
+          path.join(dir, 'model.json'),
+          JSON.stringify({
+            format: 'layers-model',
+            generatedBy: artifacts.generatedBy,
+            convertedBy: null,
+            modelTopology: artifacts.modelTopology,
+            weightsManifest,
+          }),
+        );
         fs.writeFileSync(path.join(dir, 'group1-shard1of1.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
@@ -200,17 +240,28 @@ describe('tfjs export: a stock tf.loadLayersModel predicts what the scratch engi
 
   it('models that cannot be opened are LockstepErrors naming the file', async () => {
     const dir = tmp();
-    expect(() => openModel(dir)).toThrow(/expected a checkpoint folder \(checkpoint.json\) or a TensorFlow.js export folder \(model.json\), found neither/);
+    expect(() => openModel(dir)).toThrow(
+      /expected a checkpoint folder \(checkpoint.json\) or a TensorFlow.js export folder \(model.json\), found neither/,
+    );
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: {} }));
     expect(() => openModel(dir)).toThrow(LockstepError);
     expect(() => openModel(dir)).toThrow(/model.json, field format: .*graph model/);
-    const lstm = { format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'lstm_1', batch_input_shape: [null, 5, 2] } }] } }, weightsManifest: [] };
+    const lstm = {
+      format: 'layers-model',
+      modelTopology: {
+        class_name: 'Sequential',
+        config: { layers: [{ class_name: 'LSTM', config: { name: 'lstm_1', batch_input_shape: [null, 5, 2] } }] },
+      },
+      weightsManifest: [],
+    };
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(lstm));
     expect(() => openModel(dir)).toThrow(/layer 'lstm_1' of class LSTM has no Lockstep equivalent/);
     const m = randomModel(PRESETS.get('tdnn')!.spec as NetworkSpec, 3);
     const out = path.join(tmp(), 'e');
     await exportTfjs(saveCheckpoint(m), out);
     fs.truncateSync(path.join(out, 'weights.bin'), 100);
-    expect(() => openModel(out)).toThrow(/weight conv1d_1\/kernel needs bytes 0…1536 of the weight files, they hold 100/);
+    expect(() => openModel(out)).toThrow(
+      /weight conv1d_1\/kernel needs bytes 0…1536 of the weight files, they hold 100/,
+    );
   });
 });

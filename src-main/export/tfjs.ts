@@ -93,7 +93,8 @@ export function buildTfjsExport(
   };
   const addWeight = (name: string, shape: number[], v: Float32Array) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (v.length !== n) throw new LockstepError(`${name} has ${v.length} values, expected ${n} for shape [${shape.join(', ')}]`);
+    if (v.length !== n)
+      throw new LockstepError(`${name} has ${v.length} values, expected ${n} for shape [${shape.join(', ')}]`);
     weightSpecs.push({ name, shape, dtype: 'float32' });
     values.push(v);
   };
@@ -135,7 +136,12 @@ export function buildTfjsExport(
     format: 'layers-model',
     generatedBy: GENERATED_BY,
     convertedBy: null,
-    modelTopology: { class_name: 'Sequential', config: { name: 'lockstep', layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: 'lockstep', layers },
+      keras_version: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    },
     weightsManifest: [{ paths: [TFJS_WEIGHTS_FILE], weights: weightSpecs }],
   };
   const metadata: TfjsMetadata = {
@@ -164,7 +170,8 @@ export async function exportTfjs(source: string, dest: string): Promise<string[]
   const model = openModel(source);
   const { modelJson, weightData, metadata } = buildTfjsExport(model);
   const out = resolve(dest);
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new LockstepError('expected a folder to write the TensorFlow.js model into, found a file', { file: dest });
+  if (existsSync(out) && !statSync(out).isDirectory())
+    throw new LockstepError('expected a folder to write the TensorFlow.js model into, found a file', { file: dest });
   mkdirSync(dirname(out), { recursive: true });
   writeFolderAtomic(out, [
     [TFJS_WEIGHTS_FILE, weightData],

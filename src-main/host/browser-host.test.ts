@@ -5,7 +5,14 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Events, ResponseMessage, RunSummary } from '../../shared/protocol';
-import { createWireClient, decodeMessage, encodeMessage, wireUrl, type WebSocketLike, type WireClient } from '../../shared/wire';
+import {
+  createWireClient,
+  decodeMessage,
+  encodeMessage,
+  wireUrl,
+  type WebSocketLike,
+  type WireClient,
+} from '../../shared/wire';
 import { droppedFolder, runParams, tempDir, writeCourseFixture } from '../services/test-helpers';
 import { startBrowserHost, type BrowserHost } from './browser-host';
 
@@ -35,13 +42,30 @@ function exchange(ws: WebSocket, frame: string | Uint8Array): Promise<ResponseMe
 
 describe('wire framing', () => {
   it('sends messages without binary data as JSON text, with Uint8Arrays as one binary frame', () => {
-    expect(encodeMessage({ kind: 'request', id: 1, method: 'app.info', params: {} })).toBe('{"kind":"request","id":1,"method":"app.info","params":{}}');
+    expect(encodeMessage({ kind: 'request', id: 1, method: 'app.info', params: {} })).toBe(
+      '{"kind":"request","id":1,"method":"app.info","params":{}}',
+    );
     const a = Uint8Array.from([1, 2, 3]);
     const b = Buffer.from('hello');
-    const frame = encodeMessage({ kind: 'request', id: 2, method: 'uploads.chunk', params: { files: [{ relativePath: 'a', data: a }, { relativePath: 'b', data: b }, { relativePath: 'c', data: new Uint8Array(0) }] } });
+    const frame = encodeMessage({
+      kind: 'request',
+      id: 2,
+      method: 'uploads.chunk',
+      params: {
+        files: [
+          { relativePath: 'a', data: a },
+          { relativePath: 'b', data: b },
+          { relativePath: 'c', data: new Uint8Array(0) },
+        ],
+      },
+    });
     expect(frame).toBeInstanceOf(Uint8Array);
     const back = decodeMessage(frame) as { params: { files: Array<{ relativePath: string; data: Uint8Array }> } };
-    expect(back.params.files.map((f) => [f.relativePath, Array.from(f.data)])).toEqual([['a', [1, 2, 3]], ['b', Array.from(b)], ['c', []]]);
+    expect(back.params.files.map((f) => [f.relativePath, Array.from(f.data)])).toEqual([
+      ['a', [1, 2, 3]],
+      ['b', Array.from(b)],
+      ['c', []],
+    ]);
     expect(back.params.files[0].data).toBeInstanceOf(Uint8Array);
   });
 
@@ -87,7 +111,12 @@ describe('browser host', () => {
     writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Lockstep</title>');
     writeFileSync(join(renderer, 'assets', 'app.js'), 'console.log(1)');
     writeCourseFixture(fixture);
-    host = await startBrowserHost({ userData: join(dir.path, 'user'), rendererDir: renderer, port: 0, services: { training: { progressIntervalMs: 20 } } });
+    host = await startBrowserHost({
+      userData: join(dir.path, 'user'),
+      rendererDir: renderer,
+      port: 0,
+      services: { training: { progressIntervalMs: 20 } },
+    });
     wsUrl = wireUrl(host.url);
     client = createWireClient(new WebSocket(wsUrl) as unknown as Parameters<typeof createWireClient>[0]);
     for (const name of ['run.progress', 'run.epoch', 'run.state', 'datasets.changed'] as const) {
@@ -139,13 +168,25 @@ describe('browser host', () => {
     const bad = await exchange(ws, 'this is not json');
     expect(bad).toMatchObject({ kind: 'response', id: -1, ok: false });
     expect(bad.error).toMatch(/malformed JSON/);
-    expect(await exchange(ws, JSON.stringify({ kind: 'request', id: 7, method: 'no.such', params: {} }))).toMatchObject({ id: 7, ok: false, error: "unknown method 'no.such'" });
-    const params = await exchange(ws, JSON.stringify({ kind: 'request', id: 8, method: 'datasets.example', params: { datasetId: 'demo', split: 'test', index: 0 } }));
+    expect(await exchange(ws, JSON.stringify({ kind: 'request', id: 7, method: 'no.such', params: {} }))).toMatchObject(
+      { id: 7, ok: false, error: "unknown method 'no.such'" },
+    );
+    const params = await exchange(
+      ws,
+      JSON.stringify({
+        kind: 'request',
+        id: 8,
+        method: 'datasets.example',
+        params: { datasetId: 'demo', split: 'test', index: 0 },
+      }),
+    );
     expect(params).toMatchObject({ id: 8, ok: false });
     expect(params.error).toMatch(/datasets\.example: split/);
     expect((await exchange(ws, JSON.stringify({ kind: 'response', id: 9 }))).error).toMatch(/expected kind 'request'/);
     expect((await exchange(ws, JSON.stringify([1, 2]))).error).toMatch(/request object/);
-    expect((await exchange(ws, JSON.stringify({ kind: 'request', id: 'x', method: 'app.info' }))).error).toMatch(/request id/);
+    expect((await exchange(ws, JSON.stringify({ kind: 'request', id: 'x', method: 'app.info' }))).error).toMatch(
+      /request id/,
+    );
     expect((await exchange(ws, Uint8Array.from([1, 2, 3, 0xff]))).error).toMatch(/malformed binary frame/);
     const fine = await exchange(ws, JSON.stringify({ kind: 'request', id: 10, method: 'datasets.list', params: {} }));
     expect(fine).toMatchObject({ id: 10, ok: true });
@@ -245,7 +286,10 @@ describe('browser host', () => {
   it('imports dropped files sent in chunks (large files in slices) and deletes the temporary copies', async () => {
     const files = droppedFolder(fixture, 'ee-set');
     const progress: number[] = [];
-    const summary = await client.uploadFiles('ee-set', files, { chunkBytes: 20_000, onProgress: (sent) => progress.push(sent) });
+    const summary = await client.uploadFiles('ee-set', files, {
+      chunkBytes: 20_000,
+      onProgress: (sent) => progress.push(sent),
+    });
     expect(summary.name).toBe('ee-set');
     expect(summary.source).toBe('upload: ee-set');
     expect(summary.splits.train).toMatchObject({ listed: 13, kept: 12, dropped: { short: 1 } });
@@ -262,14 +306,18 @@ describe('browser host', () => {
     }
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
     await new Promise((r) => setTimeout(r, 50));
-    const changed = events.filter((e) => e.event === 'datasets.changed').map((e) => e.payload as Events['datasets.changed']);
+    const changed = events
+      .filter((e) => e.event === 'datasets.changed')
+      .map((e) => e.payload as Events['datasets.changed']);
     expect(changed.at(-1)?.map((d) => d.id)).toContain(summary.id);
   });
 
   it('imports a single dropped archive as the dataset it holds', async () => {
     const entries = Object.fromEntries(droppedFolder(fixture, 'ee-set').map((f) => [f.relativePath, f.data]));
     const zip = zipSync(entries);
-    const summary = await client.uploadFiles('ee-set.zip', [{ relativePath: 'ee-set.zip', data: zip }], { chunkBytes: 1000 });
+    const summary = await client.uploadFiles('ee-set.zip', [{ relativePath: 'ee-set.zip', data: zip }], {
+      chunkBytes: 1000,
+    });
     expect(summary.name).toBe('ee-set');
     expect(summary.splits.train?.kept).toBe(12);
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
@@ -294,15 +342,29 @@ describe('browser host', () => {
   it('refuses upload paths that leave the upload folder', async () => {
     const { uploadId } = await client.invoke('uploads.begin', { name: 'evil' });
     const data = new Uint8Array([1]) as Uint8Array<ArrayBuffer>;
-    for (const relativePath of ['../escape.txt', 'a/../../escape.txt', '/etc/passwd', 'C:\\x.txt', 'a//b', './a', '\\\\server\\share']) {
-      await expect(client.invoke('uploads.chunk', { uploadId, files: [{ relativePath, data }] })).rejects.toThrow(/relativePath/);
+    for (const relativePath of [
+      '../escape.txt',
+      'a/../../escape.txt',
+      '/etc/passwd',
+      'C:\\x.txt',
+      'a//b',
+      './a',
+      '\\\\server\\share',
+    ]) {
+      await expect(client.invoke('uploads.chunk', { uploadId, files: [{ relativePath, data }] })).rejects.toThrow(
+        /relativePath/,
+      );
     }
     expect(existsSync(join(dir.path, 'user', 'escape.txt'))).toBe(false);
     await expect(client.invoke('uploads.finish', { uploadId })).rejects.toThrow(/no files arrived/);
-    await expect(client.invoke('uploads.chunk', { uploadId, files: [{ relativePath: 'a.txt', data }] })).rejects.toThrow(/no upload/);
+    await expect(
+      client.invoke('uploads.chunk', { uploadId, files: [{ relativePath: 'a.txt', data }] }),
+    ).rejects.toThrow(/no upload/);
     // A single file that is not a dataset: the importer's message comes back.
     // Its content is not quoted: nothing shows the file is a labels file.
-    await expect(client.uploadFiles('notes.txt', [{ relativePath: 'notes.txt', data: new TextEncoder().encode('hello') }])).rejects.toThrow(
+    await expect(
+      client.uploadFiles('notes.txt', [{ relativePath: 'notes.txt', data: new TextEncoder().encode('hello') }]),
+    ).rejects.toThrow(
       /^notes\.txt, line 1, field label: expected .* \(not shown: no line of this file is a labels line\)$/,
     );
     expect(readdirSync(join(dir.path, 'user', 'uploads'))).toEqual([]);
@@ -328,8 +390,12 @@ describe('browser host', () => {
       });
     });
     expect(end.results?.dev?.confusion).toHaveLength(9);
-    expect(events.some((e) => e.event === 'run.progress' && (e.payload as Events['run.progress']).runId === run.id)).toBe(true);
-    expect(events.some((e) => e.event === 'run.epoch' && (e.payload as Events['run.epoch']).runId === run.id)).toBe(true);
+    expect(
+      events.some((e) => e.event === 'run.progress' && (e.payload as Events['run.progress']).runId === run.id),
+    ).toBe(true);
+    expect(events.some((e) => e.event === 'run.epoch' && (e.payload as Events['run.epoch']).runId === run.id)).toBe(
+      true,
+    );
     const out = await client.invoke('runs.export', { runId: run.id, format: 'checkpoint' });
     expect(out.downloadUrl).toMatch(/^\/download\/ex-[a-z0-9-]+\?token=/);
     const base = `http://127.0.0.1:${host.port}`;

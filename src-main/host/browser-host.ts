@@ -87,7 +87,8 @@ const REFUSED_OVER_SOCKET = new Map<string, string>([
 
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false;
-  const a = Buffer.from(given), b = Buffer.from(token);
+  const a = Buffer.from(given),
+    b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
@@ -131,8 +132,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       const message = decodeMessage(isBinary ? bytes : bytes.toString('utf8')) as Record<string, unknown> | null;
       if (message && typeof message === 'object' && Number.isSafeInteger(message.id)) id = message.id as number;
-      if (!message || typeof message !== 'object' || Array.isArray(message)) throw new WireError('expected a request object');
-      if (message.kind !== 'request') throw new WireError(`expected kind 'request', got ${JSON.stringify(message.kind)}`);
+      if (!message || typeof message !== 'object' || Array.isArray(message))
+        throw new WireError('expected a request object');
+      if (message.kind !== 'request')
+        throw new WireError(`expected kind 'request', got ${JSON.stringify(message.kind)}`);
       if (id < 0) throw new WireError('expected an integer request id ≥ 0');
       if (typeof message.method !== 'string') throw new WireError('expected a method name');
       const refused = REFUSED_OVER_SOCKET.get(message.method);
@@ -147,7 +150,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   wss.on('connection', (ws) => {
     clients.add(ws);
-    ws.on('message', limitInFlight(ws, limits.maxInFlight, (data, isBinary) => onMessage(ws, data, isBinary)));
+    ws.on(
+      'message',
+      limitInFlight(ws, limits.maxInFlight, (data, isBinary) => onMessage(ws, data, isBinary)),
+    );
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws)); // e.g. 1009 on an oversized frame: ws closes the socket
   });
@@ -161,13 +167,18 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const url = new URL(req.url ?? '/', `http://${HOSTNAME}`);
     if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
     if (!allowedHosts().includes(req.headers.host ?? '')) return refuse(socket, 403, 'Forbidden');
-    if (req.headers.origin !== undefined && !allowedOrigins().includes(req.headers.origin)) return refuse(socket, 403, 'Forbidden');
+    if (req.headers.origin !== undefined && !allowedOrigins().includes(req.headers.origin))
+      return refuse(socket, 403, 'Forbidden');
     if (!sameToken(url.searchParams.get('token'), token)) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   }
 
   function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff' });
+    res.writeHead(status, {
+      'Content-Type': type,
+      'Content-Length': Buffer.byteLength(body),
+      'X-Content-Type-Options': 'nosniff',
+    });
     res.end(body);
   }
 
@@ -227,7 +238,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       const download = /^\/download\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
       if (download || url.pathname === '/ws') {
         if (!allowedHosts().includes(req.headers.host ?? '')) return send(res, 403, 'forbidden\n');
-        if (!sameToken(url.searchParams.get('token'), token)) return send(res, 401, 'a valid token is needed (open the URL the host printed)\n');
+        if (!sameToken(url.searchParams.get('token'), token))
+          return send(res, 401, 'a valid token is needed (open the URL the host printed)\n');
         if (!download) return send(res, 426, 'upgrade to a WebSocket\n');
         return serveDownload(res, download[1], head);
       }
@@ -261,7 +273,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (type.startsWith('text/html')) headers['Content-Security-Policy'] = RENDERER_CSP;
       res.writeHead(200, headers);
       if (head) return void res.end();
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     } catch (e) {
       console.error('lockstep: request failed:', e);
       if (!res.headersSent) send(res, 500, 'internal error\n');
@@ -283,7 +297,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   } catch (e) {
     await services.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`port ${options.port} on ${HOSTNAME} is in use; pick another with --port (0 = any free port)`);
+      throw new Error(`port ${options.port} on ${HOSTNAME} is in use; pick another with --port (0 = any free port)`, {
+        cause: e,
+      });
     }
     throw e;
   }

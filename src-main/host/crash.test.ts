@@ -107,7 +107,10 @@ describe('kill -9 of the browser host', () => {
     let host = await startHost(userData);
     const dataset = await host.client.uploadFiles('course', droppedFolder(join(dir.path, 'course'), 'course'));
     const finishedStart = await host.client.invoke('runs.start', runParams({ epochs: 2 }, dataset.id));
-    const finishedRun = finishedStart.state === 'finished' ? finishedStart : await untilState(host.client, finishedStart.id, (r) => r.state === 'finished');
+    const finishedRun =
+      finishedStart.state === 'finished'
+        ? finishedStart
+        : await untilState(host.client, finishedStart.id, (r) => r.state === 'finished');
     const before = await host.client.invoke('runs.get', { runId: finishedRun.id });
     expect(before.epochs.length).toBe(2);
     const training = await host.client.invoke('runs.start', runParams({ epochs: 100_000, batch: 10 }));
@@ -143,7 +146,9 @@ describe('kill -9 of the browser host', () => {
     const interrupted = await host.client.invoke('runs.get', { runId: training.id });
     // Every step reported before the crash was on disk (metrics are appended as they arrive).
     expect(interrupted.steps.length).toBeGreaterThanOrEqual(stepsSeen);
-    expect(interrupted.steps.map((s) => s.step)).toEqual(Array.from({ length: interrupted.steps.length }, (_, i) => i + 1));
+    expect(interrupted.steps.map((s) => s.step)).toEqual(
+      Array.from({ length: interrupted.steps.length }, (_, i) => i + 1),
+    );
     expect(interrupted.steps.every((s) => Number.isFinite(s.losses.scratch))).toBe(true);
     await expectEarlierWorkIntact(host.client, finishedRun.id, before, dataset.id);
 
@@ -180,7 +185,10 @@ describe('kill -9 of the browser host', () => {
     const listed = (await host.client.invoke('datasets.list', {})).map((d) => d.id);
     expect(listed.slice(0, 2)).toEqual(['demo', dataset.id]);
     expect(readdirSync(join(userData, 'datasets')).sort()).toEqual(listed.slice(1).sort());
-    for (const id of listed.slice(2)) expect((await host.client.invoke('datasets.example', { datasetId: id, split: 'train', index: 1499 })).frames).toBe(70);
+    for (const id of listed.slice(2))
+      expect(
+        (await host.client.invoke('datasets.example', { datasetId: id, split: 'train', index: 1499 })).frames,
+      ).toBe(70);
     await expectEarlierWorkIntact(host.client, finishedRun.id, before, dataset.id);
 
     // Mid-export: killed as the export folder is being written.
@@ -197,7 +205,12 @@ describe('kill -9 of the browser host', () => {
   }, 180_000);
 });
 
-async function expectEarlierWorkIntact(client: WireClient, runId: string, before: RunDetail, datasetId: string): Promise<void> {
+async function expectEarlierWorkIntact(
+  client: WireClient,
+  runId: string,
+  before: RunDetail,
+  datasetId: string,
+): Promise<void> {
   const after = await client.invoke('runs.get', { runId });
   expect(after).toEqual(before);
   const examples = await client.invoke('runs.examples', { runId, split: 'dev', trueClass: 0, predictedClass: 0 });

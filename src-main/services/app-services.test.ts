@@ -59,8 +59,12 @@ describe('AppServices', () => {
     expect(ex.values.slice(0, 16)).toEqual(text.map((v) => Math.fround(v)));
     const demoEx = await services.invoke('datasets.example', { datasetId: 'demo', split: 'train', index: 4 });
     expect(demoEx.values).toHaveLength(70 * 16);
-    await expect(services.invoke('datasets.example', { datasetId: summary.id, split: 'dev', index: 6 })).rejects.toThrow(/examples 0–5/);
-    await expect(services.invoke('datasets.importPath', { path: join(dir.path, 'nothing') })).rejects.toThrow(/found nothing there/);
+    await expect(
+      services.invoke('datasets.example', { datasetId: summary.id, split: 'dev', index: 6 }),
+    ).rejects.toThrow(/examples 0–5/);
+    await expect(services.invoke('datasets.importPath', { path: join(dir.path, 'nothing') })).rejects.toThrow(
+      /found nothing there/,
+    );
   });
 
   it('quotes a labels file only once it is known for one, by a parsed line or by its place', async () => {
@@ -80,7 +84,9 @@ describe('AppServices', () => {
     const labels = join(fixture, 'train', 'lab', 'bad.txt');
     writeFileSync(labels, 'Q train/feat/ex1.txt\n');
     const placed = services.invoke('datasets.importPath', { path: labels });
-    await expect(placed).rejects.toThrow(/^train\/lab\/bad\.txt, line 1, field label: expected an integer .* found 'Q'/);
+    await expect(placed).rejects.toThrow(
+      /^train\/lab\/bad\.txt, line 1, field label: expected an integer .* found 'Q'/,
+    );
     rmSync(labels);
   });
 
@@ -93,7 +99,13 @@ describe('AppServices', () => {
     finished = await waitForEnd(services, started.id);
     expect(finished.state).toBe('finished');
     expect(finished.epochsDone).toBe(2);
-    const mine = events.slice(before).filter((e) => (e.payload as { runId?: string; id?: string }).runId === started.id || (e.payload as RunSummary).id === started.id);
+    const mine = events
+      .slice(before)
+      .filter(
+        (e) =>
+          (e.payload as { runId?: string; id?: string }).runId === started.id ||
+          (e.payload as RunSummary).id === started.id,
+      );
     const states = mine.filter((e) => e.event === 'run.state').map((e) => (e.payload as RunSummary).state);
     expect(states[0]).toBe('queued');
     expect(states).toContain('running');
@@ -103,12 +115,15 @@ describe('AppServices', () => {
     const steps = progress.flatMap((p) => p.steps);
     expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1)); // 900 / 30 × 2
     expect(progress.at(-1)).toMatchObject({ step: 60, totalSteps: 60 });
-    const epochs = mine.filter((e) => e.event === 'run.epoch').flatMap((e) => (e.payload as Events['run.epoch']).points);
+    const epochs = mine
+      .filter((e) => e.event === 'run.epoch')
+      .flatMap((e) => (e.payload as Events['run.epoch']).points);
     expect(epochs.map((p) => p.epoch)).toEqual([1, 2]);
     expect(epochs[1]).toMatchObject({ engine: 'scratch' });
     expect(epochs[1].devAccuracy).toBeGreaterThan(0);
 
-    const train = finished.results?.train, dev = finished.results?.dev;
+    const train = finished.results?.train,
+      dev = finished.results?.dev;
     expect(train?.n).toBe(900);
     expect(dev?.n).toBe(270);
     expect(dev?.confusion).toHaveLength(9);
@@ -124,7 +139,12 @@ describe('AppServices', () => {
     // The examples of one confusion cell: an off-diagonal one with examples, and the diagonal.
     let cell: [number, number] = [0, 0];
     dev!.confusion.forEach((row, t) => row.forEach((count, p) => t !== p && count > 0 && (cell = [t, p])));
-    const { examples } = await services.invoke('runs.examples', { runId: started.id, split: 'dev', trueClass: cell[0], predictedClass: cell[1] });
+    const { examples } = await services.invoke('runs.examples', {
+      runId: started.id,
+      split: 'dev',
+      trueClass: cell[0],
+      predictedClass: cell[1],
+    });
     expect(examples).toHaveLength(dev!.confusion[cell[0]][cell[1]]);
     for (const ex of examples) {
       expect(ex.id).toMatch(/^demo\/dev\//);
@@ -141,26 +161,52 @@ describe('AppServices', () => {
       const out = await services.invoke('runs.export', { runId: finished.id, format });
       expect(out.downloadUrl).toBeUndefined(); // no host URL maker in these tests
       expect(out.files.length).toBeGreaterThan(0);
-      const entry = services.exportEntry(/ex-[a-z0-9]+-[0-9a-f]{12}/.exec(JSON.stringify(readdirSync(join(userData, 'exports'))))![0]);
+      const entry = services.exportEntry(
+        /ex-[a-z0-9]+-[0-9a-f]{12}/.exec(JSON.stringify(readdirSync(join(userData, 'exports'))))![0],
+      );
       expect(entry).not.toBeNull();
       // The one file the browser receives: a folder export arrives zipped.
       expect(out.downloadName).toBe(entry!.downloadName);
       expect(out.downloadName).toMatch(format === 'npz' ? /\.npz$/ : /\.zip$/);
       rmSync(join(userData, 'exports'), { recursive: true });
     }
-    await expect(services.invoke('runs.export', { runId: finished.id, format: 'checkpoint', path: join(dir.path, 'x') })).rejects.toThrow(/download/);
+    await expect(
+      services.invoke('runs.export', { runId: finished.id, format: 'checkpoint', path: join(dir.path, 'x') }),
+    ).rejects.toThrow(/download/);
 
     const electron = new AppServices(userData, { host: 'electron' });
     try {
-      const ck = await electron.invoke('runs.export', { runId: finished.id, format: 'checkpoint', path: join(dir.path, 'out', 'ck') });
+      const ck = await electron.invoke('runs.export', {
+        runId: finished.id,
+        format: 'checkpoint',
+        path: join(dir.path, 'out', 'ck'),
+      });
       expect(readCheckpoint(join(dir.path, 'out', 'ck')).manifest.metrics).toHaveLength(2);
       expect(ck.files.every((f) => existsSync(f))).toBe(true);
-      const tf = await electron.invoke('runs.export', { runId: finished.id, format: 'tfjs', path: join(dir.path, 'out', 'tf') });
-      expect(tf.files.map((f) => f.split(/[\\/]/).pop()).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
-      const npz = await electron.invoke('runs.export', { runId: finished.id, format: 'npz', path: join(dir.path, 'out', 'w.npz') });
+      const tf = await electron.invoke('runs.export', {
+        runId: finished.id,
+        format: 'tfjs',
+        path: join(dir.path, 'out', 'tf'),
+      });
+      expect(tf.files.map((f) => f.split(/[\\/]/).pop()).sort()).toEqual([
+        'metadata.json',
+        'model.json',
+        'weights.bin',
+      ]);
+      const npz = await electron.invoke('runs.export', {
+        runId: finished.id,
+        format: 'npz',
+        path: join(dir.path, 'out', 'w.npz'),
+      });
       expect(readFileSync(npz.files[0]).subarray(0, 2).toString()).toBe('PK');
-      await expect(electron.invoke('runs.export', { runId: finished.id, format: 'npz' })).rejects.toThrow(/path is needed/);
-      const onnx = await electron.invoke('runs.export', { runId: finished.id, format: 'onnx', path: join(dir.path, 'out', 'm.onnx') });
+      await expect(electron.invoke('runs.export', { runId: finished.id, format: 'npz' })).rejects.toThrow(
+        /path is needed/,
+      );
+      const onnx = await electron.invoke('runs.export', {
+        runId: finished.id,
+        format: 'onnx',
+        path: join(dir.path, 'out', 'm.onnx'),
+      });
       expect(onnx.files).toEqual([join(dir.path, 'out', 'm.onnx')]);
       expect(readFileSync(onnx.files[0]).subarray(0, 2)).toEqual(Buffer.from([0x08, 0x07])); // ir_version 7
     } finally {
@@ -180,7 +226,10 @@ describe('AppServices', () => {
   });
 
   it('trains with the front end the UI sent, records it in the checkpoint, and refuses a bad one naming the field', async () => {
-    const pcen = { normalize: 'pcen', pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 } } as const;
+    const pcen = {
+      normalize: 'pcen',
+      pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 },
+    } as const;
     const run = await services.invoke('runs.start', runParams({ epochs: 1, frontEnd: pcen }));
     expect((await waitForEnd(services, run.id)).state).toBe('finished');
     expect(readCheckpoint(join(userData, 'runs', run.id, 'checkpoint')).manifest.frontEnd).toEqual(pcen);
@@ -189,7 +238,13 @@ describe('AppServices', () => {
   });
 
   it('refuses a spec that does not fit the data before starting anything', async () => {
-    const bad = { ...runParams(), spec: { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'softmax' }] } };
+    const bad = {
+      ...runParams(),
+      spec: {
+        input: [70, 16] as [number, number],
+        layers: [{ type: 'Flatten' }, { type: 'Dense', units: 3, activation: 'softmax' }],
+      },
+    };
     await expect(services.invoke('runs.start', bad)).rejects.toThrow(/units 3 must equal the number of classes, 9/);
     await expect(services.invoke('runs.start', runParams({}, 'nope'))).rejects.toThrow(/no dataset with id 'nope'/);
   });
@@ -206,11 +261,17 @@ describe('AppServices', () => {
     // A run a crashed process left 'running', and two unreadable run folders.
     const crashed = JSON.parse(readFileSync(join(runsDir, finished.id, 'run.json'), 'utf8')) as RunSummary;
     mkdirSync(join(runsDir, 'run-crashed'));
-    writeFileSync(join(runsDir, 'run-crashed', 'run.json'), JSON.stringify({ ...crashed, id: 'run-crashed', state: 'running', results: undefined }));
+    writeFileSync(
+      join(runsDir, 'run-crashed', 'run.json'),
+      JSON.stringify({ ...crashed, id: 'run-crashed', state: 'running', results: undefined }),
+    );
     mkdirSync(join(runsDir, 'run-corrupt'));
     writeFileSync(join(runsDir, 'run-corrupt', 'run.json'), '{"id": "run-corrupt", "state": ');
     mkdirSync(join(runsDir, 'run-wrong'));
-    writeFileSync(join(runsDir, 'run-wrong', 'run.json'), JSON.stringify({ ...crashed, id: 'run-wrong', state: 'sleeping' }));
+    writeFileSync(
+      join(runsDir, 'run-wrong', 'run.json'),
+      JSON.stringify({ ...crashed, id: 'run-wrong', state: 'sleeping' }),
+    );
 
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     services = new AppServices(userData);

@@ -6,7 +6,16 @@ import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { isLockstepError, LockstepError } from '../../shared/errors';
 import { Experiments } from '../experiment/experiments';
 import { PRESETS } from '../../shared/presets';
-import { parseParams, type EventName, type Events, type LockstepApi, type Method, type Params, type PresetSummary, type Results } from '../../shared/protocol';
+import {
+  parseParams,
+  type EventName,
+  type Events,
+  type LockstepApi,
+  type Method,
+  type Params,
+  type PresetSummary,
+  type Results,
+} from '../../shared/protocol';
 import { sweepStaleArchiveFolders } from '../store/stale';
 import { DatasetLibrary } from './dataset-library';
 import { exportFileName, exportRun } from './run-export';
@@ -59,7 +68,10 @@ export class AppServices implements LockstepApi {
   private readonly anyListeners = new Set<AnyListener>();
   private readonly handlers: Handlers;
 
-  constructor(userData: string, private readonly options: AppServicesOptions = {}) {
+  constructor(
+    userData: string,
+    private readonly options: AppServicesOptions = {},
+  ) {
     this.userData = resolve(userData);
     mkdirSync(this.userData, { recursive: true });
     this.host = options.host ?? 'browser';
@@ -69,7 +81,12 @@ export class AppServices implements LockstepApi {
     this.uploads = new Uploads(join(this.userData, 'uploads'), options.uploads);
     this.exportsDir = join(this.userData, 'exports');
     rmSync(this.exportsDir, { recursive: true, force: true });
-    this.sessions = new TrainingSessions(this.runs, this.datasets, (event, payload) => this.emit(event, payload), options.training);
+    this.sessions = new TrainingSessions(
+      this.runs,
+      this.datasets,
+      (event, payload) => this.emit(event, payload),
+      options.training,
+    );
     this.experiments = new Experiments(join(this.userData, 'experiments'), {
       sessions: this.sessions,
       runs: this.runs,
@@ -103,7 +120,15 @@ export class AppServices implements LockstepApi {
       'app.info': () => ({
         version: pkg.version,
         host: this.host,
-        presets: [...PRESETS.values()].map((p) => structuredClone({ name: p.name, description: p.description, spec: p.spec, training: p.training }) as PresetSummary),
+        presets: [...PRESETS.values()].map(
+          (p) =>
+            structuredClone({
+              name: p.name,
+              description: p.description,
+              spec: p.spec,
+              training: p.training,
+            }) as PresetSummary,
+        ),
         classes: [...EE_SET_CLASSES],
       }),
       'datasets.list': () => this.datasets.list(),
@@ -115,13 +140,17 @@ export class AppServices implements LockstepApi {
       'uploads.begin': ({ name }) => this.uploads.begin(name),
       'uploads.chunk': ({ uploadId, files }) => this.uploads.chunk(uploadId, files),
       'uploads.finish': async ({ uploadId }) => {
-        const summary = await this.uploads.finish(uploadId, (path, name) => this.datasets.importPath(path, { name, source: `upload: ${name}` }));
+        const summary = await this.uploads.finish(uploadId, (path, name) =>
+          this.datasets.importPath(path, { name, source: `upload: ${name}` }),
+        );
         this.emit('datasets.changed', this.datasets.list());
         return summary;
       },
       'datasets.remove': ({ datasetId }) => {
         if (this.sessions.datasetInUse(datasetId)) {
-          throw new LockstepError(`dataset ${this.datasets.get(datasetId).name} is in use by an active run; stop the run first`);
+          throw new LockstepError(
+            `dataset ${this.datasets.get(datasetId).name} is in use by an active run; stop the run first`,
+          );
         }
         const removed = this.datasets.remove(datasetId);
         if (removed) this.emit('datasets.changed', this.datasets.list());
@@ -144,7 +173,9 @@ export class AppServices implements LockstepApi {
         await this.sessions.end(runId);
         return { removed: this.runs.delete(runId) };
       },
-      'runs.examples': ({ runId, split, trueClass, predictedClass }) => ({ examples: this.runs.examples(runId, split, trueClass, predictedClass) }),
+      'runs.examples': ({ runId, split, trueClass, predictedClass }) => ({
+        examples: this.runs.examples(runId, split, trueClass, predictedClass),
+      }),
       'experiments.builtins': () => this.experiments.builtins(),
       'experiments.start': (params) => this.experiments.start(params),
       'experiments.list': () => this.experiments.list(),
@@ -152,7 +183,10 @@ export class AppServices implements LockstepApi {
       'experiments.stop': ({ experimentId }) => this.experiments.stop(experimentId),
       'experiments.report': ({ experimentId }) => {
         const s = this.experiments.get(experimentId);
-        if (!s.reportFiles.includes('report.html')) throw new LockstepError(`experiment ${s.name} has no report yet (it is ${s.state}; the report is written once its runs have ended)`);
+        if (!s.reportFiles.includes('report.html'))
+          throw new LockstepError(
+            `experiment ${s.name} has no report yet (it is ${s.state}; the report is written once its runs have ended)`,
+          );
         return { html: readFileSync(join(s.outDir, 'report.html'), 'utf8') };
       },
       'runs.export': async ({ runId, format, path }) => {
@@ -162,7 +196,8 @@ export class AppServices implements LockstepApi {
           throw new LockstepError(`run ${run.name} has no weights to export yet (it is ${run.state}; ${when})`);
         }
         if (this.host === 'browser') {
-          if (path !== undefined) throw new LockstepError('runs.export: the browser host exports as a download; leave out path');
+          if (path !== undefined)
+            throw new LockstepError('runs.export: the browser host exports as a download; leave out path');
           const exportId = `ex-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
           const dir = join(this.exportsDir, exportId);
           const dest = join(dir, exportFileName(run.name, format));

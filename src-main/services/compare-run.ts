@@ -41,7 +41,10 @@ export interface CompareResult {
 }
 
 /** Scratch against tfjs in lockstep for `steps` steps from the same initial weights on the same batches. */
-export async function compareRun(request: CompareRequest, onStep?: (step: number, steps: number) => void): Promise<CompareResult> {
+export async function compareRun(
+  request: CompareRequest,
+  onStep?: (step: number, steps: number) => void,
+): Promise<CompareResult> {
   const { settings, data, engineOptions } = await setUpRun(request.model, request.data, request.settings);
   const scratch = new ScratchEngine(engineOptions);
   const tfjs = await createTfjsEngine(request.backend, engineOptions);

@@ -39,7 +39,10 @@ interface StoredSummary {
   summary: DatasetSummary;
 }
 
-export function summarizeDataset(dataset: Dataset, meta: { id: string; name: string; source: string; importedAt: string }): DatasetSummary {
+export function summarizeDataset(
+  dataset: Dataset,
+  meta: { id: string; name: string; source: string; importedAt: string },
+): DatasetSummary {
   const present = SPLIT_NAMES.map((s) => dataset.splits[s]).find((s) => s !== undefined);
   const splits: DatasetSummary['splits'] = {};
   for (const name of SPLIT_NAMES) {
@@ -103,7 +106,12 @@ export class DatasetLibrary {
       }
       try {
         const raw = JSON.parse(readFileSync(join(dir, SUMMARY_FILE), 'utf8')) as StoredSummary;
-        if (raw?.format !== FORMAT || raw.version !== 1 || raw.summary?.id !== name || !existsSync(join(dir, DATA_FILE))) {
+        if (
+          raw?.format !== FORMAT ||
+          raw.version !== 1 ||
+          raw.summary?.id !== name ||
+          !existsSync(join(dir, DATA_FILE))
+        ) {
           throw new Error('not a Lockstep dataset folder');
         }
         this.summaries.set(name, raw.summary);
@@ -116,14 +124,24 @@ export class DatasetLibrary {
   private demoEntry(): { dataset: Dataset; summary: DatasetSummary } {
     if (!this.demo) {
       const dataset = demoDataset();
-      this.demo = { dataset, summary: summarizeDataset(dataset, { id: DEMO_ID, name: 'demo', source: 'built-in', importedAt: this.startedAt }) };
+      this.demo = {
+        dataset,
+        summary: summarizeDataset(dataset, {
+          id: DEMO_ID,
+          name: 'demo',
+          source: 'built-in',
+          importedAt: this.startedAt,
+        }),
+      };
     }
     return this.demo;
   }
 
   /** The demo first, then the imports, oldest first. */
   list(): DatasetSummary[] {
-    const stored = [...this.summaries.values()].sort((a, b) => a.importedAt.localeCompare(b.importedAt) || a.id.localeCompare(b.id));
+    const stored = [...this.summaries.values()].sort(
+      (a, b) => a.importedAt.localeCompare(b.importedAt) || a.id.localeCompare(b.id),
+    );
     return [this.demoEntry().summary, ...stored];
   }
 
@@ -191,20 +209,40 @@ export class DatasetLibrary {
   }
 
   /** One example's raw (unstandardised) frames × channels, for the heatmap. */
-  example(id: string, split: SplitName, index: number): { id: string; label: number; frames: number; channels: number; values: number[] } {
+  example(
+    id: string,
+    split: SplitName,
+    index: number,
+  ): { id: string; label: number; frames: number; channels: number; values: number[] } {
     const summary = this.get(id);
     const fail = (): never => {
       const n = summary.splits[split]?.kept ?? 0;
-      throw new LockstepError(n ? `dataset ${summary.name}: the ${split} split holds examples 0–${n - 1}, not ${index}` : `dataset ${summary.name} has no ${split} examples`);
+      throw new LockstepError(
+        n
+          ? `dataset ${summary.name}: the ${split} split holds examples 0–${n - 1}, not ${index}`
+          : `dataset ${summary.name} has no ${split} examples`,
+      );
     };
     if (id === DEMO_ID) {
       const s = this.demoEntry().dataset.splits[split];
       if (!s || index >= s.n) return fail();
       const size = s.frames * s.channels;
-      return { id: s.ids[index], label: s.y[index], frames: s.frames, channels: s.channels, values: Array.from(s.x.subarray(index * size, (index + 1) * size)) };
+      return {
+        id: s.ids[index],
+        label: s.y[index],
+        frames: s.frames,
+        channels: s.channels,
+        values: Array.from(s.x.subarray(index * size, (index + 1) * size)),
+      };
     }
     const found = readSplitExample(join(this.root, id, DATA_FILE), split, index);
     if (!found) return fail();
-    return { id: found.id, label: found.label, frames: found.frames, channels: found.channels, values: Array.from(found.values) };
+    return {
+      id: found.id,
+      label: found.label,
+      frames: found.frames,
+      channels: found.channels,
+      values: Array.from(found.values),
+    };
   }
 }

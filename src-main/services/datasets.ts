@@ -3,7 +3,13 @@ import * as nodePath from 'node:path';
 import { SPLIT_NAMES, type Dataset } from '../../shared/data/dataset';
 import { demoDataset } from '../../shared/data/demo';
 import { LockstepError } from '../../shared/errors';
-import { archiveKind, findDatasetRoot, visibleEntries, withExtractedArchive, type ArchiveLimits } from '../data/archive';
+import {
+  archiveKind,
+  findDatasetRoot,
+  visibleEntries,
+  withExtractedArchive,
+  type ArchiveLimits,
+} from '../data/archive';
 import type { AudioFrontEnd } from '../../shared/audio/logmel';
 import { isAudioDatasetFolder, type SplitPolicy } from '../data/audio-clips';
 import { loadAudioDataset } from '../data/audio-dataset';
@@ -76,7 +82,9 @@ export async function openDataset(path: string | undefined, options: DatasetOpti
           const items = visibleEntries(root);
           if (files.length === 1 && items.length === 1) {
             const inner = nodePath.join(root, files[0].name);
-            dataset = inner.toLowerCase().endsWith('.npz') ? await loadNpzDataset(inner, { ...load, limits: options.limits }) : await loadCsvDataset(inner, load);
+            dataset = inner.toLowerCase().endsWith('.npz')
+              ? await loadNpzDataset(inner, { ...load, limits: options.limits })
+              : await loadCsvDataset(inner, load);
           } else {
             throw new LockstepError(
               'expected the archive to hold a course-layout dataset (train/, dev/ or eval/ folders, possibly inside one wrapping folder) or a single .csv or .npz, found neither',

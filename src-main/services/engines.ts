@@ -24,8 +24,10 @@ export function wasmDirectory(): string {
 }
 
 export function checkEngineChoice(engine: string, backend: string): EngineChoice {
-  if (!ENGINES.includes(engine as EngineName)) throw new LockstepError(`--engine must be one of ${ENGINES.join(', ')}, got '${engine}'`);
-  if (!TFJS_BACKENDS.includes(backend as TfjsBackend)) throw new LockstepError(`--backend must be one of ${TFJS_BACKENDS.join(', ')}, got '${backend}'`);
+  if (!ENGINES.includes(engine as EngineName))
+    throw new LockstepError(`--engine must be one of ${ENGINES.join(', ')}, got '${engine}'`);
+  if (!TFJS_BACKENDS.includes(backend as TfjsBackend))
+    throw new LockstepError(`--backend must be one of ${TFJS_BACKENDS.join(', ')}, got '${backend}'`);
   return { engine: engine as EngineName, backend: backend as TfjsBackend };
 }
 
@@ -41,6 +43,8 @@ export async function createEngine(choice: EngineChoice, options: EngineOptions)
     case 'tfjs':
       return createTfjsEngine(choice.backend, options);
     case 'lockstep':
-      return new LockstepEngine(new ScratchEngine(options), await createTfjsEngine(choice.backend, options), { bound: choice.bound });
+      return new LockstepEngine(new ScratchEngine(options), await createTfjsEngine(choice.backend, options), {
+        bound: choice.bound,
+      });
   }
 }

@@ -19,7 +19,9 @@ export function resolveModel(model: string): ModelChoice {
   const preset = PRESETS.get(model);
   if (preset) return { name: preset.name, spec: structuredClone(preset.spec), training: { ...preset.training } };
   if (!existsSync(model)) {
-    throw new LockstepError(`--model ${model}: neither a preset (${PRESET_NAMES.join(', ')}) nor an existing spec file`);
+    throw new LockstepError(
+      `--model ${model}: neither a preset (${PRESET_NAMES.join(', ')}) nor an existing spec file`,
+    );
   }
   let raw: unknown;
   try {
@@ -29,7 +31,11 @@ export function resolveModel(model: string): ModelChoice {
   }
   const obj = raw as Record<string, unknown>;
   if (obj && typeof obj === 'object' && 'spec' in obj) {
-    return { name: model, spec: obj.spec as ModelChoice['spec'], training: (obj.training ?? {}) as Partial<TrainingSettings> };
+    return {
+      name: model,
+      spec: obj.spec as ModelChoice['spec'],
+      training: (obj.training ?? {}) as Partial<TrainingSettings>,
+    };
   }
   return { name: model, spec: raw as ModelChoice['spec'], training: {} };
 }

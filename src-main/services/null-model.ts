@@ -4,7 +4,14 @@ import { median } from '../../shared/median';
 import { TFJS_BACKENDS, type TfjsBackend } from '../../shared/tfjs/backend';
 import { TfjsEngine } from '../../shared/tfjs/tfjs-engine';
 import type { TrainingEngine } from '../../shared/train/engine';
-import { DEFAULT_LOSS_BOUND, firstStepOver, lossTrajectory, relativeLossDiff, runLockstep, type LockstepRunOptions } from '../../shared/train/lockstep';
+import {
+  DEFAULT_LOSS_BOUND,
+  firstStepOver,
+  lossTrajectory,
+  relativeLossDiff,
+  runLockstep,
+  type LockstepRunOptions,
+} from '../../shared/train/lockstep';
 import { nudgedByOneUlp } from '../../shared/train/perturb';
 import { compareRun, type CompareRequest } from './compare-run';
 import { wasmDirectory } from './engines';
@@ -32,7 +39,12 @@ export interface NullModelOptions {
   otherBackend?: boolean;
 }
 
-const DEFAULT_NULL: Required<NullModelOptions> = { chunkCounts: [2, 3, 5], scratchUlpSamples: 16, tfjsUlpSamples: 2, otherBackend: true };
+const DEFAULT_NULL: Required<NullModelOptions> = {
+  chunkCounts: [2, 3, 5],
+  scratchUlpSamples: 16,
+  tfjsUlpSamples: 2,
+  otherBackend: true,
+};
 
 /**
  * The null model of a comparison: an engine against itself, same batches and dropout masks,
@@ -63,7 +75,12 @@ export async function nullDivergence(request: CompareRequest, options: NullModel
   const batchCoupled = resolveSpec(spec).layers.some((l) => l.config.type === 'BatchNormalization');
   const createTfjs = (backend: TfjsBackend, batchChunks = 1): Promise<TfjsEngine> =>
     TfjsEngine.create({ ...engineOptions, backend, wasmDir: wasmDirectory(), batchChunks });
-  const run: LockstepRunOptions = { steps: request.steps, batch: settings.batch, seed: settings.seed, bound: request.bound };
+  const run: LockstepRunOptions = {
+    steps: request.steps,
+    batch: settings.batch,
+    seed: settings.seed,
+    bound: request.bound,
+  };
   const bound = request.bound ?? DEFAULT_LOSS_BOUND;
   const runs: NullRun[] = [];
 
@@ -76,8 +93,15 @@ export async function nullDivergence(request: CompareRequest, options: NullModel
       candidate.dispose();
     }
   };
-  if (batchCoupled) lockstep(new ScratchEngine(engineOptions), new ScratchEngine({ ...engineOptions, kernels: 'reference' }), 'scratch-reference');
-  else for (const chunks of chunkCounts) lockstep(await createTfjs(request.backend), await createTfjs(request.backend, chunks));
+  if (batchCoupled)
+    lockstep(
+      new ScratchEngine(engineOptions),
+      new ScratchEngine({ ...engineOptions, kernels: 'reference' }),
+      'scratch-reference',
+    );
+  else
+    for (const chunks of chunkCounts)
+      lockstep(await createTfjs(request.backend), await createTfjs(request.backend, chunks));
 
   /** The engine's losses alone; `nudgeSeed` starts it one ulp from the initial weights. */
   const trajectory = (engine: TrainingEngine, nudgeSeed?: number): number[] => {
@@ -127,7 +151,12 @@ export interface NullJudgement {
  * requested bound (each step computes the same thing — the drift is amplified rounding, not a
  * disagreement).
  */
-export function judge(maxRelLossDiff: number, runs: NullRun[], resynced: NullJudgement['resynced'], requestedBound = DEFAULT_LOSS_BOUND): NullJudgement {
+export function judge(
+  maxRelLossDiff: number,
+  runs: NullRun[],
+  resynced: NullJudgement['resynced'],
+  requestedBound = DEFAULT_LOSS_BOUND,
+): NullJudgement {
   const divergences = runs.map((r) => r.maxRelLossDiff);
   const spread = { min: Math.min(...divergences), median: median(divergences), max: Math.max(...divergences) };
   const bound = Math.max(requestedBound, spread.max);
@@ -136,8 +165,17 @@ export function judge(maxRelLossDiff: number, runs: NullRun[], resynced: NullJud
 }
 
 /** Measures the null model and the resynced comparison of a free-running comparison, and judges it by them. */
-export async function judgeAgainstNull(request: CompareRequest, maxRelLossDiff: number, options?: NullModelOptions): Promise<NullJudgement> {
+export async function judgeAgainstNull(
+  request: CompareRequest,
+  maxRelLossDiff: number,
+  options?: NullModelOptions,
+): Promise<NullJudgement> {
   const runs = await nullDivergence(request, options);
   const r = await compareRun({ ...request, resync: true });
-  return judge(maxRelLossDiff, runs, { maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep, ok: r.ok }, request.bound);
+  return judge(
+    maxRelLossDiff,
+    runs,
+    { maxRelLossDiff: r.maxRelLossDiff, firstFailingStep: r.firstFailingStep, ok: r.ok },
+    request.bound,
+  );
 }

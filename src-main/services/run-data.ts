@@ -14,7 +14,8 @@ export function cropFrames(split: Split, frames: number, datasetName: string): S
   }
   const C = split.channels;
   const x = new Float32Array(split.n * frames * C);
-  for (let i = 0; i < split.n; i++) x.set(split.x.subarray(i * split.frames * C, (i * split.frames + frames) * C), i * frames * C);
+  for (let i = 0; i < split.n; i++)
+    x.set(split.x.subarray(i * split.frames * C, (i * split.frames + frames) * C), i * frames * C);
   return { ...split, x, frames };
 }
 

@@ -71,7 +71,11 @@ export interface RunEngines {
  */
 export const LOCKSTEP_CHECK_EVERY = 10;
 
-export async function createRunEngines(kind: EngineName, backend: RunBackend, options: EngineOptions): Promise<RunEngines> {
+export async function createRunEngines(
+  kind: EngineName,
+  backend: RunBackend,
+  options: EngineOptions,
+): Promise<RunEngines> {
   if (kind !== 'lockstep') return { engine: await createEngine({ engine: kind, backend }, options) };
   const reference = new RecordingEngine(await createEngine({ engine: 'scratch', backend }, options));
   const candidate = new RecordingEngine(await createEngine({ engine: 'tfjs', backend }, options));

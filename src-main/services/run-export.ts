@@ -21,6 +21,10 @@ export async function exportRun(checkpointDir: string, format: ExportFormat, des
 
 /** The name an export gets by default (a folder, or a .npz or .onnx file). */
 export function exportFileName(runName: string, format: ExportFormat): string {
-  const stem = runName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'run';
+  const stem =
+    runName
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'run';
   return format === 'npz' || format === 'onnx' ? `${stem}.${format}` : `${stem}-${format}`;
 }

@@ -33,5 +33,10 @@ export async function setUpRun(
   const spec = { ...model.spec, input: [data.train.frames, data.train.channels] as [number, number] };
   // Refused here, before any engine (scratch or tfjs) allocates it.
   checkNetworkMemory(resolveSpec(spec, data.classes.length), settings.batch, settings.optimizer);
-  return { settings, data, spec, engineOptions: { spec, optimizer: optimizerSettings(settings), maxBatch: settings.batch, seed: settings.seed } };
+  return {
+    settings,
+    data,
+    spec,
+    engineOptions: { spec, optimizer: optimizerSettings(settings), maxBatch: settings.batch, seed: settings.seed },
+  };
 }

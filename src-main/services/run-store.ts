@@ -4,7 +4,16 @@ import { z } from 'zod';
 import type { Split } from '../../shared/data/dataset';
 import { LockstepError } from '../../shared/errors';
 import type { CheckpointManifest } from '../../shared/model/checkpoint';
-import { backendKind, engineKind, specSchema, trainingSettingsSchema, type EpochPoint, type RunDetail, type RunSummary, type StepPoint } from '../../shared/protocol';
+import {
+  backendKind,
+  engineKind,
+  specSchema,
+  trainingSettingsSchema,
+  type EpochPoint,
+  type RunDetail,
+  type RunSummary,
+  type StepPoint,
+} from '../../shared/protocol';
 import { writeFileAtomic } from '../store/atomic';
 import { removeUnreferencedWeights, writeCheckpoint } from '../store/checkpoint-dir';
 import { ATOMIC_TEMP, sweepStale } from '../store/stale';
@@ -31,7 +40,12 @@ const METRICS_FILE = 'metrics.jsonl';
 const PREDICTIONS_FILE = 'predictions.bin';
 export const RUN_CHECKPOINT_DIR = 'checkpoint';
 
-const splitResult = z.object({ n: z.number(), loss: z.number().nullable(), accuracy: z.number().nullable(), confusion: z.array(z.array(z.number())) });
+const splitResult = z.object({
+  n: z.number(),
+  loss: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  confusion: z.array(z.array(z.number())),
+});
 
 /** What run.json must hold to be listed (extra keys are kept, not checked). */
 const runFileSchema = z.looseObject({
@@ -83,7 +97,10 @@ export class RunStore {
       sweepStale(dir, ATOMIC_TEMP);
       removeUnreferencedWeights(this.checkpointDir(run.id));
       if (ACTIVE_STATES.has(run.state)) {
-        this.update(run.id, { state: 'interrupted', error: `interrupted: the app stopped while this run was ${run.state}` });
+        this.update(run.id, {
+          state: 'interrupted',
+          error: `interrupted: the app stopped while this run was ${run.state}`,
+        });
       }
     }
   }
@@ -98,7 +115,9 @@ export class RunStore {
 
   /** Newest first. */
   list(): RunSummary[] {
-    return [...this.runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)).map((r) => structuredClone(r));
+    return [...this.runs.values()]
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+      .map((r) => structuredClone(r));
   }
 
   get(id: string): RunSummary {
@@ -129,11 +148,13 @@ export class RunStore {
   }
 
   appendSteps(id: string, steps: StepPoint[]): void {
-    if (steps.length && this.runs.has(id)) appendFileSync(join(this.dir(id), METRICS_FILE), JSON.stringify({ steps }) + '\n');
+    if (steps.length && this.runs.has(id))
+      appendFileSync(join(this.dir(id), METRICS_FILE), JSON.stringify({ steps }) + '\n');
   }
 
   appendEpochs(id: string, epochs: EpochPoint[]): void {
-    if (epochs.length && this.runs.has(id)) appendFileSync(join(this.dir(id), METRICS_FILE), JSON.stringify({ epochs }) + '\n');
+    if (epochs.length && this.runs.has(id))
+      appendFileSync(join(this.dir(id), METRICS_FILE), JSON.stringify({ epochs }) + '\n');
   }
 
   /** Drops the metrics past a run's first `epochs` epochs and `steps` steps (a resumed run trains them again). */
@@ -174,11 +195,18 @@ export class RunStore {
   }
 
   /** The examples of one confusion-matrix cell: true class `trueClass`, predicted `predictedClass`. */
-  examples(id: string, split: string, trueClass: number, predictedClass: number): Array<{ index: number; id: string; probabilities: number[] }> {
+  examples(
+    id: string,
+    split: string,
+    trueClass: number,
+    predictedClass: number,
+  ): Array<{ index: number; id: string; probabilities: number[] }> {
     const run = this.get(id);
     const file = join(this.dir(id), PREDICTIONS_FILE);
     if (!existsSync(file)) {
-      throw new LockstepError(`run ${run.name} has no per-example results${run.state === 'finished' || run.state === 'stopped' ? '' : ` (it is ${run.state})`}`);
+      throw new LockstepError(
+        `run ${run.name} has no per-example results${run.state === 'finished' || run.state === 'stopped' ? '' : ` (it is ${run.state})`}`,
+      );
     }
     const s = readSplits(file).get(split);
     if (!s) throw new LockstepError(`run ${run.name} has no results for the ${split} split`);
@@ -188,7 +216,8 @@ export class RunStore {
       if (s.y[i] !== trueClass) continue;
       let best = 0;
       for (let k = 1; k < K; k++) if (s.x[i * K + k] > s.x[i * K + best]) best = k;
-      if (best === predictedClass) out.push({ index: i, id: s.ids[i], probabilities: Array.from(s.x.subarray(i * K, (i + 1) * K)) });
+      if (best === predictedClass)
+        out.push({ index: i, id: s.ids[i], probabilities: Array.from(s.x.subarray(i * K, (i + 1) * K)) });
     }
     return out;
   }

@@ -32,7 +32,8 @@ function featureText(seed: number, label: number, rows: number): string {
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {
     const cells: string[] = [];
-    for (let c = 0; c < 16; c++) cells.push((Math.sin(seed * 3.1 + r * 0.2 + c) + (c === label * 3 ? 2 : 0)).toExponential(7));
+    for (let c = 0; c < 16; c++)
+      cells.push((Math.sin(seed * 3.1 + r * 0.2 + c) + (c === label * 3 ? 2 : 0)).toExponential(7));
     lines.push(cells.join(' '));
   }
   return lines.join('\n') + '\n';
@@ -50,7 +51,10 @@ export function writeCourseFixture(root: string): Map<string, string> {
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, text);
   };
-  for (const [split, n] of [['train', 12], ['dev', 6]] as const) {
+  for (const [split, n] of [
+    ['train', 12],
+    ['dev', 6],
+  ] as const) {
     const lines: string[] = [];
     for (let i = 0; i < n; i++) {
       const label = i % 3;
@@ -91,18 +95,35 @@ export const SMALL_SPEC: Params<'runs.start'>['spec'] = {
   ],
 };
 
-export function runParams(overrides: Partial<Params<'runs.start'>['settings']> = {}, datasetId = 'demo'): Params<'runs.start'> {
+export function runParams(
+  overrides: Partial<Params<'runs.start'>['settings']> = {},
+  datasetId = 'demo',
+): Params<'runs.start'> {
   return {
     datasetId,
     spec: SMALL_SPEC,
     engine: 'scratch',
     backend: 'cpu',
-    settings: { optimizer: 'adam', lr: 0.01, batch: 30, epochs: 2, seed: 7, frames: 70, standardize: true, ...overrides },
+    settings: {
+      optimizer: 'adam',
+      lr: 0.01,
+      batch: 30,
+      epochs: 2,
+      seed: 7,
+      frames: 70,
+      standardize: true,
+      ...overrides,
+    },
   };
 }
 
 /** Resolves with the run's summary once `predicate` holds for a run.state event (or already holds). */
-export function waitForState(services: AppServices, runId: string, predicate: (run: RunSummary) => boolean, timeoutMs = 30_000): Promise<RunSummary> {
+export function waitForState(
+  services: AppServices,
+  runId: string,
+  predicate: (run: RunSummary) => boolean,
+  timeoutMs = 30_000,
+): Promise<RunSummary> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
@@ -122,13 +143,22 @@ export function waitForState(services: AppServices, runId: string, predicate: (r
 
 /** Waits for a run to reach a terminal state and its worker to exit; returns its final summary. */
 export async function waitForEnd(services: AppServices, runId: string, timeoutMs?: number): Promise<RunSummary> {
-  await waitForState(services, runId, (r) => ['finished', 'failed', 'stopped', 'interrupted'].includes(r.state), timeoutMs);
+  await waitForState(
+    services,
+    runId,
+    (r) => ['finished', 'failed', 'stopped', 'interrupted'].includes(r.state),
+    timeoutMs,
+  );
   await services.sessions.exited(runId);
   return services.runs.get(runId);
 }
 
 /** Resolves with the first event of a kind for a run. */
-export function nextEvent<E extends 'run.progress' | 'run.epoch'>(services: AppServices, event: E, runId: string): Promise<Events[E]> {
+export function nextEvent<E extends 'run.progress' | 'run.epoch'>(
+  services: AppServices,
+  event: E,
+  runId: string,
+): Promise<Events[E]> {
   return new Promise((resolve) => {
     const off = services.on(event, (payload) => {
       if (payload.runId !== runId) return;

@@ -5,7 +5,15 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol';
 import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices, type AppServicesOptions } from './app-services';
-import { nextEvent, runParams, tempDir, untilEpoch, waitForEnd, waitForState, writeCourseFixture } from './test-helpers';
+import {
+  nextEvent,
+  runParams,
+  tempDir,
+  untilEpoch,
+  waitForEnd,
+  waitForState,
+  writeCourseFixture,
+} from './test-helpers';
 
 const dirs: Array<() => void> = [];
 const open: AppServices[] = [];
@@ -40,7 +48,7 @@ describe('training sessions', () => {
     expect(await s.invoke('runs.list', {})).toEqual([]);
   });
 
-  it('early stopping (patience) ends the run before its epochs, with the best dev epoch\'s weights', async () => {
+  it("early stopping (patience) ends the run before its epochs, with the best dev epoch's weights", async () => {
     const s = services();
     const run = await waitForEnd(s, (await s.invoke('runs.start', runParams({ epochs: 300, patience: 2 }))).id, 60_000);
     expect(run.state).toBe('finished');
@@ -126,7 +134,7 @@ describe('training sessions', () => {
     await s.close();
   }, 240_000);
 
-  it('an interrupted tfjs run resumes from its last epoch\'s weights (its optimizer restarts)', async () => {
+  it("an interrupted tfjs run resumes from its last epoch's weights (its optimizer restarts)", async () => {
     const dir = tempDir();
     dirs.push(dir.cleanup);
     let s = new AppServices(dir.path);
@@ -240,18 +248,31 @@ describe('training sessions', () => {
     expect((await s.invoke('runs.get', { runId: run.id })).steps.at(-1)?.step).toBe(4);
   });
 
-  it.each(['scratch', 'tfjs'] as const)('a genuinely exploding %s run fails as diverged, naming the step and the first layer', async (engine) => {
-    const s = services();
-    const spec = { input: [70, 16] as [number, number], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 50, activation: 'relu' }, { type: 'Dense', units: 9, activation: 'softmax' }] };
-    const run = await waitForEnd(s, (await s.invoke('runs.start', { ...runParams({ optimizer: 'sgd', lr: 100, epochs: 20 }), engine, spec })).id);
-    expect(run.state).toBe('failed');
-    // Both engines train the same weights on the same batches, so both blow up at the same step.
-    expect(run.error).toBe(
-      `training diverged at step 11 (epoch 1): the ${engine === 'tfjs' ? 'tfjs-cpu' : 'scratch'} loss became NaN; ` +
-        'the first non-finite value is in layer dense_1 (its weights: dense_1/kernel[0] = NaN). Try a lower learning rate (this run used lr 100).',
-    );
-    expect((await s.invoke('runs.get', { runId: run.id })).steps.at(-1)?.step).toBe(11);
-  });
+  it.each(['scratch', 'tfjs'] as const)(
+    'a genuinely exploding %s run fails as diverged, naming the step and the first layer',
+    async (engine) => {
+      const s = services();
+      const spec = {
+        input: [70, 16] as [number, number],
+        layers: [
+          { type: 'Flatten' },
+          { type: 'Dense', units: 50, activation: 'relu' },
+          { type: 'Dense', units: 9, activation: 'softmax' },
+        ],
+      };
+      const run = await waitForEnd(
+        s,
+        (await s.invoke('runs.start', { ...runParams({ optimizer: 'sgd', lr: 100, epochs: 20 }), engine, spec })).id,
+      );
+      expect(run.state).toBe('failed');
+      // Both engines train the same weights on the same batches, so both blow up at the same step.
+      expect(run.error).toBe(
+        `training diverged at step 11 (epoch 1): the ${engine === 'tfjs' ? 'tfjs-cpu' : 'scratch'} loss became NaN; ` +
+          'the first non-finite value is in layer dense_1 (its weights: dense_1/kernel[0] = NaN). Try a lower learning rate (this run used lr 100).',
+      );
+      expect((await s.invoke('runs.get', { runId: run.id })).steps.at(-1)?.step).toBe(11);
+    },
+  );
 
   it('queues runs beyond the limit; a queued run can be stopped; deleting an active run ends it', async () => {
     const s = services({ training: { maxConcurrent: 1 } });
@@ -302,8 +323,12 @@ describe('training sessions', () => {
     writeCourseFixture(fixture.path);
     const ds = await s.invoke('datasets.importPath', { path: fixture.path });
     const times: number[] = [];
-    let steps = 0, points = 0;
-    const run = await s.invoke('runs.start', { ...runParams({ epochs: 400, batch: 12 }, ds.id), spec: { input: [70, 16], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 9, activation: 'softmax' }] } });
+    let steps = 0,
+      points = 0;
+    const run = await s.invoke('runs.start', {
+      ...runParams({ epochs: 400, batch: 12 }, ds.id),
+      spec: { input: [70, 16], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 9, activation: 'softmax' }] },
+    });
     s.on('run.progress', (p) => {
       if (p.runId !== run.id) return;
       times.push(performance.now());
@@ -338,11 +363,23 @@ describe('training sessions', () => {
       writeFileSync(join(r, 'train/lab/train.txt'), '1 train/feat/short.txt\n');
       rmSync(join(r, 'dev'), { recursive: true });
     });
-    await expect(s.invoke('datasets.importPath', { path: allShort })).rejects.toThrow(/no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/short.txt line 20: 20 frames, at least 70 needed\)/);
-    const oneClass = await s.invoke('datasets.importPath', { path: course((r) => writeFileSync(join(r, 'train/lab/train.txt'), '2 train/feat/ex0.txt\n2 train/feat/ex1.txt\n')) });
-    await expect(s.invoke('runs.start', runParams({}, oneClass.id))).rejects.toThrow(/the training split holds only one class \(D\); at least two are needed/);
-    const devOnly = await s.invoke('datasets.importPath', { path: course((r) => rmSync(join(r, 'train'), { recursive: true })) });
-    await expect(s.invoke('runs.start', runParams({}, devOnly.id))).rejects.toThrow(/no training examples left after the protocol/);
+    await expect(s.invoke('datasets.importPath', { path: allShort })).rejects.toThrow(
+      /no usable examples \(1 listed, all dropped by the protocol; the first: train\/feat\/short.txt line 20: 20 frames, at least 70 needed\)/,
+    );
+    const oneClass = await s.invoke('datasets.importPath', {
+      path: course((r) =>
+        writeFileSync(join(r, 'train/lab/train.txt'), '2 train/feat/ex0.txt\n2 train/feat/ex1.txt\n'),
+      ),
+    });
+    await expect(s.invoke('runs.start', runParams({}, oneClass.id))).rejects.toThrow(
+      /the training split holds only one class \(D\); at least two are needed/,
+    );
+    const devOnly = await s.invoke('datasets.importPath', {
+      path: course((r) => rmSync(join(r, 'train'), { recursive: true })),
+    });
+    await expect(s.invoke('runs.start', runParams({}, devOnly.id))).rejects.toThrow(
+      /no training examples left after the protocol/,
+    );
     // No run was recorded for the refused starts; what was there is untouched.
     expect((await s.invoke('runs.list', {})).map((r) => [r.id, r.state])).toEqual([[done.id, 'finished']]);
     expect((await s.invoke('datasets.list', {})).map((d) => d.id)).toEqual(['demo', oneClass.id, devOnly.id]);

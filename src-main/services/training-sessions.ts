@@ -11,7 +11,14 @@ import { untrainableReason } from '../../shared/train/prepare';
 import { DEMO_ID, type DatasetLibrary } from './dataset-library';
 import type { RunStore } from './run-store';
 import { startServiceWorker } from './worker-launch';
-import { CONTROL_PAUSE, CONTROL_RUN, CONTROL_STOP, type WorkerFault, type WorkerInput, type WorkerMessage } from './worker-protocol';
+import {
+  CONTROL_PAUSE,
+  CONTROL_RUN,
+  CONTROL_STOP,
+  type WorkerFault,
+  type WorkerInput,
+  type WorkerMessage,
+} from './worker-protocol';
 
 /**
  * The training runs in flight: each in its own worker thread (training-worker.ts), so the main
@@ -80,7 +87,9 @@ export class TrainingSessions {
     const resolved = resolveSpec(spec, dataset.classes.length);
     checkNetworkMemory(resolved, params.settings.batch, params.settings.optimizer);
     if (dataset.id !== DEMO_ID && params.settings.frames > dataset.frames) {
-      throw new LockstepError(`dataset ${dataset.name} holds ${dataset.frames} frames per example; settings.frames must be at most that (got ${params.settings.frames})`);
+      throw new LockstepError(
+        `dataset ${dataset.name} holds ${dataset.frames} frames per example; settings.frames must be at most that (got ${params.settings.frames})`,
+      );
     }
     const id = `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const createdAt = new Date().toISOString();
@@ -227,7 +236,15 @@ export class TrainingSessions {
         return;
       case 'progress':
         this.store.appendSteps(id, m.steps);
-        this.emit('run.progress', { runId: id, steps: m.steps, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, examplesPerSecond: m.examplesPerSecond, etaSeconds: m.etaSeconds });
+        this.emit('run.progress', {
+          runId: id,
+          steps: m.steps,
+          epoch: m.epoch,
+          step: m.step,
+          totalSteps: m.totalSteps,
+          examplesPerSecond: m.examplesPerSecond,
+          etaSeconds: m.etaSeconds,
+        });
         return;
       case 'checkpoint':
         this.store.saveCheckpoint(id, m.checkpoint.manifest, m.checkpoint.bytes);
@@ -257,7 +274,14 @@ export class TrainingSessions {
       case 'results': {
         const predictions: Record<string, Split> = {};
         for (const [name, p] of Object.entries(m.predictions)) {
-          predictions[name] = { x: p.probs, y: p.labels, n: p.labels.length, frames: 1, channels: p.classes, ids: p.ids };
+          predictions[name] = {
+            x: p.probs,
+            y: p.labels,
+            n: p.labels.length,
+            frames: 1,
+            channels: p.classes,
+            ids: p.ids,
+          };
         }
         this.store.savePredictions(id, predictions);
         this.store.saveCheckpoint(id, m.checkpoint.manifest, m.checkpoint.bytes);
@@ -318,7 +342,8 @@ export class TrainingSessions {
     const session = this.session(id, 'paused');
     const state = this.store.get(id).state;
     if (state === 'paused') return this.store.get(id);
-    if (!session.worker) throw new LockstepError(`run ${this.store.get(id).name} is still queued; it can be stopped, not paused`);
+    if (!session.worker)
+      throw new LockstepError(`run ${this.store.get(id).name} is still queued; it can be stopped, not paused`);
     Atomics.store(session.control, 0, CONTROL_PAUSE);
     Atomics.notify(session.control, 0);
     await this.waitAck(session, 'paused', 2000);
@@ -390,7 +415,8 @@ export class TrainingSessions {
       ids.map(async (id) => {
         const wasActive = this.store.has(id) && !TERMINAL.has(this.store.get(id).state);
         await this.end(id);
-        if (wasActive) this.setState(id, 'interrupted', { error: 'interrupted: the app closed while this run was active' });
+        if (wasActive)
+          this.setState(id, 'interrupted', { error: 'interrupted: the app closed while this run was active' });
       }),
     );
   }

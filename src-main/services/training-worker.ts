@@ -30,11 +30,17 @@ const FLOAT32_TINY = 1.1754944e-38;
 const CHECKPOINT_INTERVAL_MS = 1000;
 
 /** Like evaluateSplit (same loss, accuracy and confusion), keeping every example's probabilities. */
-export function predictSplit(engine: TrainingEngine, split: Split, classes: number, batch: number): { result: SplitResult; probs: Float32Array } {
+export function predictSplit(
+  engine: TrainingEngine,
+  split: Split,
+  classes: number,
+  batch: number,
+): { result: SplitResult; probs: Float32Array } {
   const size = split.frames * split.channels;
   const probs = new Float32Array(split.n * classes);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  let lossSum = 0, correct = 0;
+  let lossSum = 0,
+    correct = 0;
   for (let start = 0; start < split.n; start += batch) {
     const b = Math.min(batch, split.n - start);
     const out = probs.subarray(start * classes, (start + b) * classes);
@@ -48,7 +54,15 @@ export function predictSplit(engine: TrainingEngine, split: Split, classes: numb
       lossSum -= Math.log(Math.max(out[i * classes + truth], FLOAT32_TINY));
     }
   }
-  return { result: { n: split.n, loss: split.n ? lossSum / split.n : NaN, accuracy: split.n ? correct / split.n : NaN, confusion }, probs };
+  return {
+    result: {
+      n: split.n,
+      loss: split.n ? lossSum / split.n : NaN,
+      accuracy: split.n ? correct / split.n : NaN,
+      confusion,
+    },
+    probs,
+  };
 }
 
 function maxAbsDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
@@ -94,7 +108,9 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
   let pending: StepPoint[] = [];
   let pendingEpochs: EpochPoint[] = [];
   let lastFlush = performance.now();
-  let windowExamples = 0, windowMs = 0, activeMs = 0;
+  let windowExamples = 0,
+    windowMs = 0,
+    activeMs = 0;
   let epochIndex = 0;
   const flush = (force: boolean): void => {
     if (!force && performance.now() - lastFlush < input.progressIntervalMs) return;
@@ -135,7 +151,8 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     return c === CONTROL_STOP ? CONTROL_STOP : CONTROL_RUN;
   };
 
-  const engineById = (id: string): TrainingEngine => (pair ? (id === pair.reference.id ? pair.reference : pair.candidate) : engine);
+  const engineById = (id: string): TrainingEngine =>
+    pair ? (id === pair.reference.id ? pair.reference : pair.candidate) : engine;
   /** The first engine's divergence message (in engine order), or null. */
   const divergence = (check: (id: string) => string | null): string | null => {
     for (const id of engineIds) {
@@ -165,9 +182,14 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
         if (fault.kind === 'exit') process.exit(3);
         if (fault.kind === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
       }
-      const batchSize = Math.min(settings.batch, data.train.n - ((stepNumber - 1) % trainer.stepsPerEpoch) * settings.batch);
+      const batchSize = Math.min(
+        settings.batch,
+        data.train.n - ((stepNumber - 1) % trainer.stepsPerEpoch) * settings.batch,
+      );
       const { loss, epochDone } = trainer.trainStep();
-      const losses: Record<string, number> = pair ? { [pair.reference.id]: pair.reference.lastLoss, [pair.candidate.id]: pair.candidate.lastLoss } : { [engine.id]: loss };
+      const losses: Record<string, number> = pair
+        ? { [pair.reference.id]: pair.reference.lastLoss, [pair.candidate.id]: pair.candidate.lastLoss }
+        : { [engine.id]: loss };
       if (fault?.kind === 'nan' && stepNumber === fault.atStep) losses[engineIds[0]] = NaN;
       const point: StepPoint = { step: stepNumber, losses };
       if (pair && (stepNumber % LOCKSTEP_CHECK_EVERY === 0 || stepNumber === totalSteps)) {
@@ -179,7 +201,15 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
       activeMs += dt;
       windowMs += dt;
       windowExamples += batchSize;
-      const diverged = divergence((id) => divergenceMessage(engineById(id), { step: stepNumber, epoch: epochIndex + 1, lr: settings.lr, engineId: id, loss: losses[id] }));
+      const diverged = divergence((id) =>
+        divergenceMessage(engineById(id), {
+          step: stepNumber,
+          epoch: epochIndex + 1,
+          lr: settings.lr,
+          engineId: id,
+          loss: losses[id],
+        }),
+      );
       if (diverged !== null) {
         fail(diverged);
         return;
@@ -189,7 +219,9 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     }
     // A NaN or Inf weight can hide behind a finite loss (ReLU and max pooling drop NaNs): check once an epoch.
     const lastStep = trainer.step;
-    const corrupt = divergence((id) => divergenceMessage(engineById(id), { step: lastStep, epoch: epochIndex + 1, lr: settings.lr, engineId: id }));
+    const corrupt = divergence((id) =>
+      divergenceMessage(engineById(id), { step: lastStep, epoch: epochIndex + 1, lr: settings.lr, engineId: id }),
+    );
     if (corrupt !== null) {
       fail(corrupt);
       return;
@@ -198,7 +230,13 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
     const { trainEval: _t, devEval: _d, ...record } = trainer.finishEpoch(data.dev, K);
     metrics.push(record);
     const point = (id: string, r: Omit<EpochRecord, 'epoch'>): EpochPoint => {
-      const p: EpochPoint = { epoch: record.epoch, engine: id, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy, ms: r.ms };
+      const p: EpochPoint = {
+        epoch: record.epoch,
+        engine: id,
+        trainLoss: r.trainLoss,
+        trainAccuracy: r.trainAccuracy,
+        ms: r.ms,
+      };
       if (r.devLoss !== undefined) p.devLoss = r.devLoss;
       if (r.devAccuracy !== undefined) p.devAccuracy = r.devAccuracy;
       return p;
@@ -211,7 +249,15 @@ async function run(input: WorkerInput, post: (m: WorkerMessage, transfer?: Array
       const candLosses = pair.candidate.takeLosses();
       const trainEval = evaluateSplit(pair.candidate, data.train, K, settings.batch);
       const devEval = data.dev ? evaluateSplit(pair.candidate, data.dev, K, settings.batch) : undefined;
-      points.push(point(pair.candidate.id, { trainLoss: mean(candLosses), trainAccuracy: trainEval.accuracy, devLoss: devEval?.loss, devAccuracy: devEval?.accuracy, ms: pair.candidate.takeMs() }));
+      points.push(
+        point(pair.candidate.id, {
+          trainLoss: mean(candLosses),
+          trainAccuracy: trainEval.accuracy,
+          devLoss: devEval?.loss,
+          devAccuracy: devEval?.accuracy,
+          ms: pair.candidate.takeMs(),
+        }),
+      );
     } else {
       points.push(point(engine.id, record));
     }

@@ -43,7 +43,12 @@ export function safeRelativePath(relativePath: string): string[] {
     throw new LockstepError(`uploads.chunk: relativePath ${JSON.stringify(relativePath.slice(0, 120))}: ${why}`);
   };
   if (relativePath.includes('\0')) refuse('holds a NUL character');
-  if (relativePath.startsWith('/') || relativePath.startsWith('\\') || /^[A-Za-z]:/.test(relativePath) || isAbsolute(relativePath)) {
+  if (
+    relativePath.startsWith('/') ||
+    relativePath.startsWith('\\') ||
+    /^[A-Za-z]:/.test(relativePath) ||
+    isAbsolute(relativePath)
+  ) {
     refuse('must be relative to what was dropped, not absolute');
   }
   const parts = relativePath.split(/[\\/]/);
@@ -76,7 +81,10 @@ export class Uploads {
   private readonly uploads = new Map<string, Upload>();
   private readonly limits: UploadLimits;
 
-  constructor(readonly root: string, limits: Partial<UploadLimits> = {}) {
+  constructor(
+    readonly root: string,
+    limits: Partial<UploadLimits> = {},
+  ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     // Whatever is here is left from an earlier session that ended mid-upload.
     rmSync(root, { recursive: true, force: true });
@@ -89,13 +97,25 @@ export class Uploads {
     const dir = join(this.root, id);
     const filesDir = join(dir, 'files');
     mkdirSync(filesDir, { recursive: true });
-    this.uploads.set(id, { id, name, dir, filesDir, written: new Set(), bytes: 0, touched: Date.now(), queue: Promise.resolve() });
+    this.uploads.set(id, {
+      id,
+      name,
+      dir,
+      filesDir,
+      written: new Set(),
+      bytes: 0,
+      touched: Date.now(),
+      queue: Promise.resolve(),
+    });
     return { uploadId: id };
   }
 
   private get(uploadId: string): Upload {
     const upload = this.uploads.get(uploadId);
-    if (!upload) throw new LockstepError(`no upload '${uploadId}' in progress (it finished, failed or expired; drop the files again)`);
+    if (!upload)
+      throw new LockstepError(
+        `no upload '${uploadId}' in progress (it finished, failed or expired; drop the files again)`,
+      );
     upload.touched = Date.now();
     return upload;
   }
@@ -131,7 +151,9 @@ export class Uploads {
           }
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          throw new LockstepError(`upload ${upload.name}: cannot write ${t.key} (${code ?? (e as Error).message}${code === 'ENOTDIR' || code === 'EISDIR' ? ': a name is used both as a file and as a folder' : ''})`);
+          throw new LockstepError(
+            `upload ${upload.name}: cannot write ${t.key} (${code ?? (e as Error).message}${code === 'ENOTDIR' || code === 'EISDIR' ? ': a name is used both as a file and as a folder' : ''})`,
+          );
         }
       }
       return { received: upload.bytes };
@@ -186,7 +208,13 @@ export class Uploads {
 function asDropped(message: string, upload: Upload): string {
   let out = message;
   for (const dir of [upload.filesDir, `${upload.id}/files`]) {
-    out = out.split(dir + sep).join('').split(dir + '/').join('').split(dir).join(upload.name);
+    out = out
+      .split(dir + sep)
+      .join('')
+      .split(dir + '/')
+      .join('')
+      .split(dir)
+      .join(upload.name);
   }
   return out;
 }
@@ -196,4 +224,3 @@ export function datasetName(dropped: string): string {
   const base = dropped.split(/[\\/]/).filter(Boolean).pop() ?? dropped;
   return base.replace(/\.(zip|tar\.gz|tgz|tar|npz|csv)$/i, '') || base;
 }
-

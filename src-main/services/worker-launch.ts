@@ -29,6 +29,9 @@ export function startServiceWorker(name: string, options: WorkerOptions, here: s
   }
   const candidates = [new URL(`./${name}.js`, here), new URL(`../${name}.js`, here)];
   const found = candidates.find((u) => existsSync(fileURLToPath(u)));
-  if (!found) throw new Error(`lockstep: the worker bundle ${name}.js is missing next to ${fileURLToPath(here)} (rebuild with electron-vite build)`);
+  if (!found)
+    throw new Error(
+      `lockstep: the worker bundle ${name}.js is missing next to ${fileURLToPath(here)} (rebuild with electron-vite build)`,
+    );
   return new Worker(found, options);
 }

@@ -59,7 +59,15 @@ export type WorkerMessage =
   /** `resumed`: a resumed run's epochs and steps already done (its metrics past them are to be dropped). */
   | { type: 'ready'; params: number; totalSteps: number; stepsPerEpoch: number; engines: string[]; resumed?: Resumed }
   /** `epoch`: the epoch the steps belong to, 1-based (as EpochPoint.epoch). */
-  | { type: 'progress'; steps: StepPoint[]; epoch: number; step: number; totalSteps: number; examplesPerSecond: number; etaSeconds: number }
+  | {
+      type: 'progress';
+      steps: StepPoint[];
+      epoch: number;
+      step: number;
+      totalSteps: number;
+      examplesPerSecond: number;
+      etaSeconds: number;
+    }
   | { type: 'epoch'; points: EpochPoint[]; epochsDone: number }
   /** At an epoch's end (at most once a second): its weights and the scratch optimizer's state, to export or resume. */
   | { type: 'checkpoint'; checkpoint: CheckpointOut }

@@ -2,7 +2,12 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { LockstepError } from '../../shared/errors';
-import { unpackWeights, validateManifest, type Checkpoint, type CheckpointManifest } from '../../shared/model/checkpoint';
+import {
+  unpackWeights,
+  validateManifest,
+  type Checkpoint,
+  type CheckpointManifest,
+} from '../../shared/model/checkpoint';
 import { fsyncDir, writeFileAtomic, writeFileDurable } from './atomic';
 import { ATOMIC_TEMP, processIsGone, sweepStale } from './stale';
 
@@ -20,7 +25,11 @@ let written = 0;
  * does not name are removed, and only this writer's own or those of writers that are gone: a
  * file another live writer is about to commit is never touched.
  */
-export function writeCheckpoint(dir: string, manifest: Omit<CheckpointManifest, 'weightsFile'>, bytes: Uint8Array): string {
+export function writeCheckpoint(
+  dir: string,
+  manifest: Omit<CheckpointManifest, 'weightsFile'>,
+  bytes: Uint8Array,
+): string {
   fs.mkdirSync(dir, { recursive: true });
   const unique = `${Date.now().toString(36)}-${(written++).toString(36)}`;
   const weightsFile = `weights-${process.pid}-${threadId}-${unique}.bin`;

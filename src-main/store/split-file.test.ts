@@ -10,7 +10,14 @@ afterAll(dir.cleanup);
 
 function split(n: number, frames: number, channels: number, seed: number): Split {
   const x = Float32Array.from({ length: n * frames * channels }, (_, i) => Math.fround(Math.sin(seed + i) * 1e3));
-  return { x, y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 9), n, frames, channels, ids: Array.from({ length: n }, (_, i) => `s${seed}/ü-${i}.txt`) };
+  return {
+    x,
+    y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 9),
+    n,
+    frames,
+    channels,
+    ids: Array.from({ length: n }, (_, i) => `s${seed}/ü-${i}.txt`),
+  };
 }
 
 describe('split files', () => {

@@ -44,7 +44,10 @@ const pad4 = (n: number): number => (n + 3) & ~3;
 
 /** Encodes named splits into one buffer (see the layout above). */
 export function encodeSplits(splits: ReadonlyMap<string, Split> | Record<string, Split | undefined>): Uint8Array {
-  const entries: Array<[string, Split]> = splits instanceof Map ? [...splits.entries()] : Object.entries(splits).filter((e): e is [string, Split] => e[1] !== undefined);
+  const entries: Array<[string, Split]> =
+    splits instanceof Map
+      ? [...splits.entries()]
+      : Object.entries(splits).filter((e): e is [string, Split] => e[1] !== undefined);
   const idBlocks = entries.map(([, s]) => Buffer.from(s.ids.map((id) => id.replace(/\n/g, ' ')).join('\n'), 'utf8'));
   // Offsets depend on the header's size, which depends on the offsets' digits: iterate to a fixed point.
   let headerBytes = 0;
@@ -58,7 +61,16 @@ export function encodeSplits(splits: ReadonlyMap<string, Split> | Record<string,
         const yOffset = xOffset + s.n * s.frames * s.channels * 4;
         const idsOffset = yOffset + s.n * 4;
         offset = idsOffset + pad4(idBlocks[i].byteLength);
-        return { name, n: s.n, frames: s.frames, channels: s.channels, xOffset, yOffset, idsOffset, idsBytes: idBlocks[i].byteLength };
+        return {
+          name,
+          n: s.n,
+          frames: s.frames,
+          channels: s.channels,
+          xOffset,
+          yOffset,
+          idsOffset,
+          idsBytes: idBlocks[i].byteLength,
+        };
       }),
     };
     json = JSON.stringify(header);
@@ -105,8 +117,15 @@ function parseHeader(bytes: Uint8Array, file: string, fileSize: number): Header 
   if (!header || !Array.isArray(header.splits)) bad('header has no splits');
   for (const e of header.splits) {
     const ints = [e.n, e.frames, e.channels, e.xOffset, e.yOffset, e.idsOffset, e.idsBytes];
-    if (typeof e.name !== 'string' || !ints.every((v) => Number.isSafeInteger(v) && v >= 0)) bad('malformed split entry');
-    if (e.xOffset % 4 || e.yOffset % 4 || e.yOffset !== e.xOffset + e.n * e.frames * e.channels * 4 || e.idsOffset !== e.yOffset + e.n * 4) bad(`split ${e.name}: inconsistent offsets`);
+    if (typeof e.name !== 'string' || !ints.every((v) => Number.isSafeInteger(v) && v >= 0))
+      bad('malformed split entry');
+    if (
+      e.xOffset % 4 ||
+      e.yOffset % 4 ||
+      e.yOffset !== e.xOffset + e.n * e.frames * e.channels * 4 ||
+      e.idsOffset !== e.yOffset + e.n * 4
+    )
+      bad(`split ${e.name}: inconsistent offsets`);
     if (e.idsOffset + e.idsBytes > fileSize) bad(`split ${e.name}: truncated`);
   }
   return header;
@@ -124,7 +143,11 @@ export function readSplits(file: string): Map<string, Split> {
     const y = new Int32Array(e.n);
     y.set(new Int32Array(bytes.buffer, bytes.byteOffset + e.yOffset, e.n));
     const ids = e.n === 0 ? [] : bytes.toString('utf8', e.idsOffset, e.idsOffset + e.idsBytes).split('\n');
-    if (ids.length !== e.n) throw new LockstepError(`not a readable Lockstep split file (split ${e.name}: ${ids.length} ids for ${e.n} examples)`, { file });
+    if (ids.length !== e.n)
+      throw new LockstepError(
+        `not a readable Lockstep split file (split ${e.name}: ${ids.length} ids for ${e.n} examples)`,
+        { file },
+      );
     splits.set(e.name, { x, y, n: e.n, frames: e.frames, channels: e.channels, ids });
   }
   return splits;
@@ -142,7 +165,11 @@ function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 /** One example of one split, read from the file without loading the rest. */
-export function readSplitExample(file: string, split: string, index: number): { id: string; label: number; frames: number; channels: number; values: Float32Array } | null {
+export function readSplitExample(
+  file: string,
+  split: string,
+  index: number,
+): { id: string; label: number; frames: number; channels: number; values: Float32Array } | null {
   const fd = openSync(file, 'r');
   try {
     const prefix = readAt(fd, 0, PREFIX);
@@ -155,11 +182,18 @@ export function readSplitExample(file: string, split: string, index: number): { 
     const size1 = e.frames * e.channels;
     const xb = readAt(fd, e.xOffset + index * size1 * 4, size1 * 4);
     const yb = readAt(fd, e.yOffset + index * 4, 4);
-    if (xb.byteLength !== size1 * 4 || yb.byteLength !== 4) throw new LockstepError('not a readable Lockstep split file (truncated)', { file });
+    if (xb.byteLength !== size1 * 4 || yb.byteLength !== 4)
+      throw new LockstepError('not a readable Lockstep split file (truncated)', { file });
     const values = new Float32Array(size1);
     for (let i = 0; i < size1; i++) values[i] = xb.readFloatLE(i * 4);
     const ids = readAt(fd, e.idsOffset, e.idsBytes).toString('utf8').split('\n');
-    return { id: ids[index] ?? String(index), label: yb.readInt32LE(0), frames: e.frames, channels: e.channels, values };
+    return {
+      id: ids[index] ?? String(index),
+      label: yb.readInt32LE(0),
+      frames: e.frames,
+      channels: e.channels,
+      values,
+    };
   } finally {
     closeSync(fd);
   }

@@ -55,7 +55,7 @@ describe('stale leftovers', () => {
   });
 });
 
-describe('at the app\'s start', () => {
+describe("at the app's start", () => {
   it('removes extraction folders and temp files in run and checkpoint folders of killed processes', async () => {
     const temp = tmp();
     const userData = tmp();

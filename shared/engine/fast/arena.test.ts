@@ -4,7 +4,9 @@ import { Arena, ArenaSizer } from './arena';
 describe('Arena', () => {
   it('hands out 16-byte aligned views of one memory, and its ctor allocates there too', () => {
     const arena = new Arena(1024);
-    const a = arena.f32(3), b = arena.i32(5), c = new arena.ctor(2);
+    const a = arena.f32(3),
+      b = arena.i32(5),
+      c = new arena.ctor(2);
     for (const v of [a, b, c]) {
       expect(v.buffer).toBe(arena.memory.buffer);
       expect(v.byteOffset % 16).toBe(0);
@@ -36,7 +38,8 @@ describe('Arena', () => {
 
   it('places a foreign input by copying it, and an arena view by address', () => {
     const arena = new Arena(1024);
-    const stage = arena.f32(4), own = arena.f32(4);
+    const stage = arena.f32(4),
+      own = arena.f32(4);
     const foreign = Float64Array.from([1, 2, 3, 4, 5]);
     expect(arena.place(foreign, stage, 4)).toBe(stage.byteOffset);
     expect(Array.from(stage)).toEqual([1, 2, 3, 4]);

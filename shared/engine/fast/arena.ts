@@ -72,7 +72,10 @@ export class Arena implements Allocator {
   private take(bytes: number): number {
     const at = this.offset;
     this.offset += aligned(bytes);
-    if (this.offset > this.size) throw new Error(`arena: out of memory (${this.offset} of ${this.size} bytes): the sizing pass and the build disagree`);
+    if (this.offset > this.size)
+      throw new Error(
+        `arena: out of memory (${this.offset} of ${this.size} bytes): the sizing pass and the build disagree`,
+      );
     return at;
   }
 

@@ -19,7 +19,8 @@ function randomFill(a: FloatArray, rng: Rng): void {
 
 /** Largest |a − e| relative to the largest |e| (at least 1), over the first n values. */
 function normwiseError(a: ArrayLike<number>, e: ArrayLike<number>, n: number): number {
-  let scale = 1, worst = 0;
+  let scale = 1,
+    worst = 0;
   for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(e[i]));
   for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]));
   return worst / scale;
@@ -31,10 +32,14 @@ const TOL = 2e-6;
 function pair(layer: LayerSpec, input: [number, number]): { fast: Layer; ref: Layer } {
   const dense = layer.type === 'Dense';
   const flatOutput = ['Dense', 'TimeSum', 'GlobalAveragePooling1D'].includes(layer.type);
-  const flatten = { type: 'Flatten' }, head = { type: 'Dense', units: 2, activation: 'softmax' };
+  const flatten = { type: 'Flatten' },
+    head = { type: 'Dense', units: 2, activation: 'softmax' };
   const spec = { input, layers: [...(dense ? [flatten] : []), layer, ...(flatOutput ? [] : [flatten]), head] };
   const at = dense ? 1 : 0;
-  return { fast: buildFastNetwork(spec, { maxBatch: B, seed: 3 }).network.layers[at], ref: new Network(spec, { maxBatch: B, seed: 3 }).layers[at] };
+  return {
+    fast: buildFastNetwork(spec, { maxBatch: B, seed: 3 }).network.layers[at],
+    ref: new Network(spec, { maxBatch: B, seed: 3 }).layers[at],
+  };
 }
 
 function compare(layer: LayerSpec, input: [number, number], batch = B): { fast: Layer; ref: Layer } {
@@ -140,7 +145,10 @@ describe('fast layers equal the reference layers', () => {
       expect(Array.from(fast.backward(dy, B)!)).toEqual(Array.from(ref.backward(dy, B)!));
     });
     for (const type of ['TimeSum', 'GlobalAveragePooling1D'] as const) {
-      for (const input of [[9, 3], [16, 8]] as Array<[number, number]>) {
+      for (const input of [
+        [9, 3],
+        [16, 8],
+      ] as Array<[number, number]>) {
         it(`${type} on ${input.join('×')}`, () => {
           expect(compare({ type }, input).fast.constructor.name).toBe('FastTimeSum');
         });
@@ -157,7 +165,10 @@ describe('fast layers equal the reference layers', () => {
   });
 
   describe('BatchNormalization', () => {
-    for (const input of [[11, 6], [7, 16]] as Array<[number, number]>) {
+    for (const input of [
+      [11, 6],
+      [7, 16],
+    ] as Array<[number, number]>) {
       it(`training, on ${input.join('×')}, moving statistics included`, () => {
         const { fast, ref } = compare({ type: 'BatchNormalization', momentum: 0.9 }, input);
         expect(fast.constructor.name).toBe('FastBatchNormalization');

@@ -1,4 +1,11 @@
-import { checkOptimizerSettings, copyState, restoreBuffers, type Optimizer, type OptimizerSettings, type OptimizerState } from '../optimizers';
+import {
+  checkOptimizerSettings,
+  copyState,
+  restoreBuffers,
+  type Optimizer,
+  type OptimizerSettings,
+  type OptimizerState,
+} from '../optimizers';
 import type { Param } from '../types';
 import type { Arena, Allocator } from './arena';
 
@@ -10,7 +17,12 @@ import type { Arena, Allocator } from './arena';
 export function createFastOptimizer(params: Param[], s: OptimizerSettings, arena: Arena): Optimizer {
   const decay = checkOptimizerSettings(s);
   const k = arena.kernels;
-  const at = params.map((p) => ({ w: arena.ptr(p.value), g: arena.ptr(p.grad), n: p.value.length, decay: p.decay ? decay : 0 }));
+  const at = params.map((p) => ({
+    w: arena.ptr(p.value),
+    g: arena.ptr(p.grad),
+    n: p.value.length,
+    decay: p.decay ? decay : 0,
+  }));
   switch (s.optimizer) {
     case 'sgd':
       return {
@@ -22,7 +34,8 @@ export function createFastOptimizer(params: Param[], s: OptimizerSettings, arena
         setState: (state: OptimizerState) => restoreBuffers([], 0, state),
       };
     case 'momentum': {
-      const mu = s.momentum ?? 0.9, nesterov = s.nesterov ? 1 : 0;
+      const mu = s.momentum ?? 0.9,
+        nesterov = s.nesterov ? 1 : 0;
       const acc = at.map((p) => arena.f32(p.n));
       const accAt = acc.map((a) => arena.ptr(a));
       return {
@@ -36,17 +49,28 @@ export function createFastOptimizer(params: Param[], s: OptimizerSettings, arena
     }
     case 'adam': {
       const r = Math.fround;
-      const beta1 = s.beta1 ?? 0.9, beta2 = s.beta2 ?? 0.999, eps = r(s.epsilon ?? 1e-7);
-      const b1 = r(beta1), b2 = r(beta2), oneMinusB1 = r(1 - beta1), oneMinusB2 = r(1 - beta2);
+      const beta1 = s.beta1 ?? 0.9,
+        beta2 = s.beta2 ?? 0.999,
+        eps = r(s.epsilon ?? 1e-7);
+      const b1 = r(beta1),
+        b2 = r(beta2),
+        oneMinusB1 = r(1 - beta1),
+        oneMinusB2 = r(1 - beta2);
       const m = at.map((p) => arena.f32(p.n));
       const v = at.map((p) => arena.f32(p.n));
-      const mAt = m.map((a) => arena.ptr(a)), vAt = v.map((a) => arena.ptr(a));
-      let beta1Power = b1, beta2Power = b2;
+      const mAt = m.map((a) => arena.ptr(a)),
+        vAt = v.map((a) => arena.ptr(a));
+      let beta1Power = b1,
+        beta2Power = b2;
       return {
         lr: s.lr,
         step() {
-          const minusLr = r(-this.lr), c1 = r(1 - beta1Power), c2 = r(1 - beta2Power);
-          at.forEach((p, j) => k.adam(p.w, p.g, mAt[j], vAt[j], p.n, minusLr, b1, b2, oneMinusB1, oneMinusB2, c1, c2, eps, p.decay));
+          const minusLr = r(-this.lr),
+            c1 = r(1 - beta1Power),
+            c2 = r(1 - beta2Power);
+          at.forEach((p, j) =>
+            k.adam(p.w, p.g, mAt[j], vAt[j], p.n, minusLr, b1, b2, oneMinusB1, oneMinusB2, c1, c2, eps, p.decay),
+          );
           beta1Power = r(beta1Power * b1);
           beta2Power = r(beta2Power * b2);
         },

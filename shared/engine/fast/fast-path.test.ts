@@ -27,7 +27,12 @@ function kinks(engine: ScratchEngine, batch: number): string {
   return engine.network.layers.map((l) => l.kinkSignature?.(batch) ?? 0).join(',');
 }
 
-function maxRelativeLossDifference(spec: unknown, optimizer: OptimizerSettings, batch: number, classes: number): number {
+function maxRelativeLossDifference(
+  spec: unknown,
+  optimizer: OptimizerSettings,
+  batch: number,
+  classes: number,
+): number {
   const options = { spec, optimizer, maxBatch: batch, seed: 7 };
   const fast = new ScratchEngine({ ...options, kernels: 'fast' });
   const reference = new ScratchEngine({ ...options, kernels: 'reference' });
@@ -41,7 +46,8 @@ function maxRelativeLossDifference(spec: unknown, optimizer: OptimizerSettings, 
     const size = step === STEPS - 1 ? Math.max(1, batch - 3) : batch;
     for (let i = 0; i < size * T * C; i++) x[i] = rng.normal();
     for (let i = 0; i < size; i++) y[i] = Math.floor(rng.next() * classes);
-    const a = fast.trainStep(x, y, size), b = reference.trainStep(x, y, size);
+    const a = fast.trainStep(x, y, size),
+      b = reference.trainStep(x, y, size);
     if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error(`step ${step}: losses ${a}, ${b}`);
     worst = Math.max(worst, Math.abs(a - b) / Math.abs(b));
     if (kinks(fast, size) !== kinks(reference, size)) {
@@ -75,30 +81,66 @@ describe('fast path = reference path over 100 steps', () => {
 
   const head = (units: number): LayerSpec[] => [{ type: 'Dense', units, activation: 'softmax' }];
   const variants: Array<[string, LayerSpec[]]> = [
-    ['same padding, stride 2, average pooling', [
-      { type: 'Conv1D', filters: 8, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' },
-      { type: 'AveragePooling1D', poolSize: 2, padding: 'same' },
-      { type: 'Flatten' }, ...head(4)]],
-    ['dilation 2, max pooling with overlapping windows, TimeSum', [
-      { type: 'Conv1D', filters: 12, kernelSize: 3, dilationRate: 2, activation: 'relu' },
-      { type: 'MaxPooling1D', poolSize: 3, strides: 2, padding: 'same' },
-      { type: 'Conv1D', filters: 3, kernelSize: 2, activation: 'sigmoid' },
-      { type: 'TimeSum' }, ...head(4)]],
-    ['stride 3 valid, dilation 3 same, global average pooling, dropout', [
-      { type: 'Conv1D', filters: 16, kernelSize: 3, strides: 3, activation: 'relu' },
-      { type: 'Conv1D', filters: 8, kernelSize: 2, dilationRate: 3, padding: 'same', useBias: false, activation: 'linear' },
-      { type: 'GlobalAveragePooling1D' }, { type: 'Dropout', rate: 0.25 }, ...head(4)]],
-    ['batch normalization after a convolution and after a Dense', [
-      { type: 'Conv1D', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' },
-      { type: 'BatchNormalization', momentum: 0.9 },
-      { type: 'Flatten' }, { type: 'Dense', units: 10, activation: 'tanh' },
-      { type: 'BatchNormalization' }, ...head(4)]],
-    ['reference layers among fast ones (a 5-channel pool, a 5-channel batch normalization)', [
-      { type: 'Conv1D', filters: 5, kernelSize: 3, padding: 'same' },
-      { type: 'BatchNormalization' },
-      { type: 'Activation', activation: 'tanh' },
-      { type: 'MaxPooling1D', poolSize: 2 },
-      { type: 'Flatten' }, { type: 'Dense', units: 7, activation: 'relu' }, ...head(4)]],
+    [
+      'same padding, stride 2, average pooling',
+      [
+        { type: 'Conv1D', filters: 8, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' },
+        { type: 'AveragePooling1D', poolSize: 2, padding: 'same' },
+        { type: 'Flatten' },
+        ...head(4),
+      ],
+    ],
+    [
+      'dilation 2, max pooling with overlapping windows, TimeSum',
+      [
+        { type: 'Conv1D', filters: 12, kernelSize: 3, dilationRate: 2, activation: 'relu' },
+        { type: 'MaxPooling1D', poolSize: 3, strides: 2, padding: 'same' },
+        { type: 'Conv1D', filters: 3, kernelSize: 2, activation: 'sigmoid' },
+        { type: 'TimeSum' },
+        ...head(4),
+      ],
+    ],
+    [
+      'stride 3 valid, dilation 3 same, global average pooling, dropout',
+      [
+        { type: 'Conv1D', filters: 16, kernelSize: 3, strides: 3, activation: 'relu' },
+        {
+          type: 'Conv1D',
+          filters: 8,
+          kernelSize: 2,
+          dilationRate: 3,
+          padding: 'same',
+          useBias: false,
+          activation: 'linear',
+        },
+        { type: 'GlobalAveragePooling1D' },
+        { type: 'Dropout', rate: 0.25 },
+        ...head(4),
+      ],
+    ],
+    [
+      'batch normalization after a convolution and after a Dense',
+      [
+        { type: 'Conv1D', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' },
+        { type: 'BatchNormalization', momentum: 0.9 },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 10, activation: 'tanh' },
+        { type: 'BatchNormalization' },
+        ...head(4),
+      ],
+    ],
+    [
+      'reference layers among fast ones (a 5-channel pool, a 5-channel batch normalization)',
+      [
+        { type: 'Conv1D', filters: 5, kernelSize: 3, padding: 'same' },
+        { type: 'BatchNormalization' },
+        { type: 'Activation', activation: 'tanh' },
+        { type: 'MaxPooling1D', poolSize: 2 },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 7, activation: 'relu' },
+        ...head(4),
+      ],
+    ],
   ];
   for (const [what, layers] of variants) {
     for (const optimizer of VARIANT_OPTIMIZERS) {
@@ -114,21 +156,31 @@ describe('the fast path', () => {
     const engine = new ScratchEngine({ spec: PRESETS.get('best')!.spec, optimizer: SGD, maxBatch: 4, seed: 1 });
     expect(engine.kernels).toBe('fast');
     expect(engine.network.layers.map((l) => l.constructor.name)).toEqual(
-      engine.network.layers.map((l) => (l.className === 'Dropout' ? 'Dropout' : `Fast${l.className === 'GlobalAveragePooling1D' ? 'TimeSum' : l.className}`)),
+      engine.network.layers.map((l) =>
+        l.className === 'Dropout'
+          ? 'Dropout'
+          : `Fast${l.className === 'GlobalAveragePooling1D' ? 'TimeSum' : l.className}`,
+      ),
     );
-    expect(engine.network.layers.filter((l) => l.className !== 'Dropout')).toHaveLength(engine.network.layers.length - 1);
+    expect(engine.network.layers.filter((l) => l.className !== 'Dropout')).toHaveLength(
+      engine.network.layers.length - 1,
+    );
   });
 
   it('skips the input gradient of every layer before the first one with params and of that one', () => {
     const engine = new ScratchEngine({ spec: PRESETS.get('fnn-50-tanh')!.spec, optimizer: SGD, maxBatch: 2, seed: 1 });
     expect(engine.network.layers.map((l) => [l.className, l.needInputGrad])).toEqual([
-      ['Flatten', false], ['Dense', false], ['Dense', true], ['Dense', true],
+      ['Flatten', false],
+      ['Dense', false],
+      ['Dense', true],
+      ['Dense', true],
     ]);
   });
 
   it('starts from the same weights as the reference path and reports the same gradients', () => {
     const options = { spec: PRESETS.get('tdnn')!.spec, optimizer: SGD, maxBatch: 3, seed: 5 };
-    const fast = new ScratchEngine(options), reference = new ScratchEngine({ ...options, kernels: 'reference' });
+    const fast = new ScratchEngine(options),
+      reference = new ScratchEngine({ ...options, kernels: 'reference' });
     expect(fast.getWeights()).toEqual(reference.getWeights());
     const x = new Float32Array(3 * 70 * 16).map((_, i) => Math.sin(i));
     const y = Int32Array.from([0, 4, 8]);

@@ -15,12 +15,21 @@ import type { FloatArray, Layer } from '../types';
 
 const EPS = 1e-3;
 
-function bnNetwork(input: [number, number], layer: LayerSpec, maxBatch: number, prefix: LayerSpec[] = []): { net: Network; bn: Layer } {
-  const net = new Network({ input, layers: [...prefix, layer, { type: 'Flatten' }, { type: 'Dense', units: 2, activation: 'softmax' }] }, { maxBatch, dtype: 'float64', seed: 3 });
+function bnNetwork(
+  input: [number, number],
+  layer: LayerSpec,
+  maxBatch: number,
+  prefix: LayerSpec[] = [],
+): { net: Network; bn: Layer } {
+  const net = new Network(
+    { input, layers: [...prefix, layer, { type: 'Flatten' }, { type: 'Dense', units: 2, activation: 'softmax' }] },
+    { maxBatch, dtype: 'float64', seed: 3 },
+  );
   const bn = net.layers[prefix.length];
   bn.needInputGrad = true;
   const rng = new Rng(5);
-  for (const p of bn.params) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(0.5, 1.5) * (rng.next() < 0.5 ? -1 : 1);
+  for (const p of bn.params)
+    for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniform(0.5, 1.5) * (rng.next() < 0.5 ? -1 : 1);
   return { net, bn };
 }
 
@@ -55,12 +64,14 @@ describe('BatchNormalization forward', () => {
     { what: 'flat input: statistics over the batch', input: [5, 2] as [number, number], batch: 6, flat: true },
   ])('training: y = γ(x − μ)/√(σ² + ε) + β with the batch statistics; $what', ({ input, batch, flat }) => {
     const { bn } = bnNetwork(input, { type: 'BatchNormalization' }, batch, flat ? [{ type: 'Flatten' }] : []);
-    const C = bn.inputShape[bn.inputShape.length - 1], rows = (batch * bn.inputShape.reduce((a, b) => a * b, 1)) / C;
+    const C = bn.inputShape[bn.inputShape.length - 1],
+      rows = (batch * bn.inputShape.reduce((a, b) => a * b, 1)) / C;
     expect(bn.outputShape).toEqual(bn.inputShape);
     const x = randomArray(rows * C, new Rng(1));
     const y = bn.forward(x, batch, true);
     const { mean, variance } = moments(x, rows, C);
-    const gamma = weight(bn, 'gamma'), beta = weight(bn, 'beta');
+    const gamma = weight(bn, 'gamma'),
+      beta = weight(bn, 'beta');
     for (let i = 0; i < rows; i++)
       for (let c = 0; c < C; c++) {
         const want = (gamma[c] * (x[i * C + c] - mean[c])) / Math.sqrt(variance[c] + EPS) + beta[c];
@@ -78,9 +89,13 @@ describe('BatchNormalization forward', () => {
   });
 
   it('each training pass moves the moving statistics by (1 − momentum) towards the batch statistics; inference uses them and leaves them', () => {
-    const momentum = 0.9, B = 3, T = 4, C = 2;
+    const momentum = 0.9,
+      B = 3,
+      T = 4,
+      C = 2;
     const { bn } = bnNetwork([T, C], { type: 'BatchNormalization', momentum }, B);
-    const mm = weight(bn, 'moving_mean'), mv = weight(bn, 'moving_variance');
+    const mm = weight(bn, 'moving_mean'),
+      mv = weight(bn, 'moving_variance');
     expect(Array.from(mm)).toEqual([0, 0]);
     expect(Array.from(mv)).toEqual([1, 1]);
     const rng = new Rng(2);
@@ -100,9 +115,11 @@ describe('BatchNormalization forward', () => {
     const x = randomArray(B * T * C, rng);
     const y = bn.forward(x, B, false);
     expect([Array.from(mm), Array.from(mv)]).toEqual(before);
-    const gamma = weight(bn, 'gamma'), beta = weight(bn, 'beta');
+    const gamma = weight(bn, 'gamma'),
+      beta = weight(bn, 'beta');
     for (let i = 0; i < B * T; i++)
-      for (let c = 0; c < C; c++) expect(y[i * C + c]).toBeCloseTo((gamma[c] * (x[i * C + c] - mm[c])) / Math.sqrt(mv[c] + EPS) + beta[c], 13);
+      for (let c = 0; c < C; c++)
+        expect(y[i * C + c]).toBeCloseTo((gamma[c] * (x[i * C + c] - mm[c])) / Math.sqrt(mv[c] + EPS) + beta[c], 13);
   });
 
   it('epsilon is the one given', () => {
@@ -116,12 +133,15 @@ describe('BatchNormalization forward', () => {
 describe('BatchNormalization backward', () => {
   /** Float64 central differences of f = Σ dy·y(θ), the function whose gradient backward(dy) returns. */
   function check(training: boolean): void {
-    const B = 3, T = 5, C = 2;
+    const B = 3,
+      T = 5,
+      C = 2;
     const { bn } = bnNetwork([T, C], { type: 'BatchNormalization', momentum: 0.8 }, B);
     const rng = new Rng(training ? 11 : 12);
     // Non-trivial moving statistics for the inference case.
     for (let i = 0; i < 3; i++) bn.forward(randomArray(B * T * C, rng), B, true);
-    const x = randomArray(B * T * C, rng), dy = randomArray(B * T * C, rng);
+    const x = randomArray(B * T * C, rng),
+      dy = randomArray(B * T * C, rng);
     const state = (bn.state ?? []).map((s) => Float64Array.from(s.value));
     const f = (): number => {
       const y = bn.forward(x, B, training);
@@ -131,7 +151,8 @@ describe('BatchNormalization backward', () => {
       return sum;
     };
     const central = (a: FloatArray, i: number): number => {
-      const h = 1e-5, v = a[i];
+      const h = 1e-5,
+        v = a[i];
       a[i] = v + h;
       const up = f();
       a[i] = v - h;
@@ -144,7 +165,8 @@ describe('BatchNormalization backward', () => {
     const grads = bn.params.map((p) => Float64Array.from(p.grad));
     for (let i = 0; i < x.length; i++) expect(Math.abs(central(x, i) - dx[i]), `dx[${i}]`).toBeLessThan(1e-8);
     bn.params.forEach((p, j) => {
-      for (let i = 0; i < C; i++) expect(Math.abs(central(p.value, i) - grads[j][i]), `${p.name}[${i}]`).toBeLessThan(1e-8);
+      for (let i = 0; i < C; i++)
+        expect(Math.abs(central(p.value, i) - grads[j][i]), `${p.name}[${i}]`).toBeLessThan(1e-8);
     });
     if (training) {
       // The batch statistics make each dx depend on the whole batch: Σ over a channel of dx is 0.
@@ -203,7 +225,8 @@ describe('BatchNormalization in a network', () => {
     const afterForward = net.getWeights();
     optimizer.step();
     const afterStep = net.getWeights();
-    for (const name of ['batch_normalization_1/moving_mean', 'batch_normalization_1/moving_variance']) expect(afterStep.get(name)).toEqual(afterForward.get(name));
+    for (const name of ['batch_normalization_1/moving_mean', 'batch_normalization_1/moving_variance'])
+      expect(afterStep.get(name)).toEqual(afterForward.get(name));
     expect(afterStep.get('batch_normalization_1/gamma')).not.toEqual(afterForward.get('batch_normalization_1/gamma'));
     // Moved by the training forward pass: towards the batch mean (about 2 · Σ kernel) from 0.
     expect(Array.from(afterStep.get('batch_normalization_1/moving_mean')!).some((v) => v !== 0)).toBe(true);

@@ -19,9 +19,11 @@ function avgPoolGrad({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): 
   const dx = new Float64Array(g.batch * H * W * C);
   for (let b = 0; b < g.batch; b++) {
     for (let oh = 0; oh < OH; oh++) {
-      const r0 = g.rowStart(oh), r1 = g.rowEnd(oh);
+      const r0 = g.rowStart(oh),
+        r1 = g.rowEnd(oh);
       for (let ow = 0; ow < OW; ow++) {
-        const c0 = g.colStart(ow), c1 = g.colEnd(ow);
+        const c0 = g.colStart(ow),
+          c1 = g.colEnd(ow);
         const scale = 1 / ((r1 - r0) * (c1 - c0));
         const dyAt = ((b * OH + oh) * OW + ow) * C;
         for (let r = r0; r < r1; r++) {

@@ -12,12 +12,21 @@ import { readFloats, writeFloats } from './backend-data';
 function conv2dBackpropFilter({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter (Lockstep's kernel): only NHWC is implemented, got ${dataFormat}`);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  if (dataFormat !== 'NHWC')
+    throw new Error(`Conv2DBackpropFilter (Lockstep's kernel): only NHWC is implemented, got ${dataFormat}`);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: F } = info;
   const { strideHeight: SH, strideWidth: SW, filterHeight: FH, filterWidth: FW } = info;
   const { top, left } = info.padInfo;
-  const xs = readFloats(backend as tf.KernelBackend, x), dys = readFloats(backend as tf.KernelBackend, dy);
+  const xs = readFloats(backend as tf.KernelBackend, x),
+    dys = readFloats(backend as tf.KernelBackend, dy);
   const dw = new Float64Array(FH * FW * C * F);
   for (let b = 0; b < B; b++) {
     for (let oh = 0; oh < OH; oh++) {

@@ -22,12 +22,19 @@ function spreadTaps(filter: tf.Tensor4D, axis: 0 | 1, d: number): tf.Tensor4D {
   if (d === 1) return filter;
   const shape = filter.shape;
   const taps = shape[axis];
-  const padding: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]];
+  const padding: Array<[number, number]> = [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ];
   padding[axis + 1] = [0, d - 1];
   const spread = tf.pad(tf.expandDims(filter, axis + 1), padding);
   const flat = [...shape] as [number, number, number, number];
   flat[axis] = taps * d;
-  const begin = [0, 0, 0, 0], size = [...shape];
+  const begin = [0, 0, 0, 0],
+    size = [...shape];
   size[axis] = (taps - 1) * d + 1;
   return tf.slice(tf.reshape(spread, flat), begin, size) as tf.Tensor4D;
 }
@@ -41,7 +48,11 @@ export function installDilatedConv2DGradient(): void {
   const original = tf.getGradient(tf.Conv2D);
   tf.registerGradient({ ...original, gradFunc: dilatedConv2DGrad });
 
-  function dilatedConv2DGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap): ReturnType<tf.GradFunc> {
+  function dilatedConv2DGrad(
+    dy: tf.Tensor | tf.Tensor[],
+    saved: tf.Tensor[],
+    attrs: tf.NamedAttrMap,
+  ): ReturnType<tf.GradFunc> {
     const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as Conv2DGradAttrs;
     const [dh, dw] = pair(dilations ?? 1);
     if (dh === 1 && dw === 1) return original.gradFunc(dy, saved, attrs);
@@ -51,9 +62,22 @@ export function installDilatedConv2DGradient(): void {
     // The attrs pass through unchanged, dilation aside; tfjs's attr map type cannot hold an absent dimRoundingMode.
     const undilated = { strides, pad, dataFormat, dimRoundingMode } as unknown as tf.NamedAttrMap;
     return {
-      x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: grad, filter: spread }, { ...undilated, inputShape: x.shape }) as tf.Tensor,
+      x: () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.Conv2DBackpropInput,
+            { dy: grad, filter: spread },
+            { ...undilated, inputShape: x.shape },
+          ) as tf.Tensor,
       filter: () => {
-        const spreadGrad = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: grad }, { ...undilated, filterShape: spread.shape }) as tf.Tensor4D;
+        const spreadGrad = tf
+          .engine()
+          .runKernel(
+            tf.Conv2DBackpropFilter,
+            { x, dy: grad },
+            { ...undilated, filterShape: spread.shape },
+          ) as tf.Tensor4D;
         return tf.stridedSlice(spreadGrad, [0, 0, 0, 0], spreadGrad.shape, [dh, dw, 1, 1]);
       },
     };

@@ -14,13 +14,16 @@ function maxPoolGrad({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): 
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
   const g = poolGeometry(input.shape, filterSize, strides, pad, dimRoundingMode);
   const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = g;
-  const xs = readFloats(backend as tf.KernelBackend, input), dys = readFloats(backend as tf.KernelBackend, dy);
+  const xs = readFloats(backend as tf.KernelBackend, input),
+    dys = readFloats(backend as tf.KernelBackend, dy);
   const dx = new Float64Array(xs.length);
   for (let b = 0; b < g.batch; b++) {
     for (let oh = 0; oh < OH; oh++) {
-      const r0 = g.rowStart(oh), r1 = g.rowEnd(oh);
+      const r0 = g.rowStart(oh),
+        r1 = g.rowEnd(oh);
       for (let ow = 0; ow < OW; ow++) {
-        const c0 = g.colStart(ow), c1 = g.colEnd(ow);
+        const c0 = g.colStart(ow),
+          c1 = g.colEnd(ow);
         for (let c = 0; c < C; c++) {
           let best = ((b * H + r0) * W + c0) * C + c;
           for (let r = r0; r < r1; r++) {

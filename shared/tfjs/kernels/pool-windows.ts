@@ -25,7 +25,14 @@ export function poolGeometry(
   pad: Parameters<typeof tf.backend_util.computePool2DInfo>[4],
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): PoolGeometry {
-  const info = tf.backend_util.computePool2DInfo(inputShape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    inputShape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { inHeight, inWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
   return {

@@ -48,7 +48,8 @@ export const compare: Command = {
       throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
     }
     const bound = numberFlag('bound', f.bound);
-    if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
+    if (bound !== undefined && !(bound > 0))
+      throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
     const steps = intFlag('steps', f.steps, 1) ?? 200;
     const bar = new ProgressBar('compare', steps);
     const request = {
@@ -58,12 +59,20 @@ export const compare: Command = {
       steps,
       bound,
       resync: resync === true,
-      settings: { optimizer: f.optimizer as OptimizerName | undefined, lr: numberFlag('lr', f.lr), batch: intFlag('batch', f.batch, 1), seed: intFlag('seed', f.seed, 0) },
+      settings: {
+        optimizer: f.optimizer as OptimizerName | undefined,
+        lr: numberFlag('lr', f.lr),
+        batch: intFlag('batch', f.batch, 1),
+        seed: intFlag('seed', f.seed, 0),
+      },
     };
     const compared = await compareRun(request, (step) => bar.update(step));
     bar.done();
     // A resynced comparison is judged against the bound itself: no drift accumulates for a null model to account for.
-    const nullModel = withNull && !compared.ok && !request.resync ? await judgeAgainstNull(request, compared.maxRelLossDiff) : undefined;
+    const nullModel =
+      withNull && !compared.ok && !request.resync
+        ? await judgeAgainstNull(request, compared.maxRelLossDiff)
+        : undefined;
     const r = nullModel ? { ...compared, bound: nullModel.bound, ok: nullModel.ok, nullModel } : compared;
     const requestedBound = request.bound ?? DEFAULT_LOSS_BOUND;
     const failure = !nullModel
@@ -72,7 +81,7 @@ export const compare: Command = {
         ? `${e(r.maxRelLossDiff)} is beyond the null model's largest divergence, ${e(nullModel.bound)}`
         : `resynced, step ${nullModel.resynced.firstFailingStep}'s relative loss difference exceeds ${requestedBound}`;
     const text = [
-      `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps${request.resync ? ', tfjs resynced to scratch\'s weights every step' : ''}`,
+      `${r.model} on ${r.data}: ${r.engines.scratch} vs ${r.engines.tfjs}, ${r.optimizer} lr ${r.lr}, batch ${r.batch}, seed ${r.seed}, ${r.steps} steps${request.resync ? ", tfjs resynced to scratch's weights every step" : ''}`,
       `loss:      max |Ls − Lt| ${e(r.maxAbsLossDiff)}, max relative ${e(r.maxRelLossDiff)} (bound ${compared.bound})`,
       `weights:   max |Δ| ${e(r.maxAbsWeightDiff)};  gradients: max |Δ| ${e(r.maxAbsGradDiff)} (every ${DEFAULT_CHECK_EVERY}th step and the last)`,
       `ms/step:   ${r.engines.scratch} ${r.scratchMsPerStep.toFixed(2)}, ${r.engines.tfjs} ${r.tfjsMsPerStep.toFixed(2)}`,

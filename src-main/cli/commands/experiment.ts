@@ -13,7 +13,10 @@ import { pct, type Command } from '../command';
 function readGrid(grid: string): ExperimentSpec {
   const builtin = BUILTIN_EXPERIMENTS.get(grid);
   if (builtin) return builtin;
-  if (!existsSync(grid)) throw new LockstepError(`--grid ${grid}: neither a built-in experiment (${[...BUILTIN_EXPERIMENTS.keys()].join(', ')}) nor an existing file`);
+  if (!existsSync(grid))
+    throw new LockstepError(
+      `--grid ${grid}: neither a built-in experiment (${[...BUILTIN_EXPERIMENTS.keys()].join(', ')}) nor an existing file`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(grid, 'utf8').replace(/^\uFEFF/, ''));
@@ -26,7 +29,9 @@ function readGrid(grid: string): ExperimentSpec {
 function rowLine(r: ExperimentRow): string {
   const parts = [`${r.label} · ${r.engine}: ${r.state}`];
   if (r.state === 'finished' || r.state === 'stopped') {
-    parts.push(`train ${pct(r.trainAccuracy)}, dev ${pct(r.devAccuracy)}${r.evalAccuracy !== null ? `, eval ${pct(r.evalAccuracy)}` : ''}, ${r.msPerEpoch?.toFixed(0) ?? '–'} ms/epoch`);
+    parts.push(
+      `train ${pct(r.trainAccuracy)}, dev ${pct(r.devAccuracy)}${r.evalAccuracy !== null ? `, eval ${pct(r.evalAccuracy)}` : ''}, ${r.msPerEpoch?.toFixed(0) ?? '–'} ms/epoch`,
+    );
   }
   if (r.error) parts.push(r.error);
   return parts.join(' ');
@@ -49,7 +54,15 @@ export const experiment: Command = {
     const services = new AppServices(userData, { training: { maxConcurrent: Math.max(1, availableParallelism()) } });
     try {
       const datasetId = f.data === undefined ? DEMO_ID : (await services.datasets.importPath(f.data)).id;
-      const command = ['experiment', '--grid', f.grid, ...(f.data ? ['--data', f.data] : []), '--out', f.out, ...(f.epochs ? ['--epochs', f.epochs] : [])].join(' ');
+      const command = [
+        'experiment',
+        '--grid',
+        f.grid,
+        ...(f.data ? ['--data', f.data] : []),
+        '--out',
+        f.out,
+        ...(f.epochs ? ['--epochs', f.epochs] : []),
+      ].join(' ');
       const ended = new Set<string>();
       let total = 0;
       services.on('experiment.row', ({ row }) => {
@@ -59,19 +72,32 @@ export const experiment: Command = {
         }
       });
       services.on('experiment.state', (s) => {
-        if (s.state === 'timing' && s.timing.length === 0) process.stderr.write('timing one iteration vs batch size…\n');
+        if (s.state === 'timing' && s.timing.length === 0)
+          process.stderr.write('timing one iteration vs batch size…\n');
         if (s.state === 'reporting') process.stderr.write('writing the report…\n');
       });
       const summary = services.experiments.start({ datasetId, experiment: spec, epochs }, { outDir, command });
       total = summary.rows.length;
-      process.stderr.write(`experiment ${summary.name}: ${summary.rows.length} runs on ${summary.datasetName}, ${availableParallelism()} at a time → ${outDir}\n`);
+      process.stderr.write(
+        `experiment ${summary.name}: ${summary.rows.length} runs on ${summary.datasetName}, ${availableParallelism()} at a time → ${outDir}\n`,
+      );
       const final = await services.experiments.finished(summary.id);
       const best = final.rows.find((r) => r.key === final.bestKey) ?? null;
       const text = [
         ...final.rows.map(rowLine),
-        ...(final.timing.length ? ['', 'ms per iteration vs batch size:', ...final.timing.map((p) => `  ${p.label} · ${p.engine}, batch ${p.batch}: ${p.msPerIteration.toPrecision(3)} ms`)] : []),
+        ...(final.timing.length
+          ? [
+              '',
+              'ms per iteration vs batch size:',
+              ...final.timing.map(
+                (p) => `  ${p.label} · ${p.engine}, batch ${p.batch}: ${p.msPerIteration.toPrecision(3)} ms`,
+              ),
+            ]
+          : []),
         '',
-        best ? `best by dev accuracy: ${best.label} · ${best.engine} (${pct(best.devAccuracy ?? best.trainAccuracy)})` : 'best: none (no run finished)',
+        best
+          ? `best by dev accuracy: ${best.label} · ${best.engine} (${pct(best.devAccuracy ?? best.trainAccuracy)})`
+          : 'best: none (no run finished)',
         `report: ${join(outDir, 'report.html')} and ${join(outDir, 'report.md')}`,
         ...(final.error ? [`note: ${final.error}`] : []),
       ].join('\n');
@@ -80,7 +106,11 @@ export const experiment: Command = {
         json: { ...final, report: { html: join(outDir, 'report.html'), markdown: join(outDir, 'report.md') } },
         text,
         exitCode: failed.length || final.state !== 'finished' ? 1 : 0,
-        reason: failed.length ? `${failed.length} of ${final.rows.length} runs failed` : final.state !== 'finished' ? `the experiment ${final.state}` : undefined,
+        reason: failed.length
+          ? `${failed.length} of ${final.rows.length} runs failed`
+          : final.state !== 'finished'
+            ? `the experiment ${final.state}`
+            : undefined,
       };
     } finally {
       await services.close();

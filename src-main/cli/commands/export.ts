@@ -11,7 +11,8 @@ export const exportCommand: Command = {
     const f = flags as Record<string, string | undefined>;
     const source = required('checkpoint', f.checkpoint);
     const format = required('format', f.format);
-    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new LockstepError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+      throw new LockstepError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`);
     const out = required('out', f.out);
     const result = await exportModel(source, format, out);
     const what = {

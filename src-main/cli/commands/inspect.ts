@@ -27,12 +27,15 @@ export const inspect: Command = {
       kept += r.kept;
       splits[name] = r;
       const d = r.dropped;
-      lines.push(`${name.padEnd(5)} ${r.listed} listed, ${r.kept} kept; dropped: ${d.nonFinite} non-finite, ${d.short} short, ${d.missing} missing, ${d.malformed} malformed`);
+      lines.push(
+        `${name.padEnd(5)} ${r.listed} listed, ${r.kept} kept; dropped: ${d.nonFinite} non-finite, ${d.short} short, ${d.missing} missing, ${d.malformed} malformed`,
+      );
       lines.push(`      classes: ${r.classCounts.map((c, k) => `${dataset.classes[k]} ${c}`).join(', ')}`);
       for (const x of r.droppedExamples.slice(0, 5)) {
         lines.push(printable(`      - ${x.file}${x.line ? ` line ${x.line}` : ''}: ${x.message}`));
       }
-      if (r.droppedExamples.length > 5) lines.push(`      … and ${r.droppedExamples.length - 5} more (--json lists all)`);
+      if (r.droppedExamples.length > 5)
+        lines.push(`      … and ${r.droppedExamples.length - 5} more (--json lists all)`);
     }
     if (kept === 0) throw noUsableExamples(dataset, dataset.name);
     // Skipped files are fine (exit 0); a dataset that cannot train is not (exit 1, with why).
@@ -44,8 +47,14 @@ export const inspect: Command = {
       unusable = e.message;
     }
     return {
-      json: { dataset: dataset.name, classes: dataset.classes, audio: dataset.audio ?? null, splits,
-        trainable: unusable === undefined, ...(unusable ? { reason: unusable } : {}) },
+      json: {
+        dataset: dataset.name,
+        classes: dataset.classes,
+        audio: dataset.audio ?? null,
+        splits,
+        trainable: unusable === undefined,
+        ...(unusable ? { reason: unusable } : {}),
+      },
       text: lines.join('\n'),
       exitCode: unusable ? 1 : 0,
       reason: unusable,

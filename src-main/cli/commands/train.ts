@@ -52,7 +52,8 @@ export const train: Command = {
     const f = flags as Record<string, string | undefined>;
     const { engine, backend } = checkEngineChoice(f.engine ?? 'scratch', f.backend ?? DEFAULT_TFJS_BACKEND);
     const bound = numberFlag('bound', f.bound);
-    if (bound !== undefined && !(bound > 0)) throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
+    if (bound !== undefined && !(bound > 0))
+      throw new LockstepError(`--bound must be a positive number, got '${f.bound}'`);
     if (f.optimizer !== undefined && !OPTIMIZERS.includes(f.optimizer as OptimizerName)) {
       throw new LockstepError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${f.optimizer}'`);
     }
@@ -130,7 +131,9 @@ export const train: Command = {
       `params ${result.params}, ${result.epochs} epochs, ${result.msPerEpoch.toFixed(0)} ms/epoch (median)` +
         (result.bestEpoch !== null ? `; early stopping kept epoch ${result.bestEpoch}'s weights` : ''),
       `train: loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)} (n=${result.train.n})`,
-      result.dev ? `dev:   loss ${result.dev.loss.toFixed(4)}, accuracy ${pct(result.dev.accuracy)} (n=${result.dev.n})` : 'dev:   (no dev split)',
+      result.dev
+        ? `dev:   loss ${result.dev.loss.toFixed(4)}, accuracy ${pct(result.dev.accuracy)} (n=${result.dev.n})`
+        : 'dev:   (no dev split)',
       ...(result.eval
         ? [`eval:  loss ${result.eval.loss.toFixed(4)}, accuracy ${pct(result.eval.accuracy)} (n=${result.eval.n})`]
         : []),
@@ -140,11 +143,20 @@ export const train: Command = {
             `lockstep ${l.reference} vs ${l.candidate} over ${l.steps} steps: max relative loss difference ${l.maxRelLossDiff.toExponential(2)} (bound ${l.bound}), ` +
               `max |Δweight| ${l.maxAbsWeightDiff.toExponential(2)}, ms/step ${l.referenceMsPerStep.toFixed(2)} vs ${l.candidateMsPerStep.toFixed(2)}: ` +
               (l.ok ? 'ok' : `FAILED at step ${l.firstFailingStep}`),
-            result.lockstepFile ? `lockstep record: ${result.lockstepFile}` : 'lockstep record: not saved (pass --out DIR)',
+            result.lockstepFile
+              ? `lockstep record: ${result.lockstepFile}`
+              : 'lockstep record: not saved (pass --out DIR)',
           ]
         : []),
     ].join('\n');
     const failed = l !== null && !l.ok;
-    return { json, text, exitCode: failed ? 1 : 0, reason: failed ? `lockstep failed: step ${l.firstFailingStep}'s relative loss difference exceeds ${l.bound}` : undefined };
+    return {
+      json,
+      text,
+      exitCode: failed ? 1 : 0,
+      reason: failed
+        ? `lockstep failed: step ${l.firstFailingStep}'s relative loss difference exceeds ${l.bound}`
+        : undefined,
+    };
   },
 };

@@ -11,7 +11,15 @@ import { train } from './train';
 
 describe("every command's usage", () => {
   const commands = {
-    inspect, train, compare, eval: evaluate, gradcheck, export: exportCommand, experiment, features, predict,
+    inspect,
+    train,
+    compare,
+    eval: evaluate,
+    gradcheck,
+    export: exportCommand,
+    experiment,
+    features,
+    predict,
   };
   it.each(Object.entries(commands))('%s names each of its flags, as plain text', (_, command) => {
     for (const flag of Object.keys(command.flags)) expect(command.usage).toContain(`--${flag}`);

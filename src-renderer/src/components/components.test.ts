@@ -8,9 +8,22 @@ import NetworkEditor from './NetworkEditor.svelte';
 import TrainPanel from './TrainPanel.svelte';
 
 const demo = {
-  id: 'demo', name: 'demo', source: 'built-in', importedAt: '2026-01-01T00:00:00Z',
-  classes: ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'], frames: 70, channels: 16,
-  splits: { train: { listed: 900, kept: 900, dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 }, droppedExamples: [], classCounts: new Array(9).fill(100) } },
+  id: 'demo',
+  name: 'demo',
+  source: 'built-in',
+  importedAt: '2026-01-01T00:00:00Z',
+  classes: ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'],
+  frames: 70,
+  channels: 16,
+  splits: {
+    train: {
+      listed: 900,
+      kept: 900,
+      dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 },
+      droppedExamples: [],
+      classCounts: new Array(9).fill(100),
+    },
+  },
 };
 
 function fakeApi(): LabApi {
@@ -18,9 +31,20 @@ function fakeApi(): LabApi {
     'app.info': { version: 't', host: 'browser', presets: [...PRESETS.values()], classes: demo.classes },
     'datasets.list': [demo],
     'runs.list': [],
-    'runs.start': { id: 'r1', name: 'run', state: 'running', datasetId: 'demo', engine: 'scratch', createdAt: '2026-01-01T00:00:00Z' },
+    'runs.start': {
+      id: 'r1',
+      name: 'run',
+      state: 'running',
+      datasetId: 'demo',
+      engine: 'scratch',
+      createdAt: '2026-01-01T00:00:00Z',
+    },
   };
-  return { host: 'browser', invoke: vi.fn(async (m: string) => results[m]) as unknown as LabApi['invoke'], on: () => () => {} };
+  return {
+    host: 'browser',
+    invoke: vi.fn(async (m: string) => results[m]) as unknown as LabApi['invoke'],
+    on: () => () => {},
+  };
 }
 
 afterEach(() => cleanup());
@@ -28,7 +52,14 @@ afterEach(() => cleanup());
 describe('ConfusionMatrix', () => {
   it('labels rows and columns with the class letters and reports clicks', async () => {
     const onselect = vi.fn();
-    render(ConfusionMatrix, { matrix: [[5, 1], [0, 4]], classes: ['B', 'C'], onselect });
+    render(ConfusionMatrix, {
+      matrix: [
+        [5, 1],
+        [0, 4],
+      ],
+      classes: ['B', 'C'],
+      onselect,
+    });
     expect(screen.getByTestId('cm-row-0').textContent).toBe('B');
     expect(screen.getByTestId('cm-col-1').textContent).toBe('C');
     expect((screen.getByTestId('cm-cell-1-0') as HTMLButtonElement).disabled).toBe(true);
@@ -60,7 +91,9 @@ describe('NetworkEditor', () => {
     expect(lab.canTrain).toBe(true);
     await fireEvent.click(screen.getByTestId('layer-up-2'));
     expect((screen.getByTestId('layer-type-1') as HTMLSelectElement).value).toBe('TimeSum');
-    expect(screen.getByTestId('spec-error').textContent).toMatch(/layer 3 Conv1D: expects a \[time, channels\] input, got \[4\]/);
+    expect(screen.getByTestId('spec-error').textContent).toMatch(
+      /layer 3 Conv1D: expects a \[time, channels\] input, got \[4\]/,
+    );
   });
   it('adds a layer where the network stays valid, and labels the partial total', async () => {
     await lab.init(fakeApi());
@@ -117,7 +150,17 @@ describe('TrainPanel', () => {
     unmount(); // the run's live charts would draw after the test: chart.js has no canvas here
     await lab.start();
     const start = vi.mocked(api.invoke).mock.calls.find(([m]) => m === 'runs.start');
-    expect(start?.[1]).toMatchObject({ settings: { lrSchedule: 'cosine', warmupEpochs: 1, timeStretch: 0.15, timeShift: 2, timeMask: 4, freqMask: 2, patience: 3 } });
+    expect(start?.[1]).toMatchObject({
+      settings: {
+        lrSchedule: 'cosine',
+        warmupEpochs: 1,
+        timeStretch: 0.15,
+        timeShift: 2,
+        timeMask: 4,
+        freqMask: 2,
+        patience: 3,
+      },
+    });
   });
 
   it('sends the front end chosen under "Front end", PCEN with its parameters, and names a bad parameter', async () => {
@@ -139,6 +182,11 @@ describe('TrainPanel', () => {
     unmount();
     await lab.start();
     const start = vi.mocked(api.invoke).mock.calls.find(([m]) => m === 'runs.start');
-    expect(start?.[1]).toMatchObject({ settings: { standardize: true, frontEnd: { normalize: 'pcen', pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 } } } });
+    expect(start?.[1]).toMatchObject({
+      settings: {
+        standardize: true,
+        frontEnd: { normalize: 'pcen', pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 } },
+      },
+    });
   });
 });

@@ -7,10 +7,23 @@ import { lab } from '../lib/lab.svelte';
 import DatasetsPanel from './DatasetsPanel.svelte';
 import TrainBar from './TrainBar.svelte';
 
-const split = (kept: number) => ({ listed: kept, kept, dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 }, droppedExamples: [], classCounts: new Array(9).fill(kept / 9) });
+const split = (kept: number) => ({
+  listed: kept,
+  kept,
+  dropped: { nonFinite: 0, short: 0, missing: 0, malformed: 0 },
+  droppedExamples: [],
+  classCounts: new Array(9).fill(kept / 9),
+});
 const classes = ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'];
 const imported = (id: string, importedAt: string): DatasetSummary => ({
-  id, name: 'data', source: '/home/me/ee-set/data', importedAt, classes, frames: 70, channels: 16, splits: { train: split(27), dev: split(18) },
+  id,
+  name: 'data',
+  source: '/home/me/ee-set/data',
+  importedAt,
+  classes,
+  frames: 70,
+  channels: 16,
+  splits: { train: split(27), dev: split(18) },
 });
 // The same folder imported twice: both are called after it.
 const first = imported('ds-a', '2026-12-05T10:00:00Z');
@@ -24,7 +37,11 @@ function fakeApi(): LabApi {
     'datasets.example': () => ({ id: 'x', label: 0, frames: 70, channels: 16, values: new Array(70 * 16).fill(0) }),
     'datasets.rename': (p) => ({ ...second, name: p.name }),
   };
-  return { host: 'browser', invoke: vi.fn(async (m: string, p: Record<string, unknown>) => results[m](p)) as unknown as LabApi['invoke'], on: () => () => {} };
+  return {
+    host: 'browser',
+    invoke: vi.fn(async (m: string, p: Record<string, unknown>) => results[m](p)) as unknown as LabApi['invoke'],
+    on: () => () => {},
+  };
 }
 
 afterEach(() => cleanup());
@@ -40,7 +57,9 @@ describe('datasets of the same name', () => {
     expect(options[0]).toMatch(/^data \(27 train · 18 dev\) · imported /);
     expect(new Set(options).size).toBe(2);
     render(DatasetsPanel);
-    expect(screen.getByTestId('dataset-duplicate').textContent).toMatch(/Another dataset is also called “data” \(the same source and counts/);
+    expect(screen.getByTestId('dataset-duplicate').textContent).toMatch(
+      /Another dataset is also called “data” \(the same source and counts/,
+    );
     expect(screen.getAllByTestId('dataset-source').map((s) => s.textContent)).toEqual([first.source, second.source]);
 
     await fireEvent.click(screen.getByTestId('dataset-rename'));
@@ -49,7 +68,9 @@ describe('datasets of the same name', () => {
     expect(api.invoke).toHaveBeenCalledWith('datasets.rename', { datasetId: second.id, name: 'data (again)' });
     await waitFor(() => expect(screen.getByTestId('dataset-name').textContent).toBe('data (again)'));
     expect(screen.queryByTestId('dataset-duplicate')).toBeNull();
-    expect([...(screen.getByTestId('dataset-select') as HTMLSelectElement).options].map((o) => o.textContent))
-      .toEqual(['data (27 train · 18 dev)', 'data (again) (27 train · 18 dev)']);
+    expect([...(screen.getByTestId('dataset-select') as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      'data (27 train · 18 dev)',
+      'data (again) (27 train · 18 dev)',
+    ]);
   });
 });

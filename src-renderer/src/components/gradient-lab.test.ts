@@ -39,7 +39,8 @@ describe('GradientLab', () => {
       expect([map.dataset.rows, map.dataset.cols]).toEqual(['6', '8']);
       expect(map.querySelector('svg')).not.toBeNull();
     }
-    for (const pair of ['ours-numeric', 'ours-tfjs', 'tfjs-numeric']) expect(screen.getByTestId(`err-${pair}`).dataset.ok).toBe('true');
+    for (const pair of ['ours-numeric', 'ours-tfjs', 'tfjs-numeric'])
+      expect(screen.getByTestId(`err-${pair}`).dataset.ok).toBe('true');
   }, 30_000);
 
   it('follows the kernel, stride and padding of a convolution', async () => {
@@ -66,7 +67,8 @@ describe('GradientLab', () => {
     await waitFor(() => expect(Number(screen.getByTestId('lab-ties').dataset.count)).toBeGreaterThan(0));
     const kinked = Number(screen.getByTestId('lab-kinked').dataset.count);
     expect(kinked).toBeGreaterThan(0);
-    for (const s of ['ours', 'tfjs', 'numeric']) expect(screen.getByTestId(`jacobian-${s}`).querySelectorAll('[data-kink]')).toHaveLength(kinked);
+    for (const s of ['ours', 'tfjs', 'numeric'])
+      expect(screen.getByTestId(`jacobian-${s}`).querySelectorAll('[data-kink]')).toHaveLength(kinked);
     expect(screen.getAllByTestId('lab-tied-input').length).toBeGreaterThanOrEqual(2);
   }, 30_000);
 
@@ -105,19 +107,23 @@ describe('GradientLab', () => {
     expect(sizes()).toMatch(/d = 2\b/);
   }, 30_000);
 
-  it('shows the spec\'s own message for a window longer than the input', async () => {
+  it("shows the spec's own message for a window longer than the input", async () => {
     render(GradientLab);
     await settled();
     await change('lab-length', '2');
     await settled();
-    await waitFor(() => expect(screen.getByTestId('lab-error').textContent).toBe('layer 1 MaxPooling1D: poolSize 3 is longer than its input length 2'));
+    await waitFor(() =>
+      expect(screen.getByTestId('lab-error').textContent).toBe(
+        'layer 1 MaxPooling1D: poolSize 3 is longer than its input length 2',
+      ),
+    );
   }, 30_000);
 });
 
 describe('ChartMenu', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('saves the CSV and SVG it is given under the chart\'s name', async () => {
+  it("saves the CSV and SVG it is given under the chart's name", async () => {
     const saved: Array<{ name: string; blob: Blob }> = [];
     let last: Blob | null = null;
     URL.createObjectURL = vi.fn((b: Blob) => ((last = b), 'blob:x'));
@@ -125,7 +131,13 @@ describe('ChartMenu', () => {
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       saved.push({ name: this.download, blob: last! });
     });
-    render(ChartMenu, { testid: 'm', stem: 'training-loss', png: async () => new Blob(['png']), svg: () => '<svg/>', csv: () => 'series,step,y\n' });
+    render(ChartMenu, {
+      testid: 'm',
+      stem: 'training-loss',
+      png: async () => new Blob(['png']),
+      svg: () => '<svg/>',
+      csv: () => 'series,step,y\n',
+    });
     await fireEvent.click(screen.getByTestId('m-button'));
     await fireEvent.click(screen.getByTestId('m-csv'));
     await fireEvent.click(screen.getByTestId('m-button'));

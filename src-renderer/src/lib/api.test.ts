@@ -48,7 +48,9 @@ describe('createApi', () => {
   });
 
   it('refuses a window.lockstep that is not the API', () => {
-    expect(() => createApi({ lockstep: { host: 'electron' }, location: loc('?token=t') })).toThrow(/not the Lockstep API/);
+    expect(() => createApi({ lockstep: { host: 'electron' }, location: loc('?token=t') })).toThrow(
+      /not the Lockstep API/,
+    );
   });
 
   it('falls back to the browser host over a WebSocket, with the token from the URL', () => {
@@ -93,7 +95,9 @@ describe('createApi', () => {
     socket.open();
     const p = api.invoke('datasets.remove', { datasetId: 'x' });
     const request = JSON.parse(socket.sent[0] as string);
-    socket.fire('message', { data: JSON.stringify({ kind: 'response', id: request.id, ok: false, error: "no dataset with id 'x'" }) });
+    socket.fire('message', {
+      data: JSON.stringify({ kind: 'response', id: request.id, ok: false, error: "no dataset with id 'x'" }),
+    });
     await expect(p).rejects.toThrow("no dataset with id 'x'");
   });
 

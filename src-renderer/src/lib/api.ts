@@ -12,7 +12,10 @@ export interface ElectronBridge extends LockstepApi {
   /** The absolute path of a dropped or picked File (Electron's webUtils.getPathForFile). */
   pathForFile(file: File): string;
   /** A native save dialog; resolves to the chosen path, or null when cancelled. */
-  showSaveDialog?(options: { defaultPath?: string; filters?: Array<{ name: string; extensions: string[] }> }): Promise<string | null>;
+  showSaveDialog?(options: {
+    defaultPath?: string;
+    filters?: Array<{ name: string; extensions: string[] }>;
+  }): Promise<string | null>;
   /** A native open dialog (folders or files); resolves to the chosen path, or null. */
   showOpenDialog?(options: { directory?: boolean }): Promise<string | null>;
 }
@@ -34,13 +37,21 @@ export interface ApiEnvironment {
 }
 
 function isBridge(v: unknown): v is ElectronBridge {
-  return !!v && typeof v === 'object' && typeof (v as ElectronBridge).invoke === 'function' && typeof (v as ElectronBridge).on === 'function';
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as ElectronBridge).invoke === 'function' &&
+    typeof (v as ElectronBridge).on === 'function'
+  );
 }
 
 /** `ws://<host>/ws?token=<token>` from the page's own address (wss when served over https). */
 export function webSocketUrl(location: ApiEnvironment['location']): string {
   const token = new URLSearchParams(location.search).get('token');
-  if (!token) throw new Error('This page needs its access token: open the address the Lockstep host printed (it ends in ?token=…).');
+  if (!token)
+    throw new Error(
+      'This page needs its access token: open the address the Lockstep host printed (it ends in ?token=…).',
+    );
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
@@ -60,7 +71,9 @@ export function createApi(env: ApiEnvironment): LabApi {
   }
   if (env.lockstep !== undefined && env.lockstep !== null) {
     // A preload that exposes something else (an older build): say so instead of hanging.
-    throw new Error('window.lockstep is present but is not the Lockstep API (no invoke/on): the preload and the renderer are out of step.');
+    throw new Error(
+      'window.lockstep is present but is not the Lockstep API (no invoke/on): the preload and the renderer are out of step.',
+    );
   }
   const url = webSocketUrl(env.location);
   const Socket = env.WebSocket ?? (globalThis.WebSocket as unknown as new (url: string) => WebSocketLike);

@@ -39,9 +39,17 @@ export interface ChartAxes {
 }
 
 export function axesOf(options: ChartOptions<'line'>): ChartAxes {
-  const scales = (options.scales ?? {}) as Record<string, { type?: string; title?: { text?: string | string[] } } | undefined>;
+  const scales = (options.scales ?? {}) as Record<
+    string,
+    { type?: string; title?: { text?: string | string[] } } | undefined
+  >;
   const title = (id: string): string => String(scales[id]?.title?.text ?? '');
-  return { xTitle: title('x'), yTitle: title('y'), logY: scales.y?.type === 'logarithmic', ...(scales.acc ? { accTitle: title('acc') } : {}) };
+  return {
+    xTitle: title('x'),
+    yTitle: title('y'),
+    logY: scales.y?.type === 'logarithmic',
+    ...(scales.acc ? { accTitle: title('acc') } : {}),
+  };
 }
 
 function toSeries(ds: LineDataset): Series {
@@ -77,9 +85,16 @@ export function lineChartSvg(title: string, datasets: readonly LineDataset[], ax
   const left = shown.filter((d) => d.yAxisID !== 'acc').map(toSeries);
   const main = lineChart({ title, x: { label: axes.xTitle }, y: { label: axes.yTitle, log: axes.logY }, series: left });
   if (axes.accTitle === undefined) return main;
-  const acc = lineChart({ title: `${title}: ${axes.accTitle}`, x: { label: axes.xTitle }, y: { label: axes.accTitle, include: [0, 1] }, series: shown.filter((d) => d.yAxisID === 'acc').map(toSeries) });
-  const a = svgSize(main), b = svgSize(acc);
-  const width = Math.max(a.width, b.width), height = a.height + b.height;
+  const acc = lineChart({
+    title: `${title}: ${axes.accTitle}`,
+    x: { label: axes.xTitle },
+    y: { label: axes.accTitle, include: [0, 1] },
+    series: shown.filter((d) => d.yAxisID === 'acc').map(toSeries),
+  });
+  const a = svgSize(main),
+    b = svgSize(acc);
+  const width = Math.max(a.width, b.width),
+    height = a.height + b.height;
   const nest = (svg: string, y: number): string => svg.replace(/^<svg\b/, `<svg x="0" y="${y}"`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${nest(main, 0)}${nest(acc, a.height)}</svg>`;
 }
@@ -97,7 +112,9 @@ export function canvasPng(canvas: HTMLCanvasElement): Promise<Blob> {
 }
 
 function pngOf(canvas: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
+  );
 }
 
 /** An SVG document drawn onto a canvas (at `scale`× its size) and encoded as PNG. */

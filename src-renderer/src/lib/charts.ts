@@ -18,7 +18,17 @@ import type { EpochPoint } from '../../../shared/protocol';
 import { epochEngines, type RunSeries } from './series';
 
 /** Only the chart.js pieces the lab draws with. */
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip, Filler);
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  Legend,
+  Tooltip,
+  Filler,
+);
 
 export { Chart };
 
@@ -56,7 +66,12 @@ const line = (label: string, data: Point[], color: string, extra: Partial<LineDa
 });
 
 /** Loss per step, raw (faint) and smoothed (TensorBoard's debiased EMA), per run and engine. */
-export function lossDatasets(views: readonly SeriesView[], beta: number, buckets: number, positiveOnly = false): LineDataset[] {
+export function lossDatasets(
+  views: readonly SeriesView[],
+  beta: number,
+  buckets: number,
+  positiveOnly = false,
+): LineDataset[] {
   const out: LineDataset[] = [];
   let c = 0;
   for (const { series, label } of views) {
@@ -66,21 +81,49 @@ export function lossDatasets(views: readonly SeriesView[], beta: number, buckets
       const name = views.length > 1 ? `${label} · ${engine}` : engine;
       // In lockstep the engines agree to many digits: the second is dashed so both show.
       const dash = e > 0 ? { borderDash: [6, 4] } : {};
-      out.push(line(`${name} (raw)`, decimateMinMax(series.steps, ys, { buckets, positiveOnly }), withAlpha(color, 0.22), { borderWidth: 1, ...dash, legend: beta === 0 }));
-      if (beta > 0) out.push(line(`${name} (smoothed)`, decimateMinMax(series.steps, debiasedEma(ys, beta), { buckets, positiveOnly }), color, { borderWidth: 2, ...dash }));
+      out.push(
+        line(`${name} (raw)`, decimateMinMax(series.steps, ys, { buckets, positiveOnly }), withAlpha(color, 0.22), {
+          borderWidth: 1,
+          ...dash,
+          legend: beta === 0,
+        }),
+      );
+      if (beta > 0)
+        out.push(
+          line(
+            `${name} (smoothed)`,
+            decimateMinMax(series.steps, debiasedEma(ys, beta), { buckets, positiveOnly }),
+            color,
+            { borderWidth: 2, ...dash },
+          ),
+        );
     });
   }
   return out;
 }
 
 /** The epoch chart's four curves, each in its own colour: loss (circles, left axis) and accuracy (squares, right). */
-export const EPOCH_CURVES: ReadonlyArray<{ label: string; color: string; value: (p: EpochPoint) => number | undefined; style: Partial<LineDataset> }> = [
+export const EPOCH_CURVES: ReadonlyArray<{
+  label: string;
+  color: string;
+  value: (p: EpochPoint) => number | undefined;
+  style: Partial<LineDataset>;
+}> = [
   { label: 'train loss', color: '#2563eb', value: (p) => p.trainLoss, style: { yAxisID: 'y' } },
   { label: 'dev loss', color: '#dc2626', value: (p) => p.devLoss, style: { yAxisID: 'y' } },
-  { label: 'train acc', color: '#059669', value: (p) => p.trainAccuracy, style: { yAxisID: 'acc', pointStyle: 'rect' } },
+  {
+    label: 'train acc',
+    color: '#059669',
+    value: (p) => p.trainAccuracy,
+    style: { yAxisID: 'acc', pointStyle: 'rect' },
+  },
   { label: 'dev acc', color: '#d97706', value: (p) => p.devAccuracy, style: { yAxisID: 'acc', pointStyle: 'rect' } },
 ];
-const RUN_DASHES = [[6, 4], [2, 2], [10, 3, 2, 3]];
+const RUN_DASHES = [
+  [6, 4],
+  [2, 2],
+  [10, 3, 2, 3],
+];
 
 /** Per-epoch train/dev loss (left axis) and accuracy (right axis), per run and engine. */
 export function epochDatasets(views: readonly SeriesView[]): LineDataset[] {
@@ -92,12 +135,21 @@ export function epochDatasets(views: readonly SeriesView[]): LineDataset[] {
       const pts = series.epochs.filter((p) => p.engine === engine).sort((a, b) => a.epoch - b.epoch);
       const name = views.length > 1 ? `${label} · ${engine}` : engine;
       const pick = (f: (p: (typeof pts)[number]) => number | undefined): Point[] =>
-        pts.flatMap((p) => { const y = f(p); return y === undefined || !Number.isFinite(y) ? [] : [{ x: p.epoch, y }]; });
+        pts.flatMap((p) => {
+          const y = f(p);
+          return y === undefined || !Number.isFinite(y) ? [] : [{ x: p.epoch, y }];
+        });
       // Each curve its own colour; a second run or engine is told apart by its dash.
       const style = { pointRadius: 2.5, ...(run > 0 ? { borderDash: RUN_DASHES[(run - 1) % RUN_DASHES.length] } : {}) };
       const prefix = views.length > 1 || epochEngines(series).length > 1 ? `${name} ` : '';
       for (const curve of EPOCH_CURVES) {
-        out.push(line(`${name} ${curve.label}`, pick(curve.value), curve.color, { ...style, ...curve.style, legendText: `${prefix}${curve.label}` }));
+        out.push(
+          line(`${name} ${curve.label}`, pick(curve.value), curve.color, {
+            ...style,
+            ...curve.style,
+            legendText: `${prefix}${curve.label}`,
+          }),
+        );
       }
     }
   }
@@ -112,10 +164,19 @@ export function divergenceDatasets(views: readonly SeriesView[], buckets: number
     const color = PALETTE[c++ % PALETTE.length];
     const name = views.length > 1 ? `${label}: ` : '';
     if (series.lossDiff.some(Number.isFinite)) {
-      out.push(line(`${name}|Δ loss|`, decimateMinMax(series.steps, series.lossDiff, { buckets, positiveOnly: true }), color));
+      out.push(
+        line(`${name}|Δ loss|`, decimateMinMax(series.steps, series.lossDiff, { buckets, positiveOnly: true }), color),
+      );
     }
     if (series.weightDiff.some(Number.isFinite)) {
-      out.push(line(`${name}max |Δ weight|`, decimateMinMax(series.steps, series.weightDiff, { buckets, positiveOnly: true }), withAlpha(color, 0.6), { borderDash: [5, 3] }));
+      out.push(
+        line(
+          `${name}max |Δ weight|`,
+          decimateMinMax(series.steps, series.weightDiff, { buckets, positiveOnly: true }),
+          withAlpha(color, 0.6),
+          { borderDash: [5, 3] },
+        ),
+      );
     }
   }
   return out;
@@ -133,7 +194,13 @@ function logTick(value: number | string): string {
   return Math.round(e) === 0 ? '1' : `1e${Math.round(e)}`;
 }
 
-export function baseOptions(extra: { xTitle: string; yTitle: string; logY?: boolean; accAxis?: boolean; integerX?: boolean }): ChartOptions<'line'> {
+export function baseOptions(extra: {
+  xTitle: string;
+  yTitle: string;
+  logY?: boolean;
+  accAxis?: boolean;
+  integerX?: boolean;
+}): ChartOptions<'line'> {
   const grid = { color: '#eef0f4' };
   const ticks = { color: '#5b6475', font: { size: 11 } };
   const scales: ChartOptions<'line'>['scales'] = {
@@ -151,7 +218,15 @@ export function baseOptions(extra: { xTitle: string; yTitle: string; logY?: bool
     },
   };
   if (extra.accAxis) {
-    scales.acc = { type: 'linear', position: 'right', min: 0, max: 1, title: { display: true, text: 'accuracy', color: '#5b6475', font: { size: 11 } }, grid: { display: false }, ticks: { ...ticks, callback: (v) => `${Math.round(Number(v) * 100)}%` } };
+    scales.acc = {
+      type: 'linear',
+      position: 'right',
+      min: 0,
+      max: 1,
+      title: { display: true, text: 'accuracy', color: '#5b6475', font: { size: 11 } },
+      grid: { display: false },
+      ticks: { ...ticks, callback: (v) => `${Math.round(Number(v) * 100)}%` },
+    };
   }
   return {
     animation: false,

@@ -3,11 +3,19 @@ import { formatInt } from './format';
 
 /** What a dataset holds, split by split: `27 train · 18 dev · 9 eval`. */
 export function splitCounts(d: DatasetSummary): string {
-  return (['train', 'dev', 'eval'] as const).flatMap((s) => (d.splits[s] ? [`${formatInt(d.splits[s].kept)} ${s}`] : [])).join(' · ');
+  return (['train', 'dev', 'eval'] as const)
+    .flatMap((s) => (d.splits[s] ? [`${formatInt(d.splits[s].kept)} ${s}`] : []))
+    .join(' · ');
 }
 
 export function importedWhen(d: DatasetSummary): string {
-  return new Date(d.importedAt).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(d.importedAt).toLocaleString([], {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 /** The other datasets with this one's name: two imports of one folder are both called after it. */
@@ -29,7 +37,11 @@ export function duplicateWarning(d: DatasetSummary, all: readonly DatasetSummary
   const twins = sameNamed(d, all);
   if (!twins.length) return null;
   const same = twins.filter((x) => x.source === d.source && splitCounts(x) === splitCounts(d));
-  const what = same.length ? `the same source and counts — it looks imported twice` : `different data under the same name`;
-  return `${twins.length === 1 ? 'Another dataset is' : `${twins.length} other datasets are`} also called “${d.name}” (${what}). ` +
-    'Rename this one (or remove a copy) to tell them apart in every menu.';
+  const what = same.length
+    ? `the same source and counts — it looks imported twice`
+    : `different data under the same name`;
+  return (
+    `${twins.length === 1 ? 'Another dataset is' : `${twins.length} other datasets are`} also called “${d.name}” (${what}). ` +
+    'Rename this one (or remove a copy) to tell them apart in every menu.'
+  );
 }

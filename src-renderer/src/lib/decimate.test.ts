@@ -5,12 +5,14 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('decimateMinMax', () => {
   it('keeps small series whole', () => {
-    const xs = range(10), ys = xs.map((x) => x * x);
+    const xs = range(10),
+      ys = xs.map((x) => x * x);
     expect(decimateMinMax(xs, ys, { buckets: 100 })).toEqual(xs.map((x) => ({ x, y: x * x })));
   });
 
   it('caps 100k points at 4 per bucket and keeps x order', () => {
-    const xs = range(100_000), ys = xs.map((x) => Math.sin(x / 50) + ((x * 7919) % 13) / 13);
+    const xs = range(100_000),
+      ys = xs.map((x) => Math.sin(x / 50) + ((x * 7919) % 13) / 13);
     const out = decimateMinMax(xs, ys, { buckets: 500 });
     expect(out.length).toBeLessThanOrEqual(2000);
     expect(out.length).toBeGreaterThan(500);
@@ -18,7 +20,8 @@ describe('decimateMinMax', () => {
   });
 
   it('keeps every spike (the extremes of each bucket)', () => {
-    const xs = range(50_000), ys = xs.map(() => 1);
+    const xs = range(50_000),
+      ys = xs.map(() => 1);
     ys[12_345] = 100;
     ys[40_000] = -50;
     const out = decimateMinMax(xs, ys, { buckets: 200 });
@@ -29,7 +32,8 @@ describe('decimateMinMax', () => {
   });
 
   it('keeps the first and last point', () => {
-    const xs = range(10_000), ys = xs.map((x) => Math.cos(x));
+    const xs = range(10_000),
+      ys = xs.map((x) => Math.cos(x));
     const out = decimateMinMax(xs, ys, { buckets: 50 });
     expect(out[0]).toEqual({ x: 0, y: ys[0] });
     expect(out[out.length - 1]).toEqual({ x: 9999, y: ys[9999] });
@@ -37,7 +41,10 @@ describe('decimateMinMax', () => {
 
   it('drops non-finite values, and y ≤ 0 for log axes', () => {
     const out = decimateMinMax([0, 1, 2, 3, 4], [1, NaN, 0, -1, 2], { buckets: 10, positiveOnly: true });
-    expect(out).toEqual([{ x: 0, y: 1 }, { x: 4, y: 2 }]);
+    expect(out).toEqual([
+      { x: 0, y: 1 },
+      { x: 4, y: 2 },
+    ]);
     expect(decimateMinMax([0, 1], [Infinity, 3], { buckets: 10 })).toEqual([{ x: 1, y: 3 }]);
   });
 

@@ -50,7 +50,10 @@ export function decimateMinMax(xs: ArrayLike<number>, ys: ArrayLike<number>, opt
   }
   const width = (hi - lo) / buckets || 1;
   let bucket = -1;
-  let first = -1, last = -1, min = -1, max = -1;
+  let first = -1,
+    last = -1,
+    min = -1,
+    max = -1;
   const flush = (): void => {
     if (first < 0) return;
     // The four indices, sorted and de-duplicated, keep the line's order.

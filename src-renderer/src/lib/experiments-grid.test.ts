@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { COURSE_EXPERIMENT } from '../../../shared/experiment/course';
-import { checkExperiment, checkExperimentText, EXAMPLE_GRID, experimentJson, lineColumn, MAX_PROBLEMS, type GridCheck } from './experiments-grid';
+import {
+  checkExperiment,
+  checkExperimentText,
+  EXAMPLE_GRID,
+  experimentJson,
+  lineColumn,
+  MAX_PROBLEMS,
+  type GridCheck,
+} from './experiments-grid';
 
 const demo = { name: 'demo', channels: 16, classes: ['B', 'C', 'D', 'E', 'G', 'P', 'T', 'V', 'Z'] };
 
@@ -14,7 +22,13 @@ describe('checkExperimentText', () => {
     const check = checkExperimentText(experimentJson(EXAMPLE_GRID), { dataset: demo });
     expect(check.ok).toBe(true);
     if (!check.ok) return;
-    expect(check.preview).toEqual({ runs: 4, parts: [{ name: 'main', runs: 4 }], engines: ['scratch', 'tfjs-wasm'], timingPoints: 0, epochs: [3] });
+    expect(check.preview).toEqual({
+      runs: 4,
+      parts: [{ name: 'main', runs: 4 }],
+      engines: ['scratch', 'tfjs-wasm'],
+      timingPoints: 0,
+      epochs: [3],
+    });
   });
 
   it('says where the JSON syntax breaks, by line and column, with the offset for the caret', () => {
@@ -26,7 +40,9 @@ describe('checkExperimentText', () => {
     expect(p.line).toBe(3);
     expect(p.column).toBe(25);
     expect(text[p.offset!]).toBe(']');
-    expect(p.message).toBe("JSON, line 3, column 25: expected a value (an object, array, string, number, true, false or null), found ']'");
+    expect(p.message).toBe(
+      "JSON, line 3, column 25: expected a value (an object, array, string, number, true, false or null), found ']'",
+    );
   });
 
   it('places an unfinished document at its end', () => {
@@ -37,7 +53,9 @@ describe('checkExperimentText', () => {
   });
 
   it('lists every schema problem with its field, from the protocol schema', () => {
-    const msgs = problems(checkExperimentText(JSON.stringify({ name: '', base: { engine: 'torch', settings: { lr: -1 } }, extra: 1 })));
+    const msgs = problems(
+      checkExperimentText(JSON.stringify({ name: '', base: { engine: 'torch', settings: { lr: -1 } }, extra: 1 })),
+    );
     expect(msgs.some((m) => m.startsWith('name: '))).toBe(true);
     expect(msgs.some((m) => m.startsWith('base.engine: '))).toBe(true);
     expect(msgs.some((m) => m.startsWith('base.settings.lr: '))).toBe(true);
@@ -52,8 +70,16 @@ describe('checkExperimentText', () => {
   });
 
   it('passes on what only the grid expansion finds: unknown paths, unknown presets, no network', () => {
-    expect(problems(checkExperimentText(JSON.stringify({ name: 'x', base: { model: 'tdnn' }, grid: { 'layers.0.colour': ['red'], bogus: [1] } })))[0]).toMatch(/unknown path 'bogus'/);
-    expect(problems(checkExperimentText(JSON.stringify({ name: 'x', base: { model: 'resnet' } })))[0]).toMatch(/model 'resnet' is not a preset/);
+    expect(
+      problems(
+        checkExperimentText(
+          JSON.stringify({ name: 'x', base: { model: 'tdnn' }, grid: { 'layers.0.colour': ['red'], bogus: [1] } }),
+        ),
+      )[0],
+    ).toMatch(/unknown path 'bogus'/);
+    expect(problems(checkExperimentText(JSON.stringify({ name: 'x', base: { model: 'resnet' } })))[0]).toMatch(
+      /model 'resnet' is not a preset/,
+    );
     expect(problems(checkExperimentText(JSON.stringify({ name: 'x', grid: { lr: [0.1] } })))[0]).toMatch(/no network/);
   });
 
@@ -61,7 +87,9 @@ describe('checkExperimentText', () => {
     const text = JSON.stringify({ name: 'k', base: { model: 'tdnn' }, grid: { lr: [0.01, 0.1] } });
     expect(checkExperimentText(text, { dataset: demo }).ok).toBe(true);
     const threeClasses = { name: 'abc', channels: 16, classes: ['a', 'b', 'c'] };
-    expect(problems(checkExperimentText(text, { dataset: threeClasses }))).toEqual(['run main_lr=0.01_scratch on dataset abc: layer 4 Dense: units 9 must equal the number of classes, 3']);
+    expect(problems(checkExperimentText(text, { dataset: threeClasses }))).toEqual([
+      'run main_lr=0.01_scratch on dataset abc: layer 4 Dense: units 9 must equal the number of classes, 3',
+    ]);
   });
 
   it('applies the epochs override to the preview', () => {
@@ -75,7 +103,10 @@ describe('checkExperiment (built-ins)', () => {
     const check = checkExperiment(COURSE_EXPERIMENT, { dataset: demo });
     expect(check.ok).toBe(true);
     if (!check.ok) return;
-    expect(check.preview.parts).toEqual([{ name: 'fnn', runs: 12 }, { name: 'tdnn', runs: 4 }]);
+    expect(check.preview.parts).toEqual([
+      { name: 'fnn', runs: 12 },
+      { name: 'tdnn', runs: 4 },
+    ]);
     expect(check.preview.engines).toEqual(['scratch', 'tfjs-wasm']);
     // tanh FNNs (hidden 10 and 50) × both engines × 4 batch sizes.
     expect(check.preview.timingPoints).toBe(4 * 4);

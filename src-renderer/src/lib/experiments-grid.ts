@@ -29,7 +29,8 @@ export interface GridPreview {
   epochs: number[];
 }
 
-export type GridCheck = { ok: true; experiment: ExperimentSpec; preview: GridPreview } | { ok: false; problems: GridProblem[] };
+export type GridCheck =
+  { ok: true; experiment: ExperimentSpec; preview: GridPreview } | { ok: false; problems: GridProblem[] };
 
 /** At most this many schema problems are listed; the rest are counted. */
 export const MAX_PROBLEMS = 6;
@@ -74,7 +75,10 @@ function previewOf(plan: ExperimentPlan): GridPreview {
   };
 }
 
-export function checkExperimentText(text: string, options: { dataset?: DatasetShape; epochs?: number } = {}): GridCheck {
+export function checkExperimentText(
+  text: string,
+  options: { dataset?: DatasetShape; epochs?: number } = {},
+): GridCheck {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -92,7 +96,10 @@ export function checkExperimentText(text: string, options: { dataset?: DatasetSh
 }
 
 /** A schema-valid experiment (a built-in, or parsed JSON): its runs expanded and, given a dataset, fitted to it. */
-export function checkExperiment(experiment: ExperimentSpec, options: { dataset?: DatasetShape; epochs?: number } = {}): GridCheck {
+export function checkExperiment(
+  experiment: ExperimentSpec,
+  options: { dataset?: DatasetShape; epochs?: number } = {},
+): GridCheck {
   let plan: ExperimentPlan;
   try {
     plan = expandExperiment(experiment, { epochs: options.epochs });
@@ -105,7 +112,10 @@ export function checkExperiment(experiment: ExperimentSpec, options: { dataset?:
       try {
         resolveSpec({ ...run.spec, input: [run.settings.frames, dataset.channels] }, dataset.classes.length);
       } catch (e) {
-        return { ok: false, problems: [{ message: `run ${run.key} on dataset ${dataset.name}: ${(e as Error).message}` }] };
+        return {
+          ok: false,
+          problems: [{ message: `run ${run.key} on dataset ${dataset.name}: ${(e as Error).message}` }],
+        };
       }
     }
   }

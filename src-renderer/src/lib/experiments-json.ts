@@ -15,7 +15,8 @@ class Fail {
   ) {}
 }
 
-const describe = (ch: string | undefined): string => (ch === undefined ? 'the end of the text' : ch === '\n' ? 'the end of the line' : `'${ch}'`);
+const describe = (ch: string | undefined): string =>
+  ch === undefined ? 'the end of the text' : ch === '\n' ? 'the end of the line' : `'${ch}'`;
 
 export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
   let i = 0;
@@ -38,7 +39,8 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
         if (text[i] === 'u') {
           if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) expected('four hex digits after \\u');
           i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) expected('an escape: \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX');
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x'))
+          expected('an escape: \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX');
       }
       i++;
     }

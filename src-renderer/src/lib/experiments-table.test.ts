@@ -1,13 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import type { ExperimentRow } from '../../../shared/protocol';
 import { row } from './experiments-test-rows';
-import { distinct, endedCount, filterRows, formatAgreement, formatMs, nextOrder, sortRows, timingTable } from './experiments-table';
+import {
+  distinct,
+  endedCount,
+  filterRows,
+  formatAgreement,
+  formatMs,
+  nextOrder,
+  sortRows,
+  timingTable,
+} from './experiments-table';
 
 const rows: ExperimentRow[] = [
-  row({ key: 'a', label: 'fnn hidden=50 activation=tanh', axes: { hidden: '50', activation: 'tanh' }, devAccuracy: 0.4, msPerEpoch: 90, state: 'finished' }),
-  row({ key: 'b', label: 'fnn hidden=10 activation=tanh', axes: { hidden: '10', activation: 'tanh' }, engine: 'tfjs-wasm', devAccuracy: 0.45, msPerEpoch: 120, state: 'finished' }),
+  row({
+    key: 'a',
+    label: 'fnn hidden=50 activation=tanh',
+    axes: { hidden: '50', activation: 'tanh' },
+    devAccuracy: 0.4,
+    msPerEpoch: 90,
+    state: 'finished',
+  }),
+  row({
+    key: 'b',
+    label: 'fnn hidden=10 activation=tanh',
+    axes: { hidden: '10', activation: 'tanh' },
+    engine: 'tfjs-wasm',
+    devAccuracy: 0.45,
+    msPerEpoch: 120,
+    state: 'finished',
+  }),
   row({ key: 'c', label: 'tdnn output=sum', part: 'tdnn', axes: { output: 'sum' }, state: 'running' }),
-  row({ key: 'd', label: 'fnn hidden=10 activation=relu', axes: { hidden: '10', activation: 'relu' }, devAccuracy: 0.4, msPerEpoch: 80, state: 'failed' }),
+  row({
+    key: 'd',
+    label: 'fnn hidden=10 activation=relu',
+    axes: { hidden: '10', activation: 'relu' },
+    devAccuracy: 0.4,
+    msPerEpoch: 80,
+    state: 'failed',
+  }),
 ];
 const keys = (rs: readonly ExperimentRow[]): string[] => rs.map((r) => r.key);
 
@@ -31,9 +62,18 @@ describe('sortRows', () => {
 describe('nextOrder', () => {
   it('flips the same column, starts accuracies high-first and times and agreement low-first', () => {
     expect(nextOrder({ key: 'label', descending: false }, 'label')).toEqual({ key: 'label', descending: true });
-    expect(nextOrder({ key: 'label', descending: false }, 'devAccuracy')).toEqual({ key: 'devAccuracy', descending: true });
-    expect(nextOrder({ key: 'label', descending: false }, 'msPerEpoch')).toEqual({ key: 'msPerEpoch', descending: false });
-    expect(nextOrder({ key: 'devAccuracy', descending: true }, 'agreement')).toEqual({ key: 'agreement', descending: false });
+    expect(nextOrder({ key: 'label', descending: false }, 'devAccuracy')).toEqual({
+      key: 'devAccuracy',
+      descending: true,
+    });
+    expect(nextOrder({ key: 'label', descending: false }, 'msPerEpoch')).toEqual({
+      key: 'msPerEpoch',
+      descending: false,
+    });
+    expect(nextOrder({ key: 'devAccuracy', descending: true }, 'agreement')).toEqual({
+      key: 'agreement',
+      descending: false,
+    });
     expect(nextOrder({ key: 'devAccuracy', descending: true }, 'engine')).toEqual({ key: 'engine', descending: false });
   });
 });
@@ -76,8 +116,20 @@ describe('formatting', () => {
 
 describe('timingTable', () => {
   it('makes one row per timed run and one column per batch size, gaps where not measured yet', () => {
-    const p = (key: string, engine: string, batch: number, msPerIteration: number) => ({ key, label: key.split('_')[0], engine, batch, msPerIteration, steps: 30 });
-    const table = timingTable([p('h10_scratch', 'scratch', 10, 1.5), p('h10_scratch', 'scratch', 1, 0.5), p('h10_tfjs', 'tfjs-wasm', 1, 2), p('h10_scratch', 'scratch', 50, 6)]);
+    const p = (key: string, engine: string, batch: number, msPerIteration: number) => ({
+      key,
+      label: key.split('_')[0],
+      engine,
+      batch,
+      msPerIteration,
+      steps: 30,
+    });
+    const table = timingTable([
+      p('h10_scratch', 'scratch', 10, 1.5),
+      p('h10_scratch', 'scratch', 1, 0.5),
+      p('h10_tfjs', 'tfjs-wasm', 1, 2),
+      p('h10_scratch', 'scratch', 50, 6),
+    ]);
     expect(table.batches).toEqual([1, 10, 50]);
     expect(table.rows).toEqual([
       { key: 'h10_scratch', label: 'h10', engine: 'scratch', ms: [0.5, 1.5, 6] },

@@ -41,8 +41,18 @@ export const COLUMNS: readonly Column[] = [
   { key: 'params', header: 'params', numeric: true, title: 'Number of weights and biases' },
   { key: 'trainAccuracy', header: 'train', numeric: true, title: 'Final train accuracy' },
   { key: 'devAccuracy', header: 'dev', numeric: true, title: 'Final dev accuracy' },
-  { key: 'evalAccuracy', header: 'eval', numeric: true, title: 'Final eval accuracy (when the dataset has an eval split)' },
-  { key: 'bestDevAccuracy', header: 'best dev', numeric: true, title: 'The highest dev accuracy of any epoch, and that epoch' },
+  {
+    key: 'evalAccuracy',
+    header: 'eval',
+    numeric: true,
+    title: 'Final eval accuracy (when the dataset has an eval split)',
+  },
+  {
+    key: 'bestDevAccuracy',
+    header: 'best dev',
+    numeric: true,
+    title: 'The highest dev accuracy of any epoch, and that epoch',
+  },
   { key: 'msPerEpoch', header: 'ms/epoch', numeric: true, title: 'Median training time of an epoch' },
   { key: 'agreement', header: 'agreement (rel. Δloss)', numeric: true, title: AGREEMENT_LEGEND },
 ];
@@ -74,8 +84,12 @@ export function sortRows(rows: readonly ExperimentRow[], order: SortOrder): Expe
   return rows
     .map((row, index) => ({ row, index, value: sortValue(row, order.key) }))
     .sort((a, b) => {
-      if (a.value === null || b.value === null) return a.value === b.value ? a.index - b.index : a.value === null ? 1 : -1;
-      const c = typeof a.value === 'number' && typeof b.value === 'number' ? a.value - b.value : collator.compare(String(a.value), String(b.value));
+      if (a.value === null || b.value === null)
+        return a.value === b.value ? a.index - b.index : a.value === null ? 1 : -1;
+      const c =
+        typeof a.value === 'number' && typeof b.value === 'number'
+          ? a.value - b.value
+          : collator.compare(String(a.value), String(b.value));
       return c !== 0 ? sign * c : a.index - b.index;
     })
     .map((x) => x.row);
@@ -91,7 +105,9 @@ export function nextOrder(current: SortOrder, key: SortKey): SortOrder {
 }
 
 function haystack(row: ExperimentRow): string {
-  return [row.label, row.key, row.engine, row.part, row.state, ...Object.entries(row.axes).map(([k, v]) => `${k}=${v}`)].join(' ').toLowerCase();
+  return [row.label, row.key, row.engine, row.part, row.state, ...Object.entries(row.axes).map(([k, v]) => `${k}=${v}`)]
+    .join(' ')
+    .toLowerCase();
 }
 
 export function filterRows(rows: readonly ExperimentRow[], filter: RowFilter): ExperimentRow[] {
@@ -124,15 +140,25 @@ export function formatMs(v: number | null): string {
 
 /** Rows that have ended, of all rows (the header's progress). */
 export function endedCount(rows: readonly ExperimentRow[]): number {
-  return rows.filter((r) => r.state === 'finished' || r.state === 'stopped' || r.state === 'failed' || r.state === 'interrupted').length;
+  return rows.filter(
+    (r) => r.state === 'finished' || r.state === 'stopped' || r.state === 'failed' || r.state === 'interrupted',
+  ).length;
 }
 
 /** Timing points as a table: one row per timed run, one column per batch size (null where not measured yet). */
-export function timingTable(points: readonly TimingPoint[]): { batches: number[]; rows: Array<{ key: string; label: string; engine: string; ms: Array<number | null> }> } {
+export function timingTable(points: readonly TimingPoint[]): {
+  batches: number[];
+  rows: Array<{ key: string; label: string; engine: string; ms: Array<number | null> }>;
+} {
   const batches = [...new Set(points.map((p) => p.batch))].sort((a, b) => a - b);
   const keys = [...new Map(points.map((p) => [p.key, p])).values()];
   return {
     batches,
-    rows: keys.map(({ key, label, engine }) => ({ key, label, engine, ms: batches.map((b) => points.find((p) => p.key === key && p.batch === b)?.msPerIteration ?? null) })),
+    rows: keys.map(({ key, label, engine }) => ({
+      key,
+      label,
+      engine,
+      ms: batches.map((b) => points.find((p) => p.key === key && p.batch === b)?.msPerIteration ?? null),
+    })),
   };
 }

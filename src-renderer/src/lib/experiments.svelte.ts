@@ -8,7 +8,11 @@ import { errorMessage } from './format';
  * the start / stop / report requests. The runs' own curves arrive as ordinary run.* events,
  * which the lab already collects into its series.
  */
-export const ACTIVE_EXPERIMENT_STATES: ReadonlySet<ExperimentSummary['state']> = new Set(['running', 'timing', 'reporting']);
+export const ACTIVE_EXPERIMENT_STATES: ReadonlySet<ExperimentSummary['state']> = new Set([
+  'running',
+  'timing',
+  'reporting',
+]);
 
 export class ExperimentsState {
   private api: LabApi | null = null;
@@ -30,7 +34,10 @@ export class ExperimentsState {
       api.on('experiment.row', (e) => this.applyRow(e));
     }
     try {
-      const [builtins, list] = await Promise.all([api.invoke('experiments.builtins', {}), api.invoke('experiments.list', {})]);
+      const [builtins, list] = await Promise.all([
+        api.invoke('experiments.builtins', {}),
+        api.invoke('experiments.list', {}),
+      ]);
       this.builtins = builtins;
       this.list = list;
       this.currentId ??= this.list[0]?.id ?? null;

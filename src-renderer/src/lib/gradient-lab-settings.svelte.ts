@@ -64,7 +64,14 @@ class GradientLabControls {
       case 'AveragePooling1D':
         return { poolSize: this.poolSize, strides: this.poolStrides, padding: this.padding };
       case 'Conv1D':
-        return { filters: this.filters, kernelSize: this.kernelSize, strides: this.convStrides, padding: this.padding, dilationRate: this.dilationRate, activation: this.activation };
+        return {
+          filters: this.filters,
+          kernelSize: this.kernelSize,
+          strides: this.convStrides,
+          padding: this.padding,
+          dilationRate: this.dilationRate,
+          activation: this.activation,
+        };
       case 'Dense':
         return { units: this.units, activation: this.activation };
       case 'Activation':

@@ -27,7 +27,8 @@ export type JacobianSource = keyof typeof JACOBIAN_TITLES;
 /** One colour scale for all three maps, so equal values look equal. */
 export function sharedScale(result: GradientLabResult): number {
   let s = 0;
-  for (const j of [result.ours, result.tfjs, result.numeric]) for (const v of j.values) if (Number.isFinite(v)) s = Math.max(s, Math.abs(v));
+  for (const j of [result.ours, result.tfjs, result.numeric])
+    for (const v of j.values) if (Number.isFinite(v)) s = Math.max(s, Math.abs(v));
   return s || 1;
 }
 

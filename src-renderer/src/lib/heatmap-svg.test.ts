@@ -15,19 +15,28 @@ const map = (values: number[], rows: number, cols: number, kinked?: number[]): H
   colName: (j) => `x[${j}]`,
 });
 
-
 describe('heatmapSvg', () => {
   it('colours every non-zero cell by value on the shared scale, and outlines exactly the kinked ones', () => {
     const h = map([2, 0, -1, 0.5, 0, -2], 2, 3, [0, 0, 1, 1, 0, 0]);
     const doc = parseSvg(heatmapSvg(h, 'test'));
     const { cell, left, top } = heatmapLayout(2, 3);
     const fillAt = (i: number, j: number): string | null =>
-      Array.from(doc.getElementsByTagName('rect')).find((r) => r.getAttribute('width') === String(cell) && r.getAttribute('x') === String(left + j * cell) && r.getAttribute('y') === String(top + i * cell))?.getAttribute('fill') ?? null;
+      Array.from(doc.getElementsByTagName('rect'))
+        .find(
+          (r) =>
+            r.getAttribute('width') === String(cell) &&
+            r.getAttribute('x') === String(left + j * cell) &&
+            r.getAttribute('y') === String(top + i * cell),
+        )
+        ?.getAttribute('fill') ?? null;
     expect(fillAt(0, 0)).toBe('rgb(220,38,38)');
     expect(fillAt(1, 2)).toBe('rgb(37,99,235)');
     expect(fillAt(0, 2)).toBe(divergingColor(-1, 2));
     expect(fillAt(0, 1)).toBeNull();
-    expect(Array.from(doc.querySelectorAll('[data-kink]')).map((g) => g.getAttribute('data-kink'))).toEqual(['0,2', '1,0']);
+    expect(Array.from(doc.querySelectorAll('[data-kink]')).map((g) => g.getAttribute('data-kink'))).toEqual([
+      '0,2',
+      '1,0',
+    ]);
     expect(doc.documentElement.textContent).toContain('2 entries on a kink');
   });
 

@@ -1,7 +1,14 @@
 import type { DatasetSummary } from '../../../shared/protocol';
 import { errorMessage } from './format';
 import { lab } from './lab.svelte';
-import { readDroppedItems, uploadFiles, uploadName, type DroppedItem, type PickedFile, type UploadProgress } from './upload';
+import {
+  readDroppedItems,
+  uploadFiles,
+  uploadName,
+  type DroppedItem,
+  type PickedFile,
+  type UploadProgress,
+} from './upload';
 
 /**
  * Imports what the user dropped or picked. Electron: by path (the services read the disk).
@@ -68,7 +75,14 @@ class Importer {
   async fromPath(path: string): Promise<void> {
     const api = lab.api;
     if (!api) return;
-    this.status = { phase: 'importing', sentBytes: 0, totalBytes: 0, sentFiles: 0, totalFiles: 0, name: path.split(/[\\/]/).pop() ?? path };
+    this.status = {
+      phase: 'importing',
+      sentBytes: 0,
+      totalBytes: 0,
+      sentFiles: 0,
+      totalFiles: 0,
+      name: path.split(/[\\/]/).pop() ?? path,
+    };
     try {
       this.done(await api.invoke('datasets.importPath', { path }));
     } finally {

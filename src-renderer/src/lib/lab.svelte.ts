@@ -1,6 +1,14 @@
 import { EE_SET_CLASSES } from '../../../shared/data/dataset';
 import { PRESETS } from '../../../shared/presets';
-import { DEFAULT_TFJS_BACKEND, trainingSettingsSchema, type DatasetSummary, type Events, type PresetSummary, type RunSummary, type RunState } from '../../../shared/protocol';
+import {
+  DEFAULT_TFJS_BACKEND,
+  trainingSettingsSchema,
+  type DatasetSummary,
+  type Events,
+  type PresetSummary,
+  type RunSummary,
+  type RunState,
+} from '../../../shared/protocol';
 import { TRAINING_AID_KEYS, type TrainingSettings } from '../../../shared/train/settings';
 import { getApi, type LabApi } from './api';
 import { errorMessage } from './format';
@@ -63,16 +71,31 @@ export class Lab {
   currentRun = $derived(this.runs.find((r) => r.id === this.currentRunId) ?? null);
   isTraining = $derived(!!this.activeRun && ACTIVE_STATES.includes(this.activeRun.state));
   viewRunIds = $derived(this.compareIds.length >= 2 ? this.compareIds : this.currentRunId ? [this.currentRunId] : []);
-  canTrain = $derived(!this.connectionLost && !!this.dataset && !this.analysis.error && !this.settingsError && !this.isTraining && !this.busy && this.ready);
+  canTrain = $derived(
+    !this.connectionLost &&
+      !!this.dataset &&
+      !this.analysis.error &&
+      !this.settingsError &&
+      !this.isTraining &&
+      !this.busy &&
+      this.ready,
+  );
   trainBlockedReason = $derived(
-    this.connectError ? 'not connected: the Lockstep services cannot be reached'
-      : this.connectionLost ? 'disconnected: reload the page once the host runs again'
-      : !this.ready ? 'connecting…'
-      : !this.dataset ? 'select a dataset first'
-      : this.analysis.error ? `the network is invalid: ${this.analysis.error}`
-      : this.settingsError ? this.settingsError
-      : this.isTraining ? 'a run is in progress'
-      : null,
+    this.connectError
+      ? 'not connected: the Lockstep services cannot be reached'
+      : this.connectionLost
+        ? 'disconnected: reload the page once the host runs again'
+        : !this.ready
+          ? 'connecting…'
+          : !this.dataset
+            ? 'select a dataset first'
+            : this.analysis.error
+              ? `the network is invalid: ${this.analysis.error}`
+              : this.settingsError
+                ? this.settingsError
+                : this.isTraining
+                  ? 'a run is in progress'
+                  : null,
   );
 
   private checkSettings(): string | null {
@@ -101,7 +124,8 @@ export class Lab {
       if (info.classes?.length) this.classes = info.classes;
       this.datasets = datasets;
       this.runs = runs;
-      this.datasetId = (datasets.find((d) => d.id === 'demo') ?? datasets.find((d) => d.name === 'demo') ?? datasets[0])?.id ?? null;
+      this.datasetId =
+        (datasets.find((d) => d.id === 'demo') ?? datasets.find((d) => d.name === 'demo') ?? datasets[0])?.id ?? null;
       this.applyPreset('tdnn');
       this.ready = true;
     } catch (e) {
@@ -111,7 +135,12 @@ export class Lab {
 
   get presetList(): PresetSummary[] {
     if (this.presets.length) return this.presets;
-    return [...PRESETS.values()].map((p) => ({ name: p.name, description: p.description, spec: p.spec as PresetSummary['spec'], training: p.training }));
+    return [...PRESETS.values()].map((p) => ({
+      name: p.name,
+      description: p.description,
+      spec: p.spec as PresetSummary['spec'],
+      training: p.training,
+    }));
   }
 
   applyPreset(name: string): void {
@@ -188,7 +217,15 @@ export class Lab {
 
   private cleanSettings(): TrainingSettings {
     const s = $state.snapshot(this.settings) as TrainingSettings;
-    const out: TrainingSettings = { optimizer: s.optimizer, lr: s.lr, batch: s.batch, epochs: s.epochs, seed: s.seed, frames: s.frames, standardize: s.standardize };
+    const out: TrainingSettings = {
+      optimizer: s.optimizer,
+      lr: s.lr,
+      batch: s.batch,
+      epochs: s.epochs,
+      seed: s.seed,
+      frames: s.frames,
+      standardize: s.standardize,
+    };
     if (s.optimizer === 'momentum') {
       if (s.momentum !== undefined) out.momentum = s.momentum;
       if (s.nesterov !== undefined) out.nesterov = s.nesterov;

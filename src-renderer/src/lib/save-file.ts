@@ -19,5 +19,11 @@ export function saveText(name: string, text: string, type: string): void {
 
 /** A file-name stem from a title: letters, digits, '-' and '_' only. */
 export function fileStem(title: string): string {
-  return title.trim().replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'chart';
+  return (
+    title
+      .trim()
+      .replace(/[^\w-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .toLowerCase() || 'chart'
+  );
 }

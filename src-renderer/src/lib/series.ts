@@ -23,7 +23,18 @@ export interface RunSeries {
 }
 
 export function emptySeries(runId: string): RunSeries {
-  return { runId, engines: [], steps: [], losses: new Map(), lossDiff: [], weightDiff: [], gradDiff: [], epochs: [], lastStep: -Infinity, version: 0 };
+  return {
+    runId,
+    engines: [],
+    steps: [],
+    losses: new Map(),
+    lossDiff: [],
+    weightDiff: [],
+    gradDiff: [],
+    epochs: [],
+    lastStep: -Infinity,
+    version: 0,
+  };
 }
 
 /** Appends step points, skipping any already held (events can overlap a runs.get). */
@@ -44,7 +55,8 @@ export function appendSteps(series: RunSeries, points: readonly StepPoint[]): nu
       series.losses.get(engine)!.push(typeof v === 'number' ? v : NaN);
     }
     const [a, b] = series.engines;
-    const la = p.losses[a], lb = b !== undefined ? p.losses[b] : undefined;
+    const la = p.losses[a],
+      lb = b !== undefined ? p.losses[b] : undefined;
     series.lossDiff.push(typeof la === 'number' && typeof lb === 'number' ? Math.abs(la - lb) : NaN);
     series.weightDiff.push(p.maxAbsWeightDiff ?? NaN);
     series.gradDiff.push(p.maxAbsGradDiff ?? NaN);
@@ -66,7 +78,10 @@ export function appendEpochs(series: RunSeries, points: readonly EpochPoint[]): 
 
 export function seriesFromDetail(detail: RunDetail): RunSeries {
   const s = emptySeries(detail.id);
-  appendSteps(s, [...detail.steps].sort((a, b) => a.step - b.step));
+  appendSteps(
+    s,
+    [...detail.steps].sort((a, b) => a.step - b.step),
+  );
   appendEpochs(s, detail.epochs);
   return s;
 }
@@ -92,7 +107,10 @@ export function mergeNewer(target: RunSeries, source: RunSeries): void {
     points.push(p);
   });
   appendSteps(target, points);
-  appendEpochs(target, source.epochs.filter((p) => !target.epochs.some((q) => q.epoch === p.epoch && q.engine === p.engine)));
+  appendEpochs(
+    target,
+    source.epochs.filter((p) => !target.epochs.some((q) => q.epoch === p.epoch && q.engine === p.engine)),
+  );
 }
 
 export interface LockstepVerdict {
@@ -114,8 +132,15 @@ export interface LockstepVerdict {
 export function lockstepVerdict(series: RunSeries, bound = DEFAULT_LOSS_BOUND): LockstepVerdict | null {
   const [reference, candidate] = series.engines;
   if (candidate === undefined || !series.steps.length) return null;
-  const a = series.losses.get(reference)!, b = series.losses.get(candidate)!;
+  const a = series.losses.get(reference)!,
+    b = series.losses.get(candidate)!;
   const diffs = a.map((la, i) => relativeLossDiff(la, b[i]));
   const maxRelLossDiff = diffs.reduce((m, d) => (Number.isNaN(d) ? Infinity : Math.max(m, d)), 0);
-  return { engines: [reference, candidate], bound, steps: diffs.length, maxRelLossDiff, firstStepOver: firstStepOver(diffs, bound) };
+  return {
+    engines: [reference, candidate],
+    bound,
+    steps: diffs.length,
+    maxRelLossDiff,
+    firstStepOver: firstStepOver(diffs, bound),
+  };
 }

@@ -78,7 +78,10 @@ describe('analyzeSpec', () => {
     const a = analyzeSpec(spec, 9);
     expect(a.error).toMatch(/^layer 3 Dense: expects a flat input/);
     expect(a.errorLayer).toBe(2);
-    expect(a.layers.map((l) => l.outputShape)).toEqual([[68, 8], [64, 3]]);
+    expect(a.layers.map((l) => l.outputShape)).toEqual([
+      [68, 8],
+      [64, 3],
+    ]);
     expect(a.network).toBeNull();
   });
 

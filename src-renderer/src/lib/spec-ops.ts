@@ -1,7 +1,13 @@
 import { ACTIVATIONS } from '../../../shared/engine/activations';
 import { fieldMeta, schemaFields, type FieldKind } from '../../../shared/engine/layers/fields';
 import { descriptorOf } from '../../../shared/engine/layers/registry';
-import { LAYER_TYPES, resolveSpec, type LayerType, type ResolvedLayer, type ResolvedNetwork } from '../../../shared/engine/spec';
+import {
+  LAYER_TYPES,
+  resolveSpec,
+  type LayerType,
+  type ResolvedLayer,
+  type ResolvedNetwork,
+} from '../../../shared/engine/spec';
 import { LockstepError } from '../../../shared/errors';
 
 /**
@@ -60,7 +66,12 @@ function isOutputLayer(l: Layer | undefined): boolean {
  * Adds a layer: at `index` when given, else just before the output layer (a softmax Dense,
  * which must stay last), else at the end. Returns the new spec and where the layer went.
  */
-export function addLayer(spec: EditableSpec, type: LayerType, index?: number, classes = 9): { spec: EditableSpec; index: number } {
+export function addLayer(
+  spec: EditableSpec,
+  type: LayerType,
+  index?: number,
+  classes = 9,
+): { spec: EditableSpec; index: number } {
   const next = clone(spec);
   const n = next.layers.length;
   const at = index ?? (isOutputLayer(next.layers[n - 1]) ? n - 1 : n);
@@ -74,7 +85,12 @@ export function addLayer(spec: EditableSpec, type: LayerType, index?: number, cl
  * it still resolves (a pooling layer goes before TimeSum or Flatten, not after them). A network
  * that is already invalid, or valid nowhere with the new layer, gets it just before the output layer.
  */
-export function addLayerWhereValid(spec: EditableSpec, type: LayerType, input: [number, number], classes = 9): { spec: EditableSpec; index: number } {
+export function addLayerWhereValid(
+  spec: EditableSpec,
+  type: LayerType,
+  input: [number, number],
+  classes = 9,
+): { spec: EditableSpec; index: number } {
   const fallback = addLayer(spec, type, undefined, classes);
   const valid = (s: EditableSpec) => analyzeSpec(withInput(s, input), classes).error === null;
   if (!valid(spec)) return fallback;
@@ -146,7 +162,12 @@ export function errorLayerIndex(message: string): number | null {
 }
 
 const PROBE_FLATTEN = { type: 'Flatten', name: 'zz_probe_flatten' };
-const probeOutput = (classes: number) => ({ type: 'Dense', name: 'zz_probe_output', units: classes, activation: 'softmax' });
+const probeOutput = (classes: number) => ({
+  type: 'Dense',
+  name: 'zz_probe_output',
+  units: classes,
+  activation: 'softmax',
+});
 
 /**
  * Resolves a spec with the real resolver. When it is invalid, the longest valid prefix is
@@ -168,14 +189,23 @@ export function analyzeSpec(spec: EditableSpec, classes?: number): SpecAnalysis 
     const limit = Math.min(spec.layers.length, named === null ? spec.layers.length : named + 1);
     for (let k = limit; k >= 1; k--) {
       try {
-        const probe = resolveSpec({ input: spec.input, layers: [...spec.layers.slice(0, k), PROBE_FLATTEN, probeOutput(classes ?? 2)] });
+        const probe = resolveSpec({
+          input: spec.input,
+          layers: [...spec.layers.slice(0, k), PROBE_FLATTEN, probeOutput(classes ?? 2)],
+        });
         layers = probe.layers.slice(0, k);
         break;
       } catch {
         // a shorter prefix, then
       }
     }
-    return { layers, network: null, error, errorLayer: errorLayerIndex(error), paramCount: layers.reduce((s, l) => s + l.paramCount, 0) };
+    return {
+      layers,
+      network: null,
+      error,
+      errorLayer: errorLayerIndex(error),
+      paramCount: layers.reduce((s, l) => s + l.paramCount, 0),
+    };
   }
 }
 
@@ -187,16 +217,25 @@ export function parseSpecFile(text: string): { spec: EditableSpec; training?: Re
   } catch (e) {
     throw new LockstepError(`not valid JSON (${(e as Error).message})`);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new LockstepError('a spec file holds an object with "input" and "layers"');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new LockstepError('a spec file holds an object with "input" and "layers"');
   const obj = raw as Record<string, unknown>;
   const specRaw = ('spec' in obj ? obj.spec : obj) as Record<string, unknown>;
-  if (!specRaw || typeof specRaw !== 'object' || !Array.isArray(specRaw.layers)) throw new LockstepError('a spec file holds an object with "input" and "layers"');
-  const input = Array.isArray(specRaw.input) && specRaw.input.length === 2 ? (specRaw.input as [number, number]) : ([70, 16] as [number, number]);
+  if (!specRaw || typeof specRaw !== 'object' || !Array.isArray(specRaw.layers))
+    throw new LockstepError('a spec file holds an object with "input" and "layers"');
+  const input =
+    Array.isArray(specRaw.input) && specRaw.input.length === 2
+      ? (specRaw.input as [number, number])
+      : ([70, 16] as [number, number]);
   const layers = (specRaw.layers as unknown[]).map((l, i) => {
-    if (!l || typeof l !== 'object' || Array.isArray(l)) throw new LockstepError(`layer ${i + 1}: expected an object with a "type"`);
+    if (!l || typeof l !== 'object' || Array.isArray(l))
+      throw new LockstepError(`layer ${i + 1}: expected an object with a "type"`);
     return { ...(l as Layer) };
   });
-  const training = 'spec' in obj && obj.training && typeof obj.training === 'object' ? (obj.training as Record<string, unknown>) : undefined;
+  const training =
+    'spec' in obj && obj.training && typeof obj.training === 'object'
+      ? (obj.training as Record<string, unknown>)
+      : undefined;
   return { spec: { input: [input[0], input[1]], layers }, training };
 }
 

@@ -8,7 +8,10 @@ describe('planChunks', () => {
 
   it('packs whole files into chunks of at most 8 MiB', () => {
     const chunks = planChunks([3 * MiB, 3 * MiB, 3 * MiB, 1 * MiB]);
-    expect(chunks.map((c) => c.map((p) => p.index))).toEqual([[0, 1], [2, 3]]);
+    expect(chunks.map((c) => c.map((p) => p.index))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     expect(chunks.flat().every((p) => p.start === 0)).toBe(true);
     expect(CHUNK_BYTES).toBe(8 * MiB);
   });
@@ -17,7 +20,11 @@ describe('planChunks', () => {
     const chunks = planChunks(sizes);
     for (const c of chunks) expect(total(c)).toBeLessThanOrEqual(8 * MiB);
     const big = chunks.flat().filter((p) => p.index === 1);
-    expect(big.map((p) => [p.start, p.end])).toEqual([[0, 8 * MiB - 1], [8 * MiB - 1, 16 * MiB - 1], [16 * MiB - 1, 20 * MiB]]);
+    expect(big.map((p) => [p.start, p.end])).toEqual([
+      [0, 8 * MiB - 1],
+      [8 * MiB - 1, 16 * MiB - 1],
+      [16 * MiB - 1, 20 * MiB],
+    ]);
     expect(chunks.flat().map((p) => p.index)).toEqual([0, 1, 1, 1, 2]);
   });
   it('caps the file count per chunk', () => {
@@ -25,13 +32,20 @@ describe('planChunks', () => {
   });
   it('handles no files and empty files', () => {
     expect(planChunks([])).toEqual([]);
-    expect(planChunks([0, 0])).toEqual([[{ index: 0, start: 0, end: 0 }, { index: 1, start: 0, end: 0 }]]);
+    expect(planChunks([0, 0])).toEqual([
+      [
+        { index: 0, start: 0, end: 0 },
+        { index: 1, start: 0, end: 0 },
+      ],
+    ]);
   });
 });
 
 describe('uploadName', () => {
   it('names the one folder or file dropped', () => {
-    expect(uploadName([{ relativePath: 'ee-set/train/lab/a.txt' }, { relativePath: 'ee-set/dev/lab/b.txt' }])).toBe('ee-set');
+    expect(uploadName([{ relativePath: 'ee-set/train/lab/a.txt' }, { relativePath: 'ee-set/dev/lab/b.txt' }])).toBe(
+      'ee-set',
+    );
     expect(uploadName([{ relativePath: 'data.tar.gz' }])).toBe('data');
     expect(uploadName([{ relativePath: 'a.csv' }, { relativePath: 'b.csv' }])).toBe('2 files');
   });
@@ -48,7 +62,13 @@ describe('filesFromInput', () => {
 
 describe('readDroppedItems', () => {
   function fileEntry(name: string, content: string, fullPath: string): FileSystemFileEntry {
-    return { isFile: true, isDirectory: false, name, fullPath, file: (ok: (f: File) => void) => ok(new File([content], name)) } as unknown as FileSystemFileEntry;
+    return {
+      isFile: true,
+      isDirectory: false,
+      name,
+      fullPath,
+      file: (ok: (f: File) => void) => ok(new File([content], name)),
+    } as unknown as FileSystemFileEntry;
   }
   function dirEntry(name: string, children: FileSystemEntry[]): FileSystemDirectoryEntry {
     return {
@@ -58,18 +78,36 @@ describe('readDroppedItems', () => {
       createReader() {
         // Answers in batches of 2, then an empty batch, as Chromium does (in batches of 100).
         let i = 0;
-        return { readEntries: (ok: (e: FileSystemEntry[]) => void) => { const b = children.slice(i, i + 2); i += 2; ok(b); } };
+        return {
+          readEntries: (ok: (e: FileSystemEntry[]) => void) => {
+            const b = children.slice(i, i + 2);
+            i += 2;
+            ok(b);
+          },
+        };
       },
     } as unknown as FileSystemDirectoryEntry;
   }
 
   it('walks folders recursively, keeping the folder names', async () => {
     const tree = dirEntry('ee', [
-      dirEntry('train', [dirEntry('lab', [fileEntry('l.txt', '0 train/fbc/a.txt', '')]), dirEntry('fbc', [fileEntry('a.txt', '1 2', ''), fileEntry('b.txt', '3 4', ''), fileEntry('c.txt', '5 6', '')])]),
+      dirEntry('train', [
+        dirEntry('lab', [fileEntry('l.txt', '0 train/fbc/a.txt', '')]),
+        dirEntry('fbc', [fileEntry('a.txt', '1 2', ''), fileEntry('b.txt', '3 4', ''), fileEntry('c.txt', '5 6', '')]),
+      ]),
       fileEntry('.DS_Store', '', ''),
     ]);
-    const files = await readDroppedItems([{ entry: tree, file: null }, { entry: null, file: new File(['z'], 'extra.csv') }]);
-    expect(files.map((f) => f.relativePath)).toEqual(['ee/train/fbc/a.txt', 'ee/train/fbc/b.txt', 'ee/train/fbc/c.txt', 'ee/train/lab/l.txt', 'extra.csv']);
+    const files = await readDroppedItems([
+      { entry: tree, file: null },
+      { entry: null, file: new File(['z'], 'extra.csv') },
+    ]);
+    expect(files.map((f) => f.relativePath)).toEqual([
+      'ee/train/fbc/a.txt',
+      'ee/train/fbc/b.txt',
+      'ee/train/fbc/c.txt',
+      'ee/train/lab/l.txt',
+      'extra.csv',
+    ]);
     expect(await files[0].file.text()).toBe('1 2');
   });
 });

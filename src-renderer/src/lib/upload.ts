@@ -83,7 +83,10 @@ export async function readDroppedItems(items: DroppedItem[]): Promise<PickedFile
 /** Files from an `<input type=file>` (with `webkitdirectory`, each carries its relative path). */
 export function filesFromInput(list: FileList | File[]): PickedFile[] {
   return Array.from(list)
-    .map((file) => ({ relativePath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, file }))
+    .map((file) => ({
+      relativePath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name,
+      file,
+    }))
     .filter((f) => !isJunk(f.relativePath));
 }
 
@@ -156,7 +159,13 @@ export async function uploadFiles(
 ): Promise<DatasetSummary> {
   if (!files.length) throw new Error('nothing to import: no files were dropped');
   const totalBytes = files.reduce((s, f) => s + f.file.size, 0);
-  const progress: UploadProgress = { sentBytes: 0, totalBytes, sentFiles: 0, totalFiles: files.length, phase: 'sending' };
+  const progress: UploadProgress = {
+    sentBytes: 0,
+    totalBytes,
+    sentFiles: 0,
+    totalFiles: files.length,
+    phase: 'sending',
+  };
   onProgress({ ...progress });
   const { uploadId } = await api.invoke('uploads.begin', { name: name.slice(0, 256) });
   for (const chunk of planChunks(files.map((f) => f.file.size))) {
@@ -164,7 +173,10 @@ export async function uploadFiles(
       chunk.map(async ({ index, start, end }) => {
         const f = files[index].file;
         const blob = start === 0 && end === f.size ? f : f.slice(start, end);
-        return { relativePath: files[index].relativePath.slice(0, 1024), data: new Uint8Array(await blob.arrayBuffer()) };
+        return {
+          relativePath: files[index].relativePath.slice(0, 1024),
+          data: new Uint8Array(await blob.arrayBuffer()),
+        };
       }),
     );
     await api.invoke('uploads.chunk', { uploadId, files: payload });
