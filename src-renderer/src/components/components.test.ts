@@ -5,6 +5,7 @@ import type { LabApi } from '../lib/api';
 import { lab } from '../lib/lab.svelte';
 import ConfusionMatrix from './ConfusionMatrix.svelte';
 import NetworkEditor from './NetworkEditor.svelte';
+import RunsPanel from './RunsPanel.svelte';
 import TrainPanel from './TrainPanel.svelte';
 
 const demo = {
@@ -188,5 +189,48 @@ describe('TrainPanel', () => {
         frontEnd: { normalize: 'pcen', pcen: { smoothing: 0.2, alpha: 0.9, delta: 2, root: 0.5, epsilon: 1e-6 } },
       },
     });
+  });
+});
+
+describe('RunsPanel', () => {
+  const interrupted = {
+    id: 'r9',
+    name: 'tdnn · scratch · demo',
+    datasetId: 'demo',
+    datasetName: 'demo',
+    engine: 'scratch' as const,
+    backend: 'cpu' as const,
+    state: 'interrupted' as const,
+    createdAt: '2026-01-01T00:00:00Z',
+    spec: PRESETS.get('tdnn')!.spec,
+    settings: { optimizer: 'sgd' as const, lr: 0.1, batch: 10, epochs: 5, seed: 1, frames: 70, standardize: true },
+    params: 100,
+    epochsDone: 2,
+  };
+
+  it('offers Resume on an interrupted run with saved epochs; resuming follows the run', async () => {
+    const api = fakeApi();
+    const resumed = { ...interrupted, state: 'running' };
+    vi.mocked(api.invoke).mockImplementation((async (m: string) => {
+      if (m === 'runs.list') return [interrupted, { ...interrupted, id: 'r8', epochsDone: 0 }];
+      if (m === 'runs.resume') return resumed;
+      if (m === 'runs.get') return { ...resumed, epochs: [], steps: [] };
+      if (m === 'datasets.list') return [demo];
+      if (m === 'app.info')
+        return { version: 't', host: 'browser', presets: [...PRESETS.values()], classes: demo.classes };
+      return undefined;
+    }) as unknown as LabApi['invoke']);
+    await lab.init(api);
+    lab.currentRunId = lab.activeRunId = null; // an open run would draw its charts (no canvas here)
+    lab.compareIds = [];
+    render(RunsPanel);
+    // Only the run that saved an epoch can be resumed.
+    expect(screen.getAllByTestId('run-resume')).toHaveLength(1);
+    expect(screen.getByTestId('run-resume').getAttribute('title')).toContain('last saved epoch (2)');
+    cleanup(); // the resumed run's charts need a canvas, which jsdom lacks
+    await lab.resumeRun('r9');
+    expect(lab.activeRunId).toBe('r9');
+    expect(vi.mocked(api.invoke).mock.calls.find(([m]) => m === 'runs.resume')?.[1]).toEqual({ runId: 'r9' });
+    expect(lab.isTraining).toBe(true);
   });
 });

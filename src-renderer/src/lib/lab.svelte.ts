@@ -246,6 +246,21 @@ export class Lab {
     }
   }
 
+  /**
+   * Keeps training an interrupted run from its last saved epoch (the services refuse, saying why, when
+   * none was saved); it becomes the run the train bar follows, its curves reloaded without what is retrained.
+   */
+  async resumeRun(runId: string): Promise<void> {
+    if (!this.api) return;
+    this.upsertRun(await this.api.invoke('runs.resume', { runId }));
+    this.series.delete(runId);
+    await this.openRun(runId, false);
+    this.activeRunId = runId;
+    this.currentRunId = runId;
+    this.progress = null;
+    this.seriesTick++;
+  }
+
   /** Loads a run's full curves (reopening it) and shows it. */
   async openRun(runId: string, show = true): Promise<void> {
     if (!this.api) return;
