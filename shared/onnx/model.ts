@@ -1,13 +1,13 @@
 /**
  * A resolved Lockstep network and its weights as an ONNX model (opset 13): input `input`
  * `[batch, frames, channels]` float32 (already standardised), output `probabilities`
- * `[batch, classes]`; each layer mapped by `ONNX_LAYERS`. The caller's metadata (classes,
+ * `[batch, classes]`; each layer mapped by its descriptor's `onnx` hook. The caller's metadata (classes,
  * standardisation, …) goes into metadata_props.
  */
-import type { LayerConfig, ResolvedNetwork } from '../engine/spec';
+import { descriptorOf } from '../engine/layers/registry';
+import type { ResolvedNetwork } from '../engine/spec';
 import { LockstepError } from '../errors';
 import { OnnxGraphBuilder, INPUT_NAME, type Value } from './graph';
-import { ONNX_LAYERS, type OnnxLayerMapping } from './layers';
 import { encodeModel } from './proto';
 
 export const ONNX_OPSET = 13;
@@ -40,8 +40,7 @@ export function buildOnnxModel(network: ResolvedNetwork, options: OnnxExportOpti
         );
       return value;
     };
-    const map = ONNX_LAYERS[config.type] as OnnxLayerMapping<LayerConfig>;
-    x = map(config, { input: layer.inputShape, output: layer.outputShape }, weights, graph, x);
+    x = descriptorOf(config.type).onnx({ config, inputShape: layer.inputShape }, weights, graph, x);
   }
   const [frames, channels] = network.input;
   return encodeModel({

@@ -5,6 +5,7 @@ import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { defineLayer, type LayerConfigOf } from './descriptor';
 import { activationField } from './fields';
 import { kerasCommon } from './keras';
+import { activate } from '../../onnx/ops';
 
 const schema = z.object({ activation: activationField() });
 export type ActivationConfig = LayerConfigOf<'Activation', z.output<typeof schema>>;
@@ -66,4 +67,5 @@ export const activationLayer = defineLayer({
   keras: ({ config: c }) => [
     { class_name: 'Activation', config: { ...kerasCommon(c.name), activation: c.activation } },
   ],
+  onnx: ({ config }, _weights, graph, x) => activate(graph, config.name, x, config.activation),
 });

@@ -3,6 +3,7 @@ import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { window1d } from '../window1d';
 import { defineLayer } from './descriptor';
 import { inferPool, kerasPool, poolHasKernel, poolOptions, poolSchema, type Pool1DConfig } from './pool1d';
+import { onnxPooling } from '../../onnx/ops';
 
 /**
  * Average pooling over time, per channel: y[b,i,c] = (1/|window(i)|) Σ_{j ∈ window(i)} x[b,j,c],
@@ -100,4 +101,5 @@ export const averagePooling1DLayer = defineLayer({
       : null,
   tfjs: (tf, c, args) => tf.layers.averagePooling1d({ ...args, ...poolOptions(c) }),
   keras: ({ config }) => kerasPool(config),
+  onnx: onnxPooling('AveragePool'),
 });

@@ -4,6 +4,7 @@ import type { FloatArray, FloatArrayCtor, Layer, Param, StateTensor } from '../t
 import { allocateWeights, defineLayer, type LayerConfigOf, type ParamShape } from './descriptor';
 import { numberField } from './fields';
 import { ONES, ZEROS, kerasCommon } from './keras';
+import { attribute } from '../../onnx/proto';
 
 const schema = z.object({
   /** The moving statistics' decay per training step (Keras default 0.99). */
@@ -193,4 +194,20 @@ export const batchNormalizationLayer = defineLayer({
       },
     },
   ],
+  // y = gamma · (x − moving_mean) / √(moving_variance + epsilon) + beta, per channel (axis 1).
+  onnx: ({ config, inputShape }, weights, graph, x) => {
+    const { name } = config;
+    const input = graph.channelsFirst(x, name);
+    const channels = [inputShape[inputShape.length - 1]];
+    const inputs = [
+      input.name,
+      ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((p) =>
+        graph.constant(`${name}/${p}`, channels, weights(p)),
+      ),
+    ];
+    return {
+      name: graph.node(name, 'BatchNormalization', inputs, [attribute.float('epsilon', config.epsilon)]),
+      layout: input.layout,
+    };
+  },
 });

@@ -13,6 +13,9 @@ import {
 } from './descriptor';
 import { activationField, boolField, intField, paddingField } from './fields';
 import { kerasCommon, kerasWeighted } from './keras';
+import { activate, convWeight, windowAttributes } from '../../onnx/ops';
+import { attribute } from '../../onnx/proto';
+import type { Value } from '../../onnx/graph';
 
 const schema = z.object({
   filters: intField(),
@@ -215,4 +218,24 @@ export const conv1dLayer = defineLayer({
       },
     },
   ],
+  onnx: ({ config, inputShape }, weights, graph, x) => {
+    const [length, channels] = inputShape;
+    const { name, kernelSize, filters } = config;
+    const input = graph.channelsFirst(x, name);
+    const inputs = [
+      input.name,
+      graph.constant(
+        `${name}/kernel`,
+        [filters, channels, kernelSize],
+        convWeight(weights('kernel'), kernelSize, channels, filters),
+      ),
+    ];
+    if (config.useBias) inputs.push(graph.constant(`${name}/bias`, [filters], weights('bias')));
+    const attributes = [
+      ...windowAttributes(length, kernelSize, config.strides, config.dilationRate, config.padding),
+      attribute.ints('dilations', [config.dilationRate]),
+    ];
+    const conv: Value = { name: graph.node(name, 'Conv', inputs, attributes), layout: 'channels-first' };
+    return activate(graph, name, conv, config.activation);
+  },
 });

@@ -12,6 +12,8 @@ import {
 } from './descriptor';
 import { activationField, boolField, intField } from './fields';
 import { kerasCommon, kerasWeighted } from './keras';
+import { activate } from '../../onnx/ops';
+import type { Value } from '../../onnx/graph';
 
 const schema = z.object({ units: intField(), useBias: boolField(true), activation: activationField('linear') });
 export type DenseConfig = LayerConfigOf<'Dense', z.output<typeof schema>>;
@@ -158,4 +160,11 @@ export const denseLayer = defineLayer({
       },
     },
   ],
+  onnx: ({ config, inputShape }, weights, graph, x) => {
+    const { name, units } = config;
+    const inputs = [x.name, graph.constant(`${name}/kernel`, [inputShape[0], units], weights('kernel'))];
+    if (config.useBias) inputs.push(graph.constant(`${name}/bias`, [units], weights('bias')));
+    const dense: Value = { name: graph.node(name, 'Gemm', inputs), layout: 'flat' };
+    return activate(graph, name, dense, config.activation);
+  },
 });

@@ -4,13 +4,14 @@ import { LockstepError } from '../../errors';
 import type { Arena, ArenaSizer } from '../fast/arena';
 import type { Rng } from '../rng';
 import { sizeOf, type FloatArrayCtor, type Layer, type Param, type StateTensor } from '../types';
+import type { OnnxMapping } from '../../onnx/ops';
 import type { KerasLayer, TimeSumMapping } from './keras';
 
 /**
  * Everything about one layer type, in one place (its file under shared/engine/layers): the config
  * schema with its defaults (spec validation, the TypeScript type and the editor's fields all come
  * from it), shape and parameter inference, the reference layer, the fast path's layer, the tfjs
- * layer and the Keras export. The registry (registry.ts) lists them; everything else loops over it.
+ * layer, the Keras export and the ONNX export. The registry (registry.ts) lists them; everything else loops over it.
  */
 export interface ParamShape {
   name: string;
@@ -90,6 +91,8 @@ export interface LayerDescriptor<T extends string = string, O extends object = o
   ): Tf.layers.Layer;
   /** The Keras layers it is exported as (none: it is left out, a no-op in Keras). */
   keras(layer: ResolvedLayerOf<LayerConfigOf<T, O>>, context: KerasContext): KerasLayer[];
+  /** Its ONNX nodes, opset 13, for inference (shared/onnx: the graph, the layouts, the helpers). */
+  onnx: OnnxMapping<LayerConfigOf<T, O>>;
 }
 
 /** Checks a descriptor's types once, where it is written. */

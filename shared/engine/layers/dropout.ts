@@ -115,4 +115,5 @@ export const dropoutLayer = defineLayer({
   keras: ({ config: c }) => [
     { class_name: 'Dropout', config: { ...kerasCommon(c.name), rate: c.rate, noise_shape: null, seed: null } },
   ],
+  onnx: (_layer, _weights, _graph, x) => x,
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sizeOf, type FloatArray, type Layer } from '../types';
 import { defineLayer, type LayerConfigOf } from './descriptor';
 import { kerasCommon } from './keras';
+import { attribute } from '../../onnx/proto';
 
 const schema = z.object({});
 export type FlattenConfig = LayerConfigOf<'Flatten', z.output<typeof schema>>;
@@ -49,4 +50,10 @@ export const flattenLayer = defineLayer({
     inputShape.length === 1
       ? []
       : [{ class_name: 'Flatten', config: { ...kerasCommon(c.name), data_format: 'channels_last' } }],
+  // Keras flattens [time, channels] row-major, so a channels-first sequence goes back to time-major first.
+  onnx: ({ config }, _weights, graph, x) => {
+    if (x.layout === 'flat') return x;
+    const input = graph.timeMajor(x, config.name);
+    return { name: graph.node(config.name, 'Flatten', [input.name], [attribute.int('axis', 1)]), layout: 'flat' };
+  },
 });

@@ -3,6 +3,8 @@ import { hashStep } from '../activations';
 import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { defineLayer, sequenceInput, type LayerConfigOf } from './descriptor';
 import { kerasCommon } from './keras';
+import { timeAxis } from '../../onnx/ops';
+import { attribute } from '../../onnx/proto';
 
 const schema = z.object({});
 export type GlobalMaxPooling1DConfig = LayerConfigOf<'GlobalMaxPooling1D', z.output<typeof schema>>;
@@ -83,4 +85,8 @@ export const globalMaxPooling1dLayer = defineLayer({
   reference: (l, maxBatch, ctor) => new GlobalMaxPooling1D(l.config, l.inputShape, l.outputShape, maxBatch, ctor),
   tfjs: (tf, _c, args) => tf.layers.globalMaxPooling1d(args),
   keras: ({ config: c }) => [{ class_name: 'GlobalMaxPooling1D', config: kerasCommon(c.name) }],
+  onnx: ({ config }, _weights, graph, x) => {
+    const attributes = [attribute.ints('axes', [timeAxis(x)]), attribute.int('keepdims', 0)];
+    return { name: graph.node(config.name, 'ReduceMax', [x.name], attributes), layout: 'flat' };
+  },
 });

@@ -5,6 +5,7 @@ import { allocateWeights, defineLayer, type LayerConfigOf, type ParamShape } fro
 import { boolField, numberField } from './fields';
 import { ONES, ZEROS, kerasCommon } from './keras';
 import { single, tfjsClass } from './tfjs-classes';
+import { attribute } from '../../onnx/proto';
 
 const schema = z.object({
   /** Added to the variance before its square root (Keras default 1e-3); set in a spec file. */
@@ -199,4 +200,22 @@ export const layerNormalizationLayer = defineLayer({
       },
     },
   ],
+  // Opset 13 has no LayerNormalization (17 does): μ and σ² over the last axis from basic ops,
+  // y = γ · (x − μ) / √(σ² + ε) + β.
+  onnx: ({ config, inputShape }, weights, graph, x) => {
+    const { name } = config;
+    const input = graph.timeMajor(x, name);
+    const features = [inputShape[inputShape.length - 1]];
+    const overLast = [attribute.ints('axes', [input.layout === 'flat' ? 1 : 2]), attribute.int('keepdims', 1)];
+    const mean = graph.node(name, 'ReduceMean', [input.name], overLast);
+    const centered = graph.node(name, 'Sub', [input.name, mean]);
+    const squared = graph.node(name, 'Mul', [centered, centered]);
+    const variance = graph.node(name, 'ReduceMean', [squared], overLast);
+    const epsilon = graph.constant(`${name}/epsilon`, [1], Float32Array.of(config.epsilon));
+    const std = graph.node(name, 'Sqrt', [graph.node(name, 'Add', [variance, epsilon])]);
+    let y = graph.node(name, 'Div', [centered, std]);
+    if (config.scale) y = graph.node(name, 'Mul', [y, graph.constant(`${name}/gamma`, features, weights('gamma'))]);
+    if (config.center) y = graph.node(name, 'Add', [y, graph.constant(`${name}/beta`, features, weights('beta'))]);
+    return { name: y, layout: input.layout };
+  },
 });

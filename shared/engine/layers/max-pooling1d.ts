@@ -4,6 +4,7 @@ import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { window1d } from '../window1d';
 import { defineLayer } from './descriptor';
 import { inferPool, kerasPool, poolHasKernel, poolOptions, poolSchema, type Pool1DConfig } from './pool1d';
+import { onnxPooling } from '../../onnx/ops';
 
 /**
  * Max pooling over time, per channel: y[b,i,c] = max_{j ∈ window(i)} x[b,j,c], where
@@ -95,4 +96,5 @@ export const maxPooling1DLayer = defineLayer({
     poolHasKernel(l.inputShape) ? new FastMaxPooling1D(l.config, l.inputShape, l.outputShape, maxBatch, alloc) : null,
   tfjs: (tf, c, args) => tf.layers.maxPooling1d({ ...args, ...poolOptions(c) }),
   keras: ({ config }) => kerasPool(config),
+  onnx: onnxPooling('MaxPool'),
 });

@@ -6,6 +6,8 @@ import type { FloatArray, FloatArrayCtor, Layer } from '../types';
 import { defineLayer, sequenceInput, type LayerConfigOf } from './descriptor';
 import { kerasCommon, kerasWeighted, type KerasLayer } from './keras';
 import { single, singleShape, tfjsClass } from './tfjs-classes';
+import { timeAxis } from '../../onnx/ops';
+import { attribute } from '../../onnx/proto';
 
 const schema = z.object({});
 /** TimeSum's config, and GlobalAveragePooling1D's (global-average-pooling1d.ts): a name only. */
@@ -181,5 +183,12 @@ export const timeSumLayer = defineLayer({
       ...kerasWeighted({ activation: 'linear', useBias: false }),
     };
     return [pooling, { class_name: 'Dense', config: scale }];
+  },
+  onnx: ({ config }, _weights, graph, x) => {
+    const axes = graph.int64s(`${config.name}/axes`, [timeAxis(x)]);
+    return {
+      name: graph.node(config.name, 'ReduceSum', [x.name, axes], [attribute.int('keepdims', 0)]),
+      layout: 'flat',
+    };
   },
 });
