@@ -167,7 +167,8 @@ describe('AppServices', () => {
       expect(entry).not.toBeNull();
       // The one file the browser receives: a folder export arrives zipped.
       expect(out.downloadName).toBe(entry!.downloadName);
-      expect(out.downloadName).toMatch(format === 'npz' ? /\.npz$/ : /\.zip$/);
+      // A single-file format arrives as that file.
+      expect(out.downloadName).toMatch(format === 'npz' || format === 'onnx' ? new RegExp(`\\.${format}$`) : /\.zip$/);
       rmSync(join(userData, 'exports'), { recursive: true });
     }
     await expect(
