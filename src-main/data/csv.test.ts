@@ -213,6 +213,18 @@ describe('csv datasets: structural problems are LockstepErrors with the line', (
     await refused(loadCsvDataset(p, { frames: 2 }), { file: p, line, field }, ...fragments);
   });
 
+  it('one example past what an import may hold as it is read (128 MiB of float64) is refused at its line', async () => {
+    const channels = 100_000; // 168 rows pass 2^24 values: a 34 MB file
+    const header = ['example,split,label,frame', ...Array.from({ length: channels }, (_, c) => `c${c}`)].join(',');
+    const zeros = ',0'.repeat(channels);
+    const p = path.join(tmp(), 'wide.csv');
+    const fd = fs.openSync(p, 'w');
+    fs.writeSync(fd, `${header}\n`);
+    for (let t = 0; t < 170; t++) fs.writeSync(fd, `a,train,0,${t}${zeros}\n`);
+    fs.closeSync(fd);
+    await refused(loadCsvDataset(p), { file: p, line: 169 }, 'expected an example of at most 16777216 values', '"a"');
+  });
+
   it('a missing file', async () => {
     const p = path.join(tmp(), 'nope.csv');
     await refused(openDataset(p), { file: p }, 'found nothing there');

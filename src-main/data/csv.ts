@@ -28,7 +28,10 @@ import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { LockstepError } from '../../shared/errors';
 import { EE_SET_CLASSES, SPLIT_NAMES, type Dataset, type SplitName } from '../../shared/data/dataset';
-import { protocolOptions, type LoadOptions } from './load-options';
+import { MAX_IMPORT_BYTES, protocolOptions, type LoadOptions } from './load-options';
+
+/** The values one example may hold while it is read (float64). */
+const MAX_EXAMPLE_VALUES = MAX_IMPORT_BYTES / 8;
 import { MAX_CLASSES, SplitBuilder, defaultClasses, stemOf } from './npz';
 
 const REQUIRED = ['example', 'split', 'label', 'frame'] as const;
@@ -221,7 +224,15 @@ export async function loadCsvDataset(path: string, options: LoadOptions = {}): P
     const r = e.rows++;
     if (e.malformed) return;
     if ((r + 1) * channels > values.length) {
-      const bigger = new Float64Array(values.length * 2);
+      // An example is read whole (every row is checked), in float64: it too must fit the import's bound.
+      if ((r + 1) * channels > MAX_EXAMPLE_VALUES) {
+        throw new LockstepError(
+          `expected an example of at most ${MAX_EXAMPLE_VALUES} values (${MAX_IMPORT_BYTES / 1024 ** 2} MiB as read), ` +
+            `found more in example ${shown(e.id)} (${r + 1} rows of ${channels} channels so far)`,
+          { file: path, line: lineNo },
+        );
+      }
+      const bigger = new Float64Array(Math.min(values.length * 2, MAX_EXAMPLE_VALUES));
       bigger.set(values);
       values = bigger;
     }
