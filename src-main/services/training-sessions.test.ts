@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol';
 import { readCheckpoint } from '../store/checkpoint-dir';
 import { AppServices, type AppServicesOptions } from './app-services';
+import type { WorkerFault } from './worker-protocol';
 import {
   nextEvent,
   runParams,
@@ -96,15 +97,19 @@ describe('training sessions', () => {
     const dir = tempDir();
     dirs.push(dir.cleanup);
     // Progress batched for a minute: only the end of an epoch sends its points (before its weights).
-    const options = { host: 'electron', training: { progressIntervalMs: 60_000 } } as const;
-    const open = (): AppServices => new AppServices(dir.path, options);
+    const training = { progressIntervalMs: 60_000 };
+    const open = (fault?: WorkerFault): AppServices =>
+      new AppServices(dir.path, { host: 'electron', training: { ...training, fault } });
     let s = open();
-    // Enough epochs that the services close long before the run could end, however loaded the machine.
-    const epochs = 150;
+    const epochs = 30;
     const params = runParams({ epochs, seed: 42 });
     const whole = await waitForEnd(s, (await s.invoke('runs.start', params)).id, 120_000);
+    await s.close();
+    // The cut run hangs in its third epoch (30 steps an epoch) until the services close: however fast the
+    // worker and however slow the test, it is interrupted there.
+    s = open({ atStep: 75, kind: 'hang' });
     const cut = await s.invoke('runs.start', params);
-    await untilEpoch(s, cut.id, 2);
+    await untilEpoch(s, cut.id, 1);
     await s.close();
     s = open();
     const interrupted = await s.invoke('runs.get', { runId: cut.id });
