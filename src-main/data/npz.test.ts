@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { zipSync, type Zippable } from 'fflate';
-import { EE_SET_CLASSES } from '../../shared/data/dataset';
 import { LockstepError } from '../../shared/errors';
 import { openDataset } from '../services/datasets';
 import { tempDirsRemovedAfterAll } from '../services/test-helpers';
@@ -138,13 +137,13 @@ describe('npz datasets: good files', () => {
     });
   });
 
-  it('bare X/y are the train split; default classes are the ee-set letters below 9, else 0…max', async () => {
+  it('bare X/y are the train split; default classes are 0…max', async () => {
     const a = npzFile({
       X: npy('<f4', [3, 4, 2], f32(xs(3, 4, 2))),
       y: npy('<i4', [3], new Uint8Array(Int32Array.from([0, 8, 3]).buffer)),
     });
     const ds = await loadNpzDataset(a, { frames: 4 });
-    expect(ds.classes).toEqual([...EE_SET_CLASSES]);
+    expect(ds.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8']);
     expect(Object.keys(ds.splits)).toEqual(['train']);
     const b = npzFile({ X: npy('<f4', [2, 4, 2], f32(xs(2, 4, 2))), y: npy('|u1', [2], u8([11, 0])) });
     const ds2 = await loadNpzDataset(b, { frames: 4 });
@@ -495,7 +494,7 @@ np.save(${JSON.stringify(path.join(dir, 'X.npy'))}, X)
     const a = await loadNpzDataset(path.join(dir, 'a.npz'), { frames: 8 });
     const b = await loadNpzDataset(path.join(dir, 'b.npz'), { frames: 8 });
     expect(a.classes).toEqual(['lo', 'mid', 'hi']);
-    expect(b.classes).toEqual([...EE_SET_CLASSES]);
+    expect(b.classes).toEqual(['0', '1', '2']);
     expect(a.splits.train!.x).toEqual(b.splits.train!.x);
     const raw = fs.readFileSync(path.join(dir, 'X.npy'));
     const header = raw.readUInt16LE(8);

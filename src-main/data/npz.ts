@@ -24,7 +24,6 @@ import * as nodePath from 'node:path';
 import { zipSync } from 'fflate';
 import { LockstepError } from '../../shared/errors';
 import {
-  EE_SET_CLASSES,
   SPLIT_NAMES,
   classCounts,
   emptyDropCounts,
@@ -415,9 +414,11 @@ export class NpzFile {
  */
 export const MAX_CLASSES = 1000;
 
-/** The classes when none are named (`maxLabel` < MAX_CLASSES): the ee-set letters if every label is below 9, else '0', '1', …. */
+/**
+ * The classes when none are named (`maxLabel` < MAX_CLASSES): '0', '1', … up to the largest label, so a
+ * 0/1 dataset trains two outputs (not the ee-set's nine letters: a dataset that means them names them).
+ */
 export function defaultClasses(maxLabel: number): string[] {
-  if (maxLabel < EE_SET_CLASSES.length) return [...EE_SET_CLASSES];
   return Array.from({ length: maxLabel + 1 }, (_, k) => String(k));
 }
 
