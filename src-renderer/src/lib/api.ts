@@ -11,13 +11,6 @@ export interface ElectronBridge extends LockstepApi {
   host?: 'electron';
   /** The absolute path of a dropped or picked File (Electron's webUtils.getPathForFile). */
   pathForFile(file: File): string;
-  /** A native save dialog; resolves to the chosen path, or null when cancelled. */
-  showSaveDialog?(options: {
-    defaultPath?: string;
-    filters?: Array<{ name: string; extensions: string[] }>;
-  }): Promise<string | null>;
-  /** A native open dialog (folders or files); resolves to the chosen path, or null. */
-  showOpenDialog?(options: { directory?: boolean }): Promise<string | null>;
 }
 
 export interface LabApi extends LockstepApi {
@@ -26,8 +19,6 @@ export interface LabApi extends LockstepApi {
   onClose?(listener: (info: { code: number; reason: string }) => void): () => void;
   /** Electron only. */
   pathForFile?(file: File): string;
-  showSaveDialog?: ElectronBridge['showSaveDialog'];
-  showOpenDialog?: ElectronBridge['showOpenDialog'];
 }
 
 export interface ApiEnvironment {
@@ -65,8 +56,6 @@ export function createApi(env: ApiEnvironment): LabApi {
       invoke: <M extends Method>(method: M, params: Params<M>): Promise<Results[M]> => bridge.invoke(method, params),
       on: <E extends EventName>(event: E, listener: (payload: Events[E]) => void) => bridge.on(event, listener),
       pathForFile: typeof bridge.pathForFile === 'function' ? (file: File) => bridge.pathForFile(file) : undefined,
-      showSaveDialog: bridge.showSaveDialog?.bind(bridge),
-      showOpenDialog: bridge.showOpenDialog?.bind(bridge),
     };
   }
   if (env.lockstep !== undefined && env.lockstep !== null) {
