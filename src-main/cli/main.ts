@@ -1,28 +1,7 @@
 import { isLockstepError } from '../../shared/errors';
-import type { Command } from './command';
-import { compare } from './commands/compare';
-import { evaluate } from './commands/evaluate';
-import { experiment } from './commands/experiment';
-import { exportCommand } from './commands/export';
-import { features } from './commands/features';
-import { gradcheck } from './commands/gradcheck';
-import { inspect } from './commands/inspect';
-import { predict } from './commands/predict';
-import { train } from './commands/train';
+import { COMMANDS } from './commands/index';
 import { sweepStaleArchiveFolders } from '../store/stale';
 import { parseFlags } from './args';
-
-const COMMANDS: Record<string, Command> = {
-  inspect,
-  train,
-  compare,
-  eval: evaluate,
-  gradcheck,
-  export: exportCommand,
-  experiment,
-  features,
-  predict,
-};
 
 function usage(): string {
   const lines = ['usage: npm run --silent cli -- <command> [flags] [--json]', '', 'commands:'];

@@ -1,5 +1,5 @@
 import type { CheckpointManifest } from '../../shared/model/checkpoint';
-import type { EpochPoint, Params, SplitResult, StepPoint } from '../../shared/protocol';
+import type { EpochPoint, Events, Params, SplitResult } from '../../shared/protocol';
 import type { DatasetRef } from './dataset-library';
 
 /**
@@ -59,15 +59,7 @@ export type WorkerMessage =
   /** `resumed`: a resumed run's epochs and steps already done (its metrics past them are to be dropped). */
   | { type: 'ready'; params: number; totalSteps: number; stepsPerEpoch: number; engines: string[]; resumed?: Resumed }
   /** `epoch`: the epoch the steps belong to, 1-based (as EpochPoint.epoch). */
-  | {
-      type: 'progress';
-      steps: StepPoint[];
-      epoch: number;
-      step: number;
-      totalSteps: number;
-      examplesPerSecond: number;
-      etaSeconds: number;
-    }
+  | ({ type: 'progress' } & Omit<Events['run.progress'], 'runId'>)
   | { type: 'epoch'; points: EpochPoint[]; epochsDone: number }
   /** At an epoch's end (at most once a second): its weights and the scratch optimizer's state, to export or resume. */
   | { type: 'checkpoint'; checkpoint: CheckpointOut }
